@@ -1,0 +1,159 @@
+//! The runtime check every guarded sink runs before it executes.
+//!
+//! Cost is paid only where there is something to find:
+//!
+//! 1. no current request context → `Ok` after one thread-local read;
+//! 2. no recorded input occurs in the sink text → `Ok` after one SIMD
+//!    substring search per input (`memchr::memmem`, searcher built once when
+//!    the input was recorded);
+//! 3. only then does the detector of the sink's class lex the text around
+//!    the occurrences.
+//!
+//! None of these steps allocates. A detection is decided by the current
+//! [`Mode`] and reported through [`crate::event`]. A panic inside a detector
+//! is caught, counted and reported, and the call is allowed (fail-open).
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::context::{RecordedInput, RequestContext};
+use crate::decision::{Blocked, Decision, Mode};
+use crate::detect::{self, Detection};
+use crate::event::{self, Excerpt};
+use crate::sink::{SinkKind, SinkSite};
+
+/// Inputs shorter than this are not looked for. A single byte occurs by
+/// coincidence in almost every sink text, and one character cannot carry an
+/// exploit on its own: at most it breaks the statement (an error, no data).
+pub const MIN_INPUT_LEN: usize = 2;
+
+static DETECTIONS: AtomicU64 = AtomicU64::new(0);
+static BLOCKS: AtomicU64 = AtomicU64::new(0);
+static INTERNAL_ERRORS: AtomicU64 = AtomicU64::new(0);
+
+/// Process-wide counts of what the runtime checks found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CheckCounts {
+    /// Injections found (blocked or monitored).
+    pub detections: u64,
+    /// Calls refused.
+    pub blocks: u64,
+    /// Detector failures (caught panics); the calls were allowed.
+    pub internal_errors: u64,
+}
+
+/// Counts since the process started.
+pub fn counts() -> CheckCounts {
+    CheckCounts {
+        detections: DETECTIONS.load(Ordering::Relaxed),
+        blocks: BLOCKS.load(Ordering::Relaxed),
+        internal_errors: INTERNAL_ERRORS.load(Ordering::Relaxed),
+    }
+}
+
+/// Checks `text`, the final text of sink `site`, against the inputs recorded
+/// in the current request context.
+#[inline]
+pub fn check(site: &'static SinkSite, text: &[u8]) -> Result<(), Blocked> {
+    RequestContext::with_current(|ctx| match ctx {
+        None => Ok(()),
+        Some(ctx) => check_in(site, ctx, text),
+    })
+}
+
+/// Checks `text` against the inputs recorded in `ctx`.
+pub fn check_in(site: &'static SinkSite, ctx: &RequestContext, text: &[u8]) -> Result<(), Blocked> {
+    match find(site, ctx, text) {
+        Ok(None) => Ok(()),
+        Ok(Some(found)) => decide(site, ctx, found),
+        Err(()) => {
+            internal_error(site);
+            Ok(())
+        }
+    }
+}
+
+/// What a detection carries out of the input lock: enough to report it.
+struct Found {
+    detection: Detection,
+    source: &'static crate::SourceMeta,
+    excerpt: Excerpt,
+}
+
+fn find(site: &'static SinkSite, ctx: &RequestContext, text: &[u8]) -> Result<Option<Found>, ()> {
+    ctx.with_inputs(|inputs| {
+        catch_unwind(AssertUnwindSafe(|| detect_any(site, text, inputs))).map_err(|_| ())
+    })
+}
+
+#[inline]
+fn detect_any(site: &SinkSite, text: &[u8], inputs: &[RecordedInput]) -> Option<Found> {
+    for (index, input) in inputs.iter().enumerate() {
+        if input.bytes().len() < MIN_INPUT_LEN || input.bytes().len() > text.len() {
+            continue;
+        }
+        if let Some((offset, reason)) = detect_one(site, text, input) {
+            return Some(Found {
+                detection: Detection {
+                    input: index,
+                    offset,
+                    reason,
+                },
+                source: input.source(),
+                excerpt: Excerpt::masked(input.bytes()),
+            });
+        }
+    }
+    None
+}
+
+#[inline]
+fn detect_one(
+    site: &SinkSite,
+    text: &[u8],
+    input: &RecordedInput,
+) -> Option<(usize, detect::Reason)> {
+    match site.kind {
+        SinkKind::Sql => {
+            detect::sql::detect(site.dialect, text, input.finder()).map(|f| (f.offset, f.reason))
+        }
+        // Typed guards only until the detectors of these classes land.
+        _ => None,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result<(), Blocked> {
+    DETECTIONS.fetch_add(1, Ordering::Relaxed);
+    let decision = match Mode::current() {
+        Mode::Monitor => Decision::Monitor,
+        Mode::Block => Decision::Block,
+    };
+    event::detection(
+        site,
+        ctx,
+        found.source,
+        decision,
+        found.detection,
+        &found.excerpt,
+    );
+    match decision {
+        Decision::Block | Decision::Throttle => {
+            BLOCKS.fetch_add(1, Ordering::Relaxed);
+            Err(Blocked {
+                sink_id: site.id,
+                kind: site.kind,
+                reason: found.detection.reason,
+            })
+        }
+        Decision::Allow | Decision::Monitor => Ok(()),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn internal_error(site: &'static SinkSite) {
+    INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
+    event::internal_error(site, "detector panicked; call allowed (fail-open)");
+}

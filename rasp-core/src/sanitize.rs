@@ -1,0 +1,300 @@
+//! Sanitizers: turn a tainted string into text that is inert in one context.
+//!
+//! Every sanitizer streams into a `fmt::Write` from a lookup of the few bytes
+//! that matter, and [`Sanitized::from_tainted`] skips the copy entirely when
+//! the input needs no escaping, so clean input costs one scan and no
+//! allocation.
+
+use core::fmt::{self, Write};
+use core::marker::PhantomData;
+
+use crate::contexts::{Context, Header, Html, Log, Path, Shell, Sql, Url};
+
+/// Escaping for one sink context.
+pub trait Sanitize: Context {
+    /// Whether `input` must be rewritten to be inert in this context.
+    fn needs_escaping(input: &str) -> bool;
+    /// Writes the inert form of `input` to `out`.
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result;
+}
+
+/// A value made inert for context `C`; trusted by sinks of `C` only.
+pub struct Sanitized<T, C> {
+    value: T,
+    context: PhantomData<C>,
+}
+
+impl<C: Sanitize> Sanitized<String, C> {
+    /// Sanitizes `input` for `C`, reusing its buffer when it is already clean.
+    pub fn from_tainted(input: impl AsRef<str> + Into<String>) -> Self {
+        let value = if C::needs_escaping(input.as_ref()) {
+            let mut out = String::with_capacity(input.as_ref().len() + 8);
+            C::write_escaped(input.as_ref(), &mut out).expect("writing to a String cannot fail");
+            out
+        } else if C::KIND == crate::ContextKind::Sql {
+            // A SQL value is always a quoted literal, even when clean.
+            let mut out = String::with_capacity(input.as_ref().len() + 2);
+            C::write_escaped(input.as_ref(), &mut out).expect("writing to a String cannot fail");
+            out
+        } else {
+            input.into()
+        };
+        Sanitized {
+            value,
+            context: PhantomData,
+        }
+    }
+}
+
+impl<T: AsRef<str>, C> Sanitized<T, C> {
+    /// The sanitized text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        self.value.as_ref()
+    }
+
+    /// The sanitized value.
+    #[inline]
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T: AsRef<str>, C> crate::trust::SinkText for Sanitized<T, C> {
+    #[inline]
+    fn sink_text(&self) -> Option<&[u8]> {
+        Some(self.value.as_ref().as_bytes())
+    }
+}
+
+impl<T: AsRef<str>, C> fmt::Display for Sanitized<T, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.value.as_ref())
+    }
+}
+
+impl<T: AsRef<str>, C: Context> fmt::Debug for Sanitized<T, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sanitized")
+            .field("context", &C::KIND)
+            .field("value", &self.value.as_ref())
+            .finish()
+    }
+}
+
+impl<T: Clone, C> Clone for Sanitized<T, C> {
+    fn clone(&self) -> Self {
+        Sanitized {
+            value: self.value.clone(),
+            context: PhantomData,
+        }
+    }
+}
+
+/// Writes `input` to `out`, replacing each byte for which `escape` returns
+/// `Some` and copying clean runs in one call.
+fn write_mapped<W: Write>(
+    input: &str,
+    out: &mut W,
+    escape: impl Fn(char) -> Option<&'static str>,
+) -> fmt::Result {
+    let mut clean_from = 0;
+    for (i, c) in input.char_indices() {
+        if let Some(rep) = escape(c) {
+            out.write_str(&input[clean_from..i])?;
+            out.write_str(rep)?;
+            clean_from = i + c.len_utf8();
+        }
+    }
+    out.write_str(&input[clean_from..])
+}
+
+fn html_escape(c: char) -> Option<&'static str> {
+    Some(match c {
+        '<' => "&lt;",
+        '>' => "&gt;",
+        '&' => "&amp;",
+        '"' => "&quot;",
+        '\'' => "&#x27;",
+        _ => return None,
+    })
+}
+
+impl Sanitize for Html {
+    fn needs_escaping(input: &str) -> bool {
+        input
+            .bytes()
+            .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''))
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        write_mapped(input, out, html_escape)
+    }
+}
+
+/// SQL: a single-quoted string literal. Quotes are doubled (standard SQL) and
+/// backslashes doubled as well, so the literal stays closed under MySQL's
+/// default backslash escapes too. On PostgreSQL and SQLite a backslash in the
+/// value is therefore stored twice: bind the value as a parameter when it must
+/// round-trip exactly.
+impl Sanitize for Sql {
+    fn needs_escaping(input: &str) -> bool {
+        input.bytes().any(|b| matches!(b, b'\'' | b'\\' | 0))
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        out.write_char('\'')?;
+        write_mapped(input, out, |c| match c {
+            '\'' => Some("''"),
+            '\\' => Some("\\\\"),
+            '\0' => Some(""),
+            _ => None,
+        })?;
+        out.write_char('\'')
+    }
+}
+
+/// Shell: one POSIX `sh` word. Clean words are left as they are; anything
+/// else is wrapped in single quotes, inside which nothing is special except
+/// the quote itself, written as `'\''`.
+impl Sanitize for Shell {
+    fn needs_escaping(input: &str) -> bool {
+        input.is_empty()
+            || !input.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'-' | b'_' | b'.' | b'/' | b',' | b':' | b'@' | b'+' | b'='
+                    )
+            })
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        out.write_char('\'')?;
+        write_mapped(input, out, |c| (c == '\'').then_some("'\\''"))?;
+        out.write_char('\'')
+    }
+}
+
+/// Path: one file-name segment. Separators, NUL and the `.`/`..` segments are
+/// replaced by `_`, so the result can never leave the directory it is
+/// joined to.
+impl Sanitize for Path {
+    fn needs_escaping(input: &str) -> bool {
+        input.is_empty()
+            || input == "."
+            || input == ".."
+            || input
+                .bytes()
+                .any(|b| matches!(b, b'/' | b'\\' | 0) || b < 0x20)
+            || input.as_bytes().get(1) == Some(&b':')
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        if input.is_empty() || input == "." || input == ".." {
+            return out.write_str("_");
+        }
+        write_mapped(input, out, |c| {
+            (matches!(c, '/' | '\\' | ':' | '\0') || c.is_control()).then_some("_")
+        })
+    }
+}
+
+/// URL: percent-encodes everything outside RFC 3986 unreserved characters, so
+/// the value stays inside one path segment or query component.
+impl Sanitize for Url {
+    fn needs_escaping(input: &str) -> bool {
+        !input
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for b in input.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.write_char(b as char)?;
+            } else {
+                out.write_char('%')?;
+                out.write_char(HEX[usize::from(b >> 4)] as char)?;
+                out.write_char(HEX[usize::from(b & 15)] as char)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Header: CR, LF, NUL and other control characters become spaces, so the
+/// value cannot end the header or start a new one.
+impl Sanitize for Header {
+    fn needs_escaping(input: &str) -> bool {
+        input.chars().any(|c| c.is_control() && c != '\t')
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        write_mapped(input, out, |c| (c.is_control() && c != '\t').then_some(" "))
+    }
+}
+
+/// Log: newlines and control characters (ANSI escapes included) are shown
+/// as visible escapes, so one input is always one line.
+impl Sanitize for Log {
+    fn needs_escaping(input: &str) -> bool {
+        input.chars().any(char::is_control)
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        for c in input.chars() {
+            match c {
+                '\n' => out.write_str("\\n")?,
+                '\r' => out.write_str("\\r")?,
+                '\t' => out.write_str("\\t")?,
+                c if c.is_control() => write!(out, "\\u{{{:x}}}", u32::from(c))?,
+                c => out.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s<C: Sanitize>(input: &str) -> String {
+        Sanitized::<String, C>::from_tainted(input).into_inner()
+    }
+
+    #[test]
+    fn html_escapes_markup() {
+        assert_eq!(s::<Html>("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#x27;");
+        assert_eq!(s::<Html>("plain"), "plain");
+    }
+
+    #[test]
+    fn sql_quotes_and_doubles() {
+        assert_eq!(s::<Sql>("O'Brien"), "'O''Brien'");
+        assert_eq!(s::<Sql>("a\\' OR 1=1"), "'a\\\\'' OR 1=1'");
+        assert_eq!(s::<Sql>("clean"), "'clean'");
+    }
+
+    #[test]
+    fn shell_quotes_words() {
+        assert_eq!(s::<Shell>("report-1.txt"), "report-1.txt");
+        assert_eq!(s::<Shell>("a; rm -rf /"), "'a; rm -rf /'");
+        assert_eq!(s::<Shell>("it's"), "'it'\\''s'");
+        assert_eq!(s::<Shell>(""), "''");
+    }
+
+    #[test]
+    fn path_keeps_one_segment() {
+        assert_eq!(s::<Path>("../../etc/passwd"), ".._.._etc_passwd");
+        assert_eq!(s::<Path>(".."), "_");
+        assert_eq!(s::<Path>("v1..v2.txt"), "v1..v2.txt");
+        assert_eq!(s::<Path>("C:evil"), "C_evil");
+    }
+
+    #[test]
+    fn url_percent_encodes() {
+        assert_eq!(s::<Url>("a b/c?d"), "a%20b%2Fc%3Fd");
+    }
+
+    #[test]
+    fn header_and_log_neutralise_line_breaks() {
+        assert_eq!(s::<Header>("a\r\nSet-Cookie: x"), "a  Set-Cookie: x");
+        assert_eq!(s::<Log>("ok\nFAKE \x1b[31m"), "ok\\nFAKE \\u{1b}[31m");
+    }
+}

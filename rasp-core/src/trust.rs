@@ -1,0 +1,138 @@
+//! Trust traits: what a sink parameter of each context accepts.
+//!
+//! Each trait is sealed and implemented for exactly the values that cannot
+//! carry an injection into that context: string literals (`&'static str`),
+//! numbers and `bool`, values sanitized *for that context*, checked sink
+//! text, and values asserted through the escape hatch. `Tainted<T>` never
+//! implements any of them, and the `on_unimplemented` message explains the
+//! fixes in terms of the `rasp` facade.
+
+use crate::escape_hatch::Asserted;
+use crate::sanitize::Sanitized;
+
+/// The text a guarded sink parameter contributes to the sink, for the
+/// runtime check. `None` means there is nothing an input could hide in
+/// (numbers, `bool`, string literals written in the program).
+pub trait SinkText {
+    /// The runtime-checked bytes, if any.
+    fn sink_text(&self) -> Option<&[u8]>;
+}
+
+#[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
+mod sealed {
+    pub trait Sealed<C> {}
+}
+
+macro_rules! trust_trait {
+    ($(#[$doc:meta])* $trait:ident, $ctx:ident, $message:literal, $label:literal, $fix:literal, $sanitize:literal) => {
+        $(#[$doc])*
+        #[diagnostic::on_unimplemented(
+            message = $message,
+            label = $label,
+            note = $fix,
+            note = $sanitize,
+            note = "trusted by construction: string literals (`&'static str`), numbers, `bool`, and values sanitized for this very context"
+        )]
+        pub trait $trait: SinkText + sealed::Sealed<crate::contexts::$ctx> {}
+
+        impl sealed::Sealed<crate::contexts::$ctx> for &'static str {}
+        impl $trait for &'static str {}
+
+        impl<T: AsRef<str>> sealed::Sealed<crate::contexts::$ctx> for Sanitized<T, crate::contexts::$ctx> {}
+        impl<T: AsRef<str>> $trait for Sanitized<T, crate::contexts::$ctx> {}
+
+        impl<T: AsRef<[u8]>> sealed::Sealed<crate::contexts::$ctx> for Asserted<T> {}
+        impl<T: AsRef<[u8]>> $trait for Asserted<T> {}
+
+        impl<T: $trait + ?Sized> sealed::Sealed<crate::contexts::$ctx> for &T {}
+        impl<T: $trait + ?Sized> $trait for &T {}
+
+        trust_trait!(@numbers $trait, $ctx, u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 bool);
+    };
+    (@numbers $trait:ident, $ctx:ident, $($t:ty)*) => {$(
+        impl sealed::Sealed<crate::contexts::$ctx> for $t {}
+        impl $trait for $t {}
+    )*};
+}
+
+impl SinkText for &'static str {
+    #[inline]
+    fn sink_text(&self) -> Option<&[u8]> {
+        // Literals are written by the programmer; nothing recorded can hide in them.
+        None
+    }
+}
+
+impl<T: SinkText + ?Sized> SinkText for &T {
+    #[inline]
+    fn sink_text(&self) -> Option<&[u8]> {
+        (**self).sink_text()
+    }
+}
+
+macro_rules! no_text {
+    ($($t:ty)*) => {$(
+        impl SinkText for $t {
+            #[inline]
+            fn sink_text(&self) -> Option<&[u8]> { None }
+        }
+    )*};
+}
+no_text!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 bool);
+
+trust_trait!(
+    /// Accepted by SQL sinks.
+    SqlSafe, Sql,
+    "`{Self}` may carry untrusted data into a SQL sink",
+    "not trusted for SQL: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a SQL sink as is; bind it as a query parameter: `sqlx::query(\"… WHERE name = ?\").bind(value)`",
+    "or sanitize it for this context with `.sanitize::<rasp::Sql>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by raw-HTML sinks.
+    HtmlSafe, Html,
+    "`{Self}` may carry untrusted data into a HTML sink",
+    "not trusted for HTML: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a HTML sink as is; render it through an escaping template: askama escapes `{{ value }}` by default",
+    "or sanitize it for this context with `.sanitize::<rasp::Html>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by shell command sinks.
+    ShellSafe, Shell,
+    "`{Self}` may carry untrusted data into a shell sink",
+    "not trusted for shell: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a shell sink as is; pass it as a separate argument: `Command::new(\"prog\").arg(value)`, never inside an `sh -c` string",
+    "or sanitize it for this context with `.sanitize::<rasp::Shell>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by file-system path sinks.
+    PathSafe, Path,
+    "`{Self}` may carry untrusted data into a path sink",
+    "not trusted for path: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a path sink as is; reduce it to a single file-name segment and join it under a fixed root",
+    "or sanitize it for this context with `.sanitize::<rasp::Path>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by outbound-URL sinks.
+    UrlSafe, Url,
+    "`{Self}` may carry untrusted data into a URL sink",
+    "not trusted for URL: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a URL sink as is; place it in a path segment or query value of a fixed base URL, or check its host against an allowlist",
+    "or sanitize it for this context with `.sanitize::<rasp::Url>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by HTTP header sinks.
+    HeaderSafe, Header,
+    "`{Self}` may carry untrusted data into a HTTP header sink",
+    "not trusted for HTTP header: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a HTTP header sink as is; reject or strip CR, LF and NUL before building the header value",
+    "or sanitize it for this context with `.sanitize::<rasp::Header>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by log sinks.
+    LogSafe, Log,
+    "`{Self}` may carry untrusted data into a log sink",
+    "not trusted for log: unsanitized or tainted",
+    "a `rasp::Tainted` value must not reach a log sink as is; record it as a structured `tracing` field, never spliced into the message",
+    "or sanitize it for this context with `.sanitize::<rasp::Log>()`, or parse it into a number with `.parse::<i64>()`"
+);

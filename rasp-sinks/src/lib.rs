@@ -1,0 +1,3 @@
+//! Guarded integrations of rasp.
+#[cfg(feature = "sqlx")]
+pub mod sqlx;
