@@ -91,7 +91,8 @@ impl<T> Tainted<T> {
     }
 
     /// Parses the value into a type that cannot carry an injection (integers,
-    /// floats, `bool`, `char`, IP addresses, UUIDs …), returning it untainted.
+    /// floats, `bool`, `char`, IP addresses, and `uuid::Uuid` with the `uuid`
+    /// feature), returning it untainted.
     ///
     /// ```
     /// use rasp_core::{SourceMeta, Tainted};
@@ -173,6 +174,9 @@ injection_free!(
     std::net::Ipv6Addr,
     std::net::SocketAddr,
 );
+
+#[cfg(feature = "uuid")]
+injection_free!(uuid::Uuid);
 
 impl<T> fmt::Debug for Tainted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
