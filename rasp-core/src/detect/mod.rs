@@ -4,7 +4,10 @@
 //! one question — does this input change the *structure* of this sink text?
 //! One module per sink class.
 
+pub mod path;
+pub mod shell;
 pub mod sql;
+pub mod ssrf;
 
 /// Why a detector flagged an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,6 +23,22 @@ pub enum Reason {
     EndsStatement,
     /// The input leaves the sink text unterminated (an open literal or comment).
     Unterminated,
+    /// The input adds a shell operator (`;`, `|`, `&`, redirection, newline).
+    ShellOperator,
+    /// The input opens a command substitution (`$( )`, backticks).
+    CommandSubstitution,
+    /// The input climbs out of the directory it was placed in (`..`).
+    LeavesRoot,
+    /// The input makes the path absolute (root, drive or UNC prefix).
+    AbsolutePath,
+    /// The input carries a NUL byte.
+    NulByte,
+    /// The input controls the scheme or authority of a URL.
+    ControlsAuthority,
+    /// The URL targets a loopback, private, link-local or metadata address.
+    InternalAddress,
+    /// The URL uses a scheme that reaches other protocols (`file:`, `gopher:` …).
+    DangerousScheme,
 }
 
 impl Reason {
@@ -31,6 +50,14 @@ impl Reason {
             Reason::OpensComment => "opens_comment",
             Reason::EndsStatement => "ends_statement",
             Reason::Unterminated => "unterminated",
+            Reason::ShellOperator => "shell_operator",
+            Reason::CommandSubstitution => "command_substitution",
+            Reason::LeavesRoot => "leaves_root",
+            Reason::AbsolutePath => "absolute_path",
+            Reason::NulByte => "nul_byte",
+            Reason::ControlsAuthority => "controls_authority",
+            Reason::InternalAddress => "internal_address",
+            Reason::DangerousScheme => "dangerous_scheme",
         }
     }
 
@@ -42,6 +69,14 @@ impl Reason {
             Reason::OpensComment => "an input opens a comment",
             Reason::EndsStatement => "an input ends the statement",
             Reason::Unterminated => "an input leaves the text unterminated",
+            Reason::ShellOperator => "an input adds a shell operator",
+            Reason::CommandSubstitution => "an input opens a command substitution",
+            Reason::LeavesRoot => "an input climbs out of its directory",
+            Reason::AbsolutePath => "an input makes the path absolute",
+            Reason::NulByte => "an input carries a NUL byte",
+            Reason::ControlsAuthority => "an input controls the URL's scheme or host",
+            Reason::InternalAddress => "the URL targets an internal address",
+            Reason::DangerousScheme => "the URL uses a dangerous scheme",
         }
     }
 }

@@ -1,0 +1,1 @@
+//! Server-side request forgery detector.
