@@ -57,14 +57,19 @@ pub struct ProtectSite {
     pub file: &'static str,
     /// Line of the protected fn.
     pub line: u32,
+    /// Route template given as `#[rasp::protect(route = "…")]`.
+    pub route: Option<&'static str>,
 }
 
 /// Opens the context of a protected call: reuses the current one when a
 /// protected fn calls another (one request, one context), otherwise starts
-/// a new one.
+/// a new one, routed by the declared route or else the fn path.
 pub fn open_context(site: &'static ProtectSite) -> Arc<RequestContext> {
-    RequestContext::current()
-        .unwrap_or_else(|| RequestContext::builder().route(site.fn_path).build())
+    RequestContext::current().unwrap_or_else(|| {
+        RequestContext::builder()
+            .route(site.route.unwrap_or(site.fn_path))
+            .build()
+    })
 }
 
 /// Keeps a protected sync call's context current until dropped.
@@ -87,3 +92,97 @@ macro_rules! require {
     )*};
 }
 require!(require_sql: SqlSafe, require_html: HtmlSafe, require_shell: ShellSafe, require_path: PathSafe, require_url: UrlSafe, require_header: HeaderSafe, require_log: LogSafe);
+
+/// Entry rules of a protected call (rate limits, IP, user and tenant
+/// blocks), asked with the call's context current. No entry rule exists
+/// yet, so every call is admitted; the generated code already returns a
+/// refusal through the fn's return type, which is why a protected fn must
+/// have one that can carry [`Blocked`].
+#[inline]
+pub fn admit(_site: &'static ProtectSite) -> Result<(), Blocked> {
+    Ok(())
+}
+
+// One fn per sink class rather than a macro, so that the "required by a
+// bound" note of an untrusted parameter shows a plain signature.
+
+/// A guarded parameter of a SQL sink: bounded by `SqlSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_sql_arg<T: SqlSafe + ?Sized>(site: &'static SinkSite, arg: &T) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a HTML sink: bounded by `HtmlSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_html_arg<T: HtmlSafe + ?Sized>(
+    site: &'static SinkSite,
+    arg: &T,
+) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a shell sink: bounded by `ShellSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_shell_arg<T: ShellSafe + ?Sized>(
+    site: &'static SinkSite,
+    arg: &T,
+) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a path sink: bounded by `PathSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_path_arg<T: PathSafe + ?Sized>(
+    site: &'static SinkSite,
+    arg: &T,
+) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a URL sink: bounded by `UrlSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_url_arg<T: UrlSafe + ?Sized>(site: &'static SinkSite, arg: &T) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a header sink: bounded by `HeaderSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_header_arg<T: HeaderSafe + ?Sized>(
+    site: &'static SinkSite,
+    arg: &T,
+) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a log sink: bounded by `LogSafe` at compile
+/// time, its text checked at run time.
+#[inline]
+pub fn guard_log_arg<T: LogSafe + ?Sized>(site: &'static SinkSite, arg: &T) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// Error types that can carry [`Blocked`] out of a guarded fn returning
+/// `Result<_, E>`. Checked on `E` itself, so that an error type without
+/// `From<Blocked>` is reported with this message, at `E`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot carry `rasp::Blocked` out of a guarded fn",
+    label = "the error type of a guarded fn must implement `From<rasp::Blocked>`",
+    note = "add `impl From<rasp::Blocked> for {Self}`, or a `#[from] rasp::Blocked` variant to a thiserror enum"
+)]
+pub trait CarriesBlocked {
+    /// Converts the refusal into this error type.
+    fn from_blocked(blocked: Blocked) -> Self;
+}
+
+impl<E: From<Blocked>> CarriesBlocked for E {
+    #[inline]
+    fn from_blocked(blocked: Blocked) -> Self {
+        E::from(blocked)
+    }
+}

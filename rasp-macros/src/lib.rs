@@ -1,18 +1,172 @@
-//! Attribute macros of rasp.
+//! Attribute macros of rasp: `#[rasp::source]`, `#[rasp::sink]` and
+//! `#[rasp::protect]`.
+//!
+//! Use them through the `rasp` facade crate; the expansions refer to
+//! `::rasp::__private` only. Internally the crate root parses and
+//! dispatches; arguments are parsed in `attr`, the checks between
+//! arguments and the annotated fn live in `valid`, and each macro's
+//! expansion has its own module.
+//!
+//! A misused attribute never panics and never swallows the item: the
+//! compiler gets the fn back as written, next to an error spanned at the
+//! argument or signature part to fix.
+
+mod attr;
+mod body;
+mod error;
+mod func;
+mod protect;
+mod sink;
+mod source;
+mod valid;
+
 use proc_macro::TokenStream;
+use syn::parse::Parse;
+
+use crate::error::Macro;
+use crate::func::Func;
 
 /// Marks a fn as a source of untrusted data.
+///
+/// The fn's return type `T` becomes `rasp::Tainted<T>`; for `Result<T, E>`
+/// (and aliases such as `io::Result<T>`) the `Ok` value is tainted and the fn
+/// returns `Result<Tainted<T>, E>`. Every value the fn returns, through any
+/// `return` or `?`, is labelled with the source (its `kind`, path, file and
+/// line) and its text is recorded in the current request context, where
+/// guarded sinks look for it. Outside a request context nothing is recorded.
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// struct Query(HashMap<String, String>);
+///
+/// #[rasp::source(kind = "http.query")]
+/// fn search_term(query: &Query) -> String {
+///     query.0.get("q").cloned().unwrap_or_default()
+/// }
+///
+/// let query = Query(HashMap::from([("q".to_owned(), "books".to_owned())]));
+/// let term: rasp::Tainted<String> = search_term(&query);
+/// assert_eq!(term.source().kind, "http.query");
+/// ```
+///
+/// Arguments:
+///
+/// * `kind = "…"` (required): what the source reads, e.g. `http.query`,
+///   `http.header`, `queue.message`; reported in events.
+///
+/// The returned type must implement `rasp::Recordable` (strings, bytes,
+/// numbers and containers of them do). Works on sync and async fns and
+/// methods. The return type must be written out: `impl Trait` cannot be
+/// wrapped.
 #[proc_macro_attribute]
-pub fn source(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn source(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Macro::Source, args, item, source::expand)
 }
-/// Marks a fn as a guarded sink.
+
+/// Marks a fn as a guarded sink: the place where text reaches a dangerous
+/// API (a database, a shell, the file system, …).
+///
+/// ```
+/// # #[derive(Debug)]
+/// # struct AppError;
+/// # impl From<rasp::Blocked> for AppError {
+/// #     fn from(_: rasp::Blocked) -> Self { AppError }
+/// # }
+/// #[rasp::sink(kind = "sql", guard(query), id = "orders.count")]
+/// fn count(query: impl rasp::SqlSafe) -> Result<u64, AppError> {
+///     // hand `query` to the database driver
+///     Ok(0)
+/// }
+///
+/// count("SELECT count(*) FROM orders")?;
+/// let site = rasp::registry::sink("orders.count").unwrap();
+/// assert_eq!(site.guarded, ["query"]);
+/// # Ok::<(), AppError>(())
+/// ```
+///
+/// The sink is registered (see `rasp::registry::sinks`), each guarded
+/// parameter must implement the sink class's trust trait (`rasp::SqlSafe`
+/// for `kind = "sql"`, `rasp::HtmlSafe` for `"html"`, …), and before the
+/// body runs the text of each guarded argument is checked against the
+/// inputs recorded in the current request context. A refused call returns
+/// `Err(E::from(blocked))`, so the return type must be `Result<_, E>` with
+/// `E: From<rasp::Blocked>`.
+///
+/// Arguments:
+///
+/// * `kind = "…"` (required): `sql`, `html`, `shell`, `path`, `url`,
+///   `header` or `log`.
+/// * `guard(a, b, …)` (required): the parameters that carry sink text.
+/// * `id = "…"`: stable id for events and policies; defaults to the fn path.
+/// * `dialect = "…"`: SQL sinks only; `generic` (default), `sqlite`,
+///   `postgres`, `mysql` or `mariadb`.
+///
+/// Place `#[rasp::protect]` outside `#[rasp::sink]` when both are on one fn,
+/// so the context is open when the check runs.
 #[proc_macro_attribute]
-pub fn sink(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn sink(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Macro::Sink, args, item, sink::expand)
 }
-/// Opens a request context around a fn.
+
+/// Runs a fn inside a request context: the entry point of a request
+/// (a web handler, a queue consumer, a serverless handler).
+///
+/// ```
+/// # #[derive(Debug)]
+/// # struct AppError;
+/// # impl From<rasp::Blocked> for AppError {
+/// #     fn from(_: rasp::Blocked) -> Self { AppError }
+/// # }
+/// #[rasp::source(kind = "http.path")]
+/// fn user_id(path: &str) -> String {
+///     path.trim_start_matches("/users/").to_owned()
+/// }
+///
+/// #[rasp::protect(route = "/users/{id}")]
+/// fn show_user(path: &str) -> Result<String, AppError> {
+///     let id: u64 = user_id(path).parse().map_err(|_| AppError)?;
+///     let ctx = rasp::RequestContext::current().expect("inside the request");
+///     assert_eq!(ctx.route(), Some("/users/{id}"));
+///     assert_eq!(ctx.input_count(), 1);
+///     Ok(format!("user {id}"))
+/// }
+///
+/// assert_eq!(show_user("/users/42")?, "user 42");
+/// # Ok::<(), AppError>(())
+/// ```
+///
+/// The context holds the inputs recorded by sources while the fn runs, on
+/// this thread for a sync fn and on every poll for an async fn (no async
+/// runtime needed; use `rasp::ContextFutureExt::in_current_context` for
+/// work handed to `tokio::spawn`). A protected fn called from another one
+/// shares its context. The call runs inside a `rasp.protect` span on the
+/// `rasp::security` target, and entry rules may refuse it, returning
+/// `rasp::Blocked` through the fn's return type, which must therefore be
+/// `Result<_, E>` with `E: From<rasp::Blocked>`.
+///
+/// Arguments:
+///
+/// * `route = "…"`: the route template, reported in events; defaults to
+///   the fn path.
 #[proc_macro_attribute]
-pub fn protect(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand(Macro::Protect, args, item, protect::expand)
+}
+
+/// Parses the arguments and the item, reporting problems in both at once,
+/// and expands; on any error the item is re-emitted unchanged.
+fn expand<A: Parse>(
+    attr: Macro,
+    args: TokenStream,
+    item: TokenStream,
+    expand: fn(&A, &Func) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let args = syn::parse::<A>(args);
+    let func = syn::parse2(item.clone()).and_then(|parsed| Func::from_item(parsed, attr));
+    match error::join(args, func).and_then(|(args, func)| expand(&args, &func)) {
+        Ok(expanded) => expanded.into(),
+        Err(error) => error::with_item(error, item).into(),
+    }
 }

@@ -1,1 +1,44 @@
-fn main() {}
+//! Project tasks: `cargo xtask <command>`.
+//!
+//! ```text
+//! cargo xtask eval --corpus FILE [--class CLASS] [--results FILE] [--misses N]
+//!                  [--min-recall R] [--max-fpr F]
+//! ```
+
+use std::process::ExitCode;
+
+mod eval;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  eval    measure the detectors on a labelled corpus (JSON lines)
+          --corpus FILE      the corpus to read (required)
+          --class CLASS      only this class: sqli, shell, path or ssrf
+          --results FILE     write one JSON line per evaluated case
+          --misses N         print up to N false negatives and N false positives per class
+          --reps N           timed detector calls per case (default 64)
+          --min-recall R     fail when an evaluated class has recall below R
+          --max-fpr F        fail when an evaluated class has a false-positive rate above F
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let result = match args.next().as_deref() {
+        Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
+        Some("-h" | "--help") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Cost of the runtime check at a SQL sink, from the no-context fast path to
+//! a detection, and of the SQL detector alone.
+//!
+//! `cargo bench -p rasp-core --bench check`; figures and targets are in
+//! `docs/benchmarks.md`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use memchr::memmem::Finder;
+use rasp_core::check::check;
+use rasp_core::detect::sql::detect;
+use rasp_core::sink::{Guard, SinkKind, SinkSite};
+use rasp_core::{Dialect, Mode, RequestContext, SourceMeta};
+
+static SITE: SinkSite = SinkSite {
+    id: "bench.sql",
+    kind: SinkKind::Sql,
+    fn_path: "bench::query",
+    file: file!(),
+    line: line!(),
+    guarded: &["sql"],
+    guard: Guard::RuntimeChecked,
+    dialect: Dialect::Generic,
+};
+
+static SRC: SourceMeta = SourceMeta {
+    kind: "bench.input",
+    ..SourceMeta::MANUAL
+};
+
+/// A typical string-built query, 200 bytes, with the user's search term
+/// inside a literal.
+const SQL: &str = "SELECT u.id, u.name, u.email, o.total, o.status FROM users u \
+    JOIN orders o ON o.user_id = u.id WHERE u.name = 'Ann -- the admin' \
+    AND o.status = 'shipped' ORDER BY o.created_at DESC LIMIT 50 OFFSET 100";
+
+/// The search term of `SQL`: present, inside a literal, harmless.
+const PRESENT: &str = "Ann -- the admin";
+
+/// Inputs the request recorded that do not occur in `SQL`.
+const ABSENT: [&str; 7] = [
+    "42",
+    "en-GB",
+    "title",
+    "asc",
+    "Mozilla/5.0 (X11; Linux x86_64)",
+    "session-7f3a9c",
+    "https://example.test/orders?page=3",
+];
+
+/// The same query with an injection in place of the search term.
+const ATTACK: &str = "x' OR '1'='1";
+
+fn context(inputs: &[&str]) -> Arc<RequestContext> {
+    let ctx = RequestContext::new();
+    for input in inputs {
+        assert!(ctx.record_input(&SRC, input.as_bytes()));
+    }
+    ctx
+}
+
+fn sink_check(c: &mut Criterion) {
+    let sql = SQL.as_bytes();
+    let attack_sql = SQL.replace(PRESENT, ATTACK);
+    let mut group = c.benchmark_group("check");
+
+    group.bench_function("no_context", |b| {
+        b.iter(|| check(&SITE, black_box(sql)));
+    });
+
+    context(&ABSENT[..1]).scope(|| {
+        group.bench_function("1_input_absent", |b| {
+            b.iter(|| check(&SITE, black_box(sql)));
+        });
+    });
+
+    context(&[PRESENT]).scope(|| {
+        group.bench_function("1_input_present_benign", |b| {
+            b.iter(|| check(&SITE, black_box(sql)));
+        });
+    });
+
+    let mut eight = ABSENT.to_vec();
+    eight.push(PRESENT);
+    context(&eight).scope(|| {
+        group.bench_function("8_inputs_1_present_benign", |b| {
+            b.iter(|| check(&SITE, black_box(sql)));
+        });
+    });
+
+    // A detection decided in Monitor mode with no tracing subscriber: the
+    // whole path (detector, decision, counters, disabled event) without a
+    // refusal.
+    Mode::set(Mode::Monitor);
+    context(&[ATTACK]).scope(|| {
+        group.bench_function("1_input_injection_monitor", |b| {
+            b.iter(|| check(&SITE, black_box(attack_sql.as_bytes())));
+        });
+    });
+    Mode::set(Mode::Block);
+    context(&[ATTACK]).scope(|| {
+        assert!(check(&SITE, attack_sql.as_bytes()).is_err());
+        group.bench_function("1_input_injection_block", |b| {
+            b.iter(|| check(&SITE, black_box(attack_sql.as_bytes())));
+        });
+    });
+
+    group.finish();
+}
+
+fn sql_detector(c: &mut Criterion) {
+    let sql = SQL.as_bytes();
+    let attack_sql = SQL.replace(PRESENT, ATTACK);
+    let present = Finder::new(PRESENT);
+    let absent = Finder::new(ABSENT[0]);
+    let attack = Finder::new(ATTACK);
+    let mut group = c.benchmark_group("detect_sql");
+
+    group.bench_function("absent", |b| {
+        b.iter(|| detect(Dialect::Generic, black_box(sql), &absent));
+    });
+    for dialect in [
+        Dialect::Generic,
+        Dialect::Sqlite,
+        Dialect::Postgres,
+        Dialect::MySql,
+    ] {
+        assert_eq!(detect(dialect, sql, &present), None);
+        group.bench_function(format!("benign_{}", dialect.as_str()), |b| {
+            b.iter(|| detect(dialect, black_box(sql), &present));
+        });
+    }
+    assert!(detect(Dialect::Generic, attack_sql.as_bytes(), &attack).is_some());
+    group.bench_function("injection_generic", |b| {
+        b.iter(|| detect(Dialect::Generic, black_box(attack_sql.as_bytes()), &attack));
+    });
+
+    group.finish();
+}
+
+criterion_group!(benches, sink_check, sql_detector);
+criterion_main!(benches);

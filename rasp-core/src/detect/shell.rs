@@ -1,1 +1,0 @@
-//! Shell command injection detector.

@@ -1,0 +1,463 @@
+//! Shell command injection detector (POSIX `sh -c` command lines).
+//!
+//! An input recorded from an untrusted source is an injection into a command
+//! line when one of its occurrences in the line does more than supply data to
+//! one word. The input `report-1.txt` in `file report-1.txt` is one word;
+//! `R&D` inside `grep 'R&D' notes` is the content of one quoted string; but
+//! `x; id` adds a command, `$(id)` runs one, `x' ; id '` breaks out of the
+//! quotes the application put around it, and `a b` turns one argument into
+//! two.
+//!
+//! The command line is cut into atoms by a lexer that follows the POSIX
+//! shell grammar (quotes, escapes, operators, `$( )`, backticks, `$(( ))`,
+//! `${ }`, comments, here-documents), and each occurrence is judged by the
+//! structural atoms it covers:
+//!
+//! - a quote or expansion delimiter whose partner lies outside the
+//!   occurrence [breaks out](Reason::BreaksLiteral) of a string (or, if
+//!   nothing ever closes it, leaves the line
+//!   [unterminated](Reason::Unterminated)); quoting that the input opens
+//!   *and* closes (`"a b"`, `'it'\''s'`) stays inside one word and is fine.
+//!   A trailing backslash that escapes a quote, blank or operator the
+//!   application wrote breaks out too (one that escapes a backslash is the
+//!   application escaping the input's own: `a\` written as `a\\`);
+//! - `$(`, `` ` `` or `$((` that the input writes outside single quotes —
+//!   double quotes do not stop them — [runs a
+//!   command](Reason::CommandSubstitution);
+//! - a control or redirection operator (`;` `&` `&&` `|` `||` `<` `>` `>>`
+//!   `<<` `2>&1` `(` `)`) or a newline outside quotes [adds an
+//!   operator](Reason::ShellOperator) — `&` and `|` are operators for
+//!   `cmd.exe` too;
+//! - a `#` at the start of a word [opens a comment](Reason::OpensComment)
+//!   that hides the rest of the line;
+//! - unquoted blanks with word content on both sides [span
+//!   words](Reason::SpansTokens). A blank at the edge of an occurrence
+//!   counts when it glues onto a word the application wrote (`--name=` then
+//!   ` -rf`), not when it only widens the gap between two words;
+//! - an unquoted parameter expansion (`$IFS`, `${IFS}`, `$1`, `$@`) written
+//!   by the input also [spans words](Reason::SpansTokens): the shell splits
+//!   its value into words, so `cat${IFS}/etc/passwd` is two words although no
+//!   blank appears. Inside double quotes an expansion is one word and is not
+//!   flagged (it reads the environment but changes no structure); braces
+//!   with a `,` or `..` inside (`{cat,/etc/passwd}`) are bash brace
+//!   expansion, which splits words the same way.
+//!
+//! Not flagged, on purpose: an input that is one whole word in command
+//! position or starts with `-` (the application chose to run it or to pass
+//! it as an option; only a typed API can tell), and glob characters
+//! (`*`, `?`, `[`), which match file names but add no operator or word the
+//! application did not plan for. `cmd.exe` quoting (`^`, `%VAR%`) is out of
+//! scope.
+//!
+//! Every occurrence is examined and the first structural one reported. An
+//! application that quotes an input the POSIX way writes each of its quotes
+//! as `'\''` (close, escaped quote, reopen); an input that starts or ends
+//! with a quote then also occurs lined up with that idiom's delimiters
+//! (`' && x` inside `''\'' && x'`). Such an occurrence is read both ways —
+//! atom by atom, and with the idiom as the one quote character it stands
+//! for — and is structural only if both readings say so. An input made only
+//! of quotes and blanks can still line up with the application's own
+//! delimiters elsewhere (`' ` with a closing quote and the blank after it)
+//! and be flagged there: the detector cannot tell the application's bytes
+//! from the input's.
+//!
+//! The text is lexed front to back once; an occurrence spanning several
+//! atoms is followed with a copy of the lexer, so the work stays linear in
+//! the text.
+
+mod lexer;
+
+#[cfg(test)]
+mod tests;
+
+use memchr::memmem::Finder;
+
+use self::lexer::{Atom, AtomKind, Construct, Lexer};
+use crate::detect::Reason;
+
+/// How many occurrences overlapping their predecessor are examined before
+/// the search moves to non-overlapping occurrences only, so that a periodic
+/// input in a periodic text cannot make the detector quadratic.
+const MAX_OVERLAPS: u32 = 64;
+
+/// A finding of the shell detector: the occurrence offset and why it is an
+/// injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShellFinding {
+    /// Byte offset of the offending occurrence of the input in the command line.
+    pub offset: usize,
+    /// What the occurrence does to the command line.
+    pub reason: Reason,
+}
+
+/// Whether the input searched by `finder` is an injection into the command
+/// line `command`, as run by `sh -c`.
+///
+/// `finder.needle()` is the recorded input (any bytes). Returns the first
+/// occurrence of it that changes the structure of `command` (see the
+/// [module docs](self) for the rules), or `None` — also when the input does
+/// not occur at all, which costs one substring search, or is empty.
+#[inline]
+pub fn detect(command: &[u8], finder: &Finder<'_>) -> Option<ShellFinding> {
+    let needle = finder.needle();
+    if needle.is_empty() || needle.len() > command.len() {
+        return None;
+    }
+    let first = finder.find(command)?;
+    scan(command, finder, first)
+}
+
+/// Examines every occurrence of the finder's needle, starting at `first`.
+#[inline(never)]
+fn scan(text: &[u8], finder: &Finder<'_>, first: usize) -> Option<ShellFinding> {
+    let len = finder.needle().len();
+    let mut lexer = Lexer::new(text);
+    // The atom holding the current occurrence's start (the lexer stands
+    // right after it) and the kind of the atom before it.
+    let mut current: Option<Atom> = None;
+    let mut before: Option<AtomKind> = None;
+    let mut overlaps = 0u32;
+    let mut start = first;
+    loop {
+        let end = start + len;
+        let atom = loop {
+            match current {
+                Some(a) if a.end > start => break Some(a),
+                _ => {}
+            }
+            before = current.map(|a| a.kind);
+            current = lexer.next();
+            if current.is_none() {
+                break None;
+            }
+        };
+        // Atoms cover every byte, so this only ends the loop for an
+        // occurrence past the end, which the finder never reports.
+        let atom = atom?;
+        if let Some(reason) = classify(text, &lexer, before, atom, start, end) {
+            return Some(ShellFinding {
+                offset: start,
+                reason,
+            });
+        }
+        let from = if overlaps < MAX_OVERLAPS {
+            start + 1
+        } else {
+            end
+        };
+        let next = text.get(from..).and_then(|rest| finder.find(rest))? + from;
+        if next < end {
+            overlaps += 1;
+        }
+        start = next;
+    }
+}
+
+/// Structural atoms met while walking one occurrence.
+#[derive(Debug, Default)]
+struct Walk {
+    start: usize,
+    end: usize,
+    /// Constructs the occurrence opened and has not closed yet.
+    depth: usize,
+    breaks_literal: bool,
+    substitution: bool,
+    operator: bool,
+    comment: bool,
+    splits: bool,
+    /// Word content seen in the occurrence.
+    content: bool,
+    /// A blank seen after word content, not yet followed by more content.
+    blank_after_content: bool,
+    /// The occurrence starts with a blank that is the start of a gap (the
+    /// byte before it belongs to a word).
+    leading_gap: bool,
+    /// Bash brace expansion: an unquoted `{` then `,` or `..` seen.
+    brace_open: bool,
+    brace_list: bool,
+    last_was_dot: bool,
+    /// The last atom walked was a blank ending exactly at the occurrence's
+    /// end: whether it splits depends on the atom after.
+    trailing_blank: bool,
+    /// Read the atoms of a `'\''` idiom as the one quote character of
+    /// string content they stand for.
+    idiom_as_content: bool,
+}
+
+impl Walk {
+    fn new(start: usize, end: usize, idiom_as_content: bool) -> Self {
+        Self {
+            start,
+            end,
+            idiom_as_content,
+            ..Self::default()
+        }
+    }
+
+    fn word_content(&mut self) {
+        if self.blank_after_content || self.leading_gap {
+            self.splits = true;
+        }
+        self.content = true;
+        self.trailing_blank = false;
+    }
+
+    fn add(&mut self, text: &[u8], atom: Atom) {
+        let (s, e) = (self.start, self.end);
+        let whole = atom.start >= s && atom.end <= e;
+        if atom.idiom && self.idiom_as_content {
+            self.word_content();
+            return;
+        }
+        match atom.kind {
+            AtomKind::Literal { command } => {
+                if command && self.depth == 0 {
+                    self.brace_scan(text, atom);
+                }
+                self.word_content();
+            }
+            AtomKind::Blank => {
+                self.blank_after_content |= self.content;
+                self.trailing_blank = atom.end == e;
+                self.brace_open = false;
+                self.brace_list = false;
+            }
+            AtomKind::Operator => {
+                self.operator = true;
+                self.brace_open = false;
+                self.brace_list = false;
+                self.word_content();
+            }
+            AtomKind::Comment => {
+                if atom.start >= s {
+                    self.comment = true;
+                }
+                self.word_content();
+            }
+            AtomKind::Escape => {
+                // A backslash of the input that escapes a byte the
+                // application wrote changes how that byte is read when the
+                // byte is a quote, a blank, a line break or an operator.
+                // (An escaped backslash is the application escaping the
+                // input's own trailing backslash: `a\` written as `a\\`.)
+                if atom.start >= s && atom.end > e {
+                    match text.get(atom.start + 1) {
+                        Some(b'\'' | b'"' | b'`') => self.breaks_literal = true,
+                        Some(
+                            b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')',
+                        ) => {
+                            self.splits = true;
+                        }
+                        _ => {}
+                    }
+                }
+                self.word_content();
+            }
+            AtomKind::Param { quoted } => {
+                // Unquoted, the value is split into words; quoted, only a
+                // partial overlap matters (it renames the application's
+                // variable).
+                if !quoted || !whole {
+                    self.splits = true;
+                }
+                self.word_content();
+            }
+            AtomKind::Open { construct, quoted } => {
+                if is_substitution(construct) {
+                    self.substitution = true;
+                } else if construct == Construct::ParamBrace && !quoted {
+                    self.splits = true;
+                }
+                if whole {
+                    self.depth += 1;
+                } else if !is_substitution(construct) {
+                    // Half of `$'`, `$"` or `${`: the input turns the
+                    // application's quote or brace into another construct.
+                    self.breaks_literal = true;
+                }
+                self.word_content();
+            }
+            AtomKind::Close(_) => {
+                if whole && self.depth > 0 {
+                    self.depth -= 1;
+                } else {
+                    self.breaks_literal = true;
+                }
+                self.word_content();
+            }
+            AtomKind::NestedBacktick => {
+                self.substitution = true;
+                self.word_content();
+            }
+            AtomKind::Overflow => {
+                self.splits = true;
+                self.word_content();
+            }
+        }
+    }
+
+    /// Follows unquoted word bytes for bash brace expansion: `{`, then `,`
+    /// or `..`, then `}`.
+    fn brace_scan(&mut self, text: &[u8], atom: Atom) {
+        let from = atom.start.max(self.start);
+        let to = atom.end.min(self.end);
+        for &b in text.get(from..to).unwrap_or_default() {
+            match b {
+                b'{' => {
+                    self.brace_open = true;
+                    self.brace_list = false;
+                }
+                b',' if self.brace_open => self.brace_list = true,
+                b'.' if self.brace_open && self.last_was_dot => self.brace_list = true,
+                b'}' if self.brace_list => self.splits = true,
+                _ => {}
+            }
+            self.last_was_dot = b == b'.';
+        }
+    }
+
+    fn structural(&self) -> bool {
+        self.breaks_literal
+            || self.substitution
+            || self.operator
+            || self.comment
+            || self.splits
+            || self.depth > 0
+    }
+}
+
+/// Whether an atom of this kind can be the last piece of a word.
+const fn ends_word(kind: AtomKind) -> bool {
+    matches!(
+        kind,
+        AtomKind::Literal { .. }
+            | AtomKind::Escape
+            | AtomKind::Param { .. }
+            | AtomKind::Close(_)
+            | AtomKind::NestedBacktick
+    ) && !matches!(kind, AtomKind::Close(Construct::HereDoc))
+}
+
+/// Whether an atom of this kind can be the first piece of a word.
+const fn starts_word(kind: AtomKind) -> bool {
+    matches!(
+        kind,
+        AtomKind::Literal { .. }
+            | AtomKind::Escape
+            | AtomKind::Param { .. }
+            | AtomKind::Open { .. }
+            | AtomKind::NestedBacktick
+            | AtomKind::Overflow
+    )
+}
+
+const fn is_substitution(construct: Construct) -> bool {
+    matches!(
+        construct,
+        Construct::CommandSub | Construct::Backtick | Construct::Arithmetic
+    )
+}
+
+/// Whether the occurrence `start..end`, which begins in `first`, changes the
+/// structure of the command line. `lexer` stands right after `first`;
+/// `before` is the kind of the atom before `first`.
+fn classify(
+    text: &[u8],
+    lexer: &Lexer<'_>,
+    before: Option<AtomKind>,
+    first: Atom,
+    start: usize,
+    end: usize,
+) -> Option<Reason> {
+    let mut walk = Walk::new(start, end, false);
+    // A blank the occurrence starts with opens a gap after a word the
+    // application wrote right before it; word content of the input after
+    // that blank is then a word of its own.
+    walk.leading_gap =
+        first.kind == AtomKind::Blank && first.start == start && before.is_some_and(ends_word);
+    let mut idioms = first.idiom;
+    walk.add(text, first);
+    let mut ahead: Option<Lexer<'_>> = None;
+    let mut trailing_split = false;
+    if first.end < end || walk.trailing_blank || walk.depth > 0 {
+        let mut copy = lexer.clone();
+        if first.end < end {
+            for atom in copy.by_ref() {
+                idioms |= atom.idiom;
+                walk.add(text, atom);
+                if atom.end >= end {
+                    break;
+                }
+            }
+        }
+        if walk.trailing_blank && walk.content {
+            // The occurrence ends with a blank: it splits if a word the
+            // application wrote follows right after.
+            trailing_split = copy
+                .clone()
+                .next()
+                .is_some_and(|next| starts_word(next.kind));
+            walk.splits |= trailing_split;
+        }
+        ahead = Some(copy);
+    }
+    if !walk.structural() {
+        return None;
+    }
+    // An occurrence that starts or ends with a quote can line up with the
+    // delimiters of a `'\''` idiom (`' && x` inside `''\'' && x'`, the
+    // escaping of that very input): read again with each idiom as the quote
+    // character it stands for, it must still be structural.
+    if idioms {
+        let mut alternative = Walk::new(start, end, true);
+        alternative.leading_gap = walk.leading_gap;
+        alternative.add(text, first);
+        if first.end < end {
+            for atom in lexer.clone() {
+                alternative.add(text, atom);
+                if atom.end >= end {
+                    break;
+                }
+            }
+        }
+        // What follows the occurrence does not depend on the reading.
+        alternative.splits |= trailing_split;
+        if !alternative.structural() {
+            return None;
+        }
+    }
+    Some(if walk.breaks_literal {
+        Reason::BreaksLiteral
+    } else if walk.substitution {
+        Reason::CommandSubstitution
+    } else if walk.operator {
+        Reason::ShellOperator
+    } else if walk.comment {
+        Reason::OpensComment
+    } else if walk.depth > 0 {
+        // Something the input opened: closed by the application's text
+        // later (a breakout), or never (an unterminated line).
+        let open_at_end = ahead.is_some_and(|copy| stays_open(copy, walk.depth));
+        if open_at_end {
+            Reason::Unterminated
+        } else {
+            Reason::BreaksLiteral
+        }
+    } else {
+        Reason::SpansTokens
+    })
+}
+
+/// Whether the `opened` innermost constructs open at the lexer's position
+/// are still open at the end of the text.
+fn stays_open(mut lexer: Lexer<'_>, opened: usize) -> bool {
+    let floor = lexer.depth().saturating_sub(opened);
+    loop {
+        if lexer.depth() <= floor {
+            return false;
+        }
+        if lexer.next().is_none() {
+            return true;
+        }
+    }
+}

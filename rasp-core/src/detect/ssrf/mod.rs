@@ -1,0 +1,197 @@
+//! Server-side request forgery detector.
+//!
+//! An application sends a request to a URL that an untrusted input helped
+//! build: the whole URL (a webhook, an image to fetch), its host, or a path
+//! or query part under a host the application chose. The input is an
+//! injection when it decides where the request goes — it covers the URL's
+//! whole scheme name or whole host, writes a delimiter inside the authority
+//! (`@`, `\`, `[`, `]`), or starts inside the authority and ends past it,
+//! deciding where it ends — and the destination is one the application
+//! must not reach:
+//!
+//! - the host [classifies](classify_host) as internal: loopback, private,
+//!   link-local, shared (CGNAT), unspecified, multicast, broadcast,
+//!   reserved, or a cloud metadata service, in any spelling a client
+//!   accepts (`2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]`, `localhost.`,
+//!   fullwidth digits …) — [`Reason::InternalAddress`];
+//! - the scheme is not `http`, `https`, `ws` or `wss`: `file`, `gopher`,
+//!   `dict`, `ftp`, `ldap`, `jar`, `netdoc`, `php` … reach other protocols
+//!   or the local disk — [`Reason::DangerousScheme`].
+//!
+//! The URL is split the way HTTP clients split it, twice, because clients
+//! disagree and attackers pick the disagreement
+//! (`http://evil.example\@127.0.0.1/`): the WHATWG reading (browsers,
+//! Rust's `url`, reqwest), where any run of `/` and `\` after a special
+//! scheme starts the authority and `\` ends it; and the RFC 3986 reading
+//! (curl, Python, Go), where the authority needs `//` and `\` is an
+//! ordinary byte. Both take the host after the authority's last `@`, skip
+//! tabs and line breaks, and read a text without a scheme as curl does
+//! (`host[:port]/…`). A host that either reading finds internal counts.
+//!
+//! A public destination is no finding: users legitimately hand out public
+//! URLs, and which public hosts are allowed is a matter of policy. Neither is an input confined to the path, query or
+//! fragment: once the path has started, nothing in it can move the request
+//! to another host, so `http://10.0.0.5:8080/items/{input}` is the
+//! application's choice of host, not the user's. An input that is only part
+//! of a host label, the port or the user information leaves the host to the
+//! application, too.
+//!
+//! A name that needs DNS (`internal.example.com` resolving to `10.0.0.7`,
+//! or a rebinding name that changes its answer) cannot be judged from the
+//! text: the resolved address is checked when the connection is made, with
+//! [`classify_ip`]. Only names that spell their answer without DNS — local
+//! names, metadata names, wildcard-DNS services such as `10.0.0.1.nip.io` —
+//! are classified here.
+
+mod host;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+use memchr::memmem::Finder;
+
+pub use self::host::{HostClass, classify_host, classify_ip};
+use self::url::{Head, Scheme};
+use crate::detect::Reason;
+
+/// How many occurrences in the head of a URL are examined one byte apart
+/// before the search moves to non-overlapping occurrences only.
+const MAX_OVERLAPS: u32 = 64;
+
+/// A finding of the SSRF detector: the occurrence offset and why it is an
+/// injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SsrfFinding {
+    /// Byte offset of the offending occurrence of the input in the URL.
+    pub offset: usize,
+    /// What the occurrence makes the request do.
+    pub reason: Reason,
+}
+
+/// Whether the input searched by `finder` sends a request for `url`
+/// somewhere it must not go.
+///
+/// `finder.needle()` is the recorded input (any bytes). Returns the first
+/// occurrence that decides the URL's scheme or host when the scheme is
+/// dangerous or the host internal (see the [module docs](self)), or `None`
+/// — also when the input does not occur at all, which costs one substring
+/// search, or is empty.
+#[inline]
+pub fn detect(url: &[u8], finder: &Finder<'_>) -> Option<SsrfFinding> {
+    let needle = finder.needle();
+    if needle.is_empty() || needle.len() > url.len() {
+        return None;
+    }
+    let first = finder.find(url)?;
+    examine(url, finder, first)
+}
+
+#[inline(never)]
+fn examine(url: &[u8], finder: &Finder<'_>, first: usize) -> Option<SsrfFinding> {
+    let head = url::parse(url);
+    let head_end = head
+        .readings
+        .iter()
+        .flatten()
+        .map(|a| a.span.end)
+        .max()
+        .unwrap_or(head.scheme_span.end);
+    let len = finder.needle().len();
+    let mut hosts = Hosts {
+        url,
+        head: &head,
+        internal: [None; 2],
+    };
+    let mut start = first;
+    let mut examined = 0u32;
+    // Only occurrences starting before the path can decide the
+    // destination. Past a few overlapping ones (a periodic input in a
+    // periodic host), only non-overlapping ones are examined, which keeps
+    // the work linear.
+    while start <= head_end {
+        if let Some(reason) = judge(&mut hosts, start, start + len) {
+            return Some(SsrfFinding {
+                offset: start,
+                reason,
+            });
+        }
+        examined += 1;
+        let from = if examined < MAX_OVERLAPS {
+            start + 1
+        } else {
+            start + len
+        };
+        // Later occurrences matter only if they start in the head.
+        let window = url.get(from..(head_end + len).min(url.len()))?;
+        start = finder.find(window)? + from;
+    }
+    None
+}
+
+/// The URL's head with the classification of each reading's host, made
+/// once, when an occurrence first chooses that host.
+struct Hosts<'a> {
+    url: &'a [u8],
+    head: &'a Head,
+    internal: [Option<bool>; 2],
+}
+
+impl Hosts<'_> {
+    fn internal(&mut self, reading: usize) -> bool {
+        if let Some(known) = self.internal.get(reading).copied().flatten() {
+            return known;
+        }
+        let [whatwg, rfc] = &self.head.readings;
+        let host = |a: &Option<url::Authority>| a.as_ref().map(|a| a.host.clone());
+        let (w, r) = (host(whatwg), host(rfc));
+        // Both readings usually find the same host: classify it once.
+        let internal = match (reading, &w, &r) {
+            (1, Some(w), Some(r)) if w == r => self.internal(0),
+            _ => [w, r]
+                .get(reading)
+                .cloned()
+                .flatten()
+                .and_then(|h| self.url.get(h))
+                .is_some_and(|h| classify_host(h).is_internal()),
+        };
+        if let Some(slot) = self.internal.get_mut(reading) {
+            *slot = Some(internal);
+        }
+        internal
+    }
+}
+
+/// Whether the occurrence `start..end` decides the destination, and if so
+/// whether that destination is forbidden.
+fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
+    let (url, head) = (hosts.url, hosts.head);
+    let covers = |r: &core::ops::Range<usize>| start <= r.start && end >= r.end;
+    let scheme_chosen = head.scheme != Scheme::Absent && covers(&head.scheme_span);
+    let mut internal = false;
+    let mut host_chosen = false;
+    for (reading, auth) in head.readings.iter().enumerate() {
+        let Some(auth) = auth else { continue };
+        let inside = auth.span.contains(&start);
+        let overlap = url
+            .get(start.max(auth.span.start)..end.min(auth.span.end))
+            .unwrap_or_default();
+        let writes_delimiter = overlap
+            .iter()
+            .any(|b| matches!(b, b'@' | b'\\' | b'[' | b']'));
+        let moves_end = inside && end > auth.span.end;
+        let chosen = covers(&auth.host) || writes_delimiter || moves_end;
+        host_chosen |= chosen;
+        internal = internal || (chosen && hosts.internal(reading));
+    }
+    if !(scheme_chosen || host_chosen) {
+        return None;
+    }
+    if head.scheme == Scheme::Other {
+        Some(Reason::DangerousScheme)
+    } else if internal {
+        Some(Reason::InternalAddress)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,116 @@
+//! The hot paths allocate nothing.
+//!
+//! `allocation_counter` replaces the global allocator of this test binary
+//! and counts the allocations made by the current thread inside `measure`,
+//! so tests running in parallel do not disturb each other. Each path runs
+//! once before it is measured: the first use of a thread-local, or memchr's
+//! CPU feature detection, may allocate once per thread or process, which is
+//! not a per-call cost.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use rasp_core::check::check;
+use rasp_core::sink::{Guard, SinkKind, SinkSite};
+use rasp_core::{Dialect, Html, RequestContext, SourceMeta, Tainted};
+
+static SITE: SinkSite = SinkSite {
+    id: "zero_alloc.sql",
+    kind: SinkKind::Sql,
+    fn_path: "zero_alloc::query",
+    file: file!(),
+    line: line!(),
+    guarded: &["sql"],
+    guard: Guard::RuntimeChecked,
+    dialect: Dialect::Generic,
+};
+
+static SRC: SourceMeta = SourceMeta {
+    kind: "test.input",
+    ..SourceMeta::MANUAL
+};
+
+const SQL: &[u8] = b"SELECT u.id, u.name, u.email, o.total FROM users u \
+    JOIN orders o ON o.user_id = u.id WHERE u.name = 'Ann -- the admin' \
+    AND o.status = 'shipped' ORDER BY o.created_at DESC LIMIT 50";
+
+const RUNS: usize = 1_000;
+
+/// Allocations made by `RUNS` calls of `f`, after one call to warm up.
+fn allocations(mut f: impl FnMut()) -> u64 {
+    f();
+    allocation_counter::measure(|| {
+        for _ in 0..RUNS {
+            f();
+        }
+    })
+    .count_total
+}
+
+fn context(inputs: &[&str]) -> Arc<RequestContext> {
+    let ctx = RequestContext::new();
+    for input in inputs {
+        assert!(ctx.record_input(&SRC, input.as_bytes()));
+    }
+    ctx
+}
+
+#[test]
+fn check_without_a_context() {
+    let n = allocations(|| black_box(check(&SITE, black_box(SQL))).unwrap());
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn check_with_an_absent_input() {
+    let ctx = context(&["nowhere in the text"]);
+    let n = ctx.scope(|| allocations(|| black_box(check(&SITE, black_box(SQL))).unwrap()));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn check_with_a_present_benign_input() {
+    let ctx = context(&["Ann -- the admin"]);
+    let n = ctx.scope(|| allocations(|| black_box(check(&SITE, black_box(SQL))).unwrap()));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn check_with_eight_inputs_one_present() {
+    let ctx = context(&[
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "shipped",
+    ]);
+    assert_eq!(ctx.input_count(), 8);
+    let n = ctx.scope(|| allocations(|| black_box(check(&SITE, black_box(SQL))).unwrap()));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn blocking_an_injection() {
+    // Block is the default mode and no test here changes it. Without a
+    // subscriber the event costs nothing either.
+    let attack = "x' OR '1'='1";
+    let sql = format!("SELECT * FROM users WHERE name = '{attack}'");
+    let ctx = context(&[attack]);
+    let n = ctx.scope(|| allocations(|| assert!(check(&SITE, black_box(sql.as_bytes())).is_err())));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn sanitizing_clean_html_reuses_the_string() {
+    let mut inputs: Vec<String> = (0..=RUNS).map(|i| format!("plain text {i}")).collect();
+    let n = allocations(|| {
+        let input = inputs.pop().expect("one input per run");
+        let clean = Tainted::new(input, &SRC).sanitize::<Html>();
+        black_box(clean);
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let n = allocations(|| {
+        black_box(String::from("allocates"));
+    });
+    assert_eq!(n, RUNS as u64);
+}

@@ -1,0 +1,312 @@
+//! `rasp::sql` against a real MariaDB or MySQL server.
+//!
+//! Needs `RASP_TEST_MYSQL_URL` (e.g. `mysql://root@127.0.0.1:3306/test`);
+//! without it every test says it is skipped and passes. Each test creates
+//! its own tables under unique names and drops them afterwards, also when it
+//! fails, so runs in parallel and leftovers from other runs do not interfere.
+//!
+//! Besides the attacks every database shares, MySQL's lexer has two of its
+//! own: a backslash escapes the quote that follows it, and `#` starts a
+//! comment. Each attack is run twice on the same string-built statement:
+//! through `sqlx::AssertSqlSafe`, as an unprotected app would, to prove it
+//! really leaks rows or destroys a table; and through `rasp::sql` inside a
+//! request that recorded the attacker's input, which must refuse it and
+//! leave the database as it was.
+
+mod support;
+
+use rasp::Dialect;
+use sqlx::{Connection, MySqlConnection};
+use support::{AppError, BENIGN, Cleanup, expect_blocked, expect_ok};
+
+const URL_VAR: &str = "RASP_TEST_MYSQL_URL";
+
+/// One test's connection and tables.
+struct Db {
+    conn: MySqlConnection,
+    users: String,
+    notes: String,
+}
+
+/// Connects and creates this test's tables, or `None` when not configured.
+/// The returned guard drops the tables.
+async fn database() -> Option<(Db, Cleanup)> {
+    let url = support::database_url(URL_VAR)?;
+    let mut conn = MySqlConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{URL_VAR} is set but MySQL is unreachable: {e}"));
+    let (users, notes) = (
+        support::unique_table("users"),
+        support::unique_table("notes"),
+    );
+    let cleanup = {
+        let (url, users, notes) = (url.clone(), users.clone(), notes.clone());
+        Cleanup::new(move || drop_tables(url, [users, notes]))
+    };
+    let schema = format!(
+        "CREATE TABLE {users} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, pin VARCHAR(10) NOT NULL,
+                               secret VARCHAR(100) NOT NULL) DEFAULT CHARSET = utf8mb4;
+         INSERT INTO {users} VALUES (1, 'ann', '1111', 'ann-secret'), (2, 'bob', '2222', 'bob-secret'),
+                                    (3, 'admin', '9999', 'admin-secret');
+         CREATE TABLE {notes} (id INT AUTO_INCREMENT PRIMARY KEY, author VARCHAR(200) NOT NULL,
+                               body VARCHAR(200) NOT NULL) DEFAULT CHARSET = utf8mb4;
+         INSERT INTO {notes} (author, body) VALUES ('ann', 'hello'), ('bob', 'hi');"
+    );
+    script_unguarded(&mut conn, schema).await;
+    Some((Db { conn, users, notes }, cleanup))
+}
+
+async fn drop_tables(url: String, tables: [String; 2]) {
+    let Ok(mut conn) = MySqlConnection::connect(&url).await else {
+        return;
+    };
+    let sql = format!("DROP TABLE IF EXISTS {}", tables.join(", "));
+    script_unguarded(&mut conn, sql).await;
+}
+
+// The app under test builds its SQL with `format!` — the bug rasp is for.
+
+impl Db {
+    fn user_by_name(&self, name: &str) -> String {
+        format!(
+            "SELECT name, secret FROM {} WHERE name = '{name}'",
+            self.users
+        )
+    }
+
+    fn login(&self, name: &str, pin: &str) -> String {
+        format!(
+            "SELECT name, secret FROM {} WHERE name = '{name}' AND pin = '{pin}'",
+            self.users
+        )
+    }
+
+    fn notes_by_author(&self, author: &str) -> String {
+        format!(
+            "SELECT author, body FROM {} WHERE author = '{author}'",
+            self.notes
+        )
+    }
+
+    fn delete_notes_by(&self, author: &str) -> String {
+        format!("DELETE FROM {} WHERE author = '{author}'", self.notes)
+    }
+
+    /// The same statement through rasp.
+    async fn rows(&mut self, sql: String) -> Result<Vec<(String, String)>, AppError> {
+        let checked = rasp::sql_for(Dialect::MySql, sql)?;
+        Ok(sqlx::query_as(checked).fetch_all(&mut self.conn).await?)
+    }
+
+    async fn script(&mut self, sql: String) -> Result<(), AppError> {
+        sqlx::raw_sql(rasp::sql_for(Dialect::MySql, sql)?)
+            .execute(&mut self.conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn rows_unguarded(&mut self, sql: String) -> Vec<(String, String)> {
+        rows_unguarded(&mut self.conn, sql).await
+    }
+
+    async fn table_exists(&mut self, table: &str) -> bool {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+        )
+        .bind(table)
+        .fetch_one(&mut self.conn)
+        .await
+        .expect("information_schema")
+            == 1
+    }
+
+    async fn count_notes(&mut self) -> i64 {
+        let sql = rasp::sql(format!("SELECT count(*) FROM {}", self.notes)).expect("no context");
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut self.conn)
+            .await
+            .expect("count")
+    }
+}
+
+/// What an unprotected app does: vouch for the string and run it.
+#[allow(
+    clippy::disallowed_types,
+    reason = "the unprotected baseline the attacks are proven against"
+)]
+async fn rows_unguarded(conn: &mut MySqlConnection, sql: String) -> Vec<(String, String)> {
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
+        .expect("the unguarded statement runs")
+}
+
+#[allow(
+    clippy::disallowed_types,
+    reason = "the unprotected baseline the attacks are proven against"
+)]
+async fn script_unguarded(conn: &mut MySqlConnection, sql: String) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .expect("the unguarded script runs");
+}
+
+fn secrets(rows: &[(String, String)]) -> Vec<&str> {
+    let mut secrets: Vec<&str> = rows.iter().map(|(_, secret)| secret.as_str()).collect();
+    secrets.sort_unstable();
+    secrets
+}
+
+#[tokio::test]
+async fn or_tautology_leaks_every_secret_unguarded_and_is_blocked() {
+    let Some((mut db, _cleanup)) = database().await else {
+        return;
+    };
+    let attack = "nobody' OR '1'='1";
+
+    let blocked =
+        expect_blocked(support::in_request(&[attack], db.rows(db.user_by_name(attack))).await);
+    assert_eq!(blocked.sink_id, "sqlx.query.mysql");
+
+    let leaked = db.rows_unguarded(db.user_by_name(attack)).await;
+    assert_eq!(
+        secrets(&leaked),
+        ["admin-secret", "ann-secret", "bob-secret"]
+    );
+}
+
+#[tokio::test]
+async fn union_reads_another_table_unguarded_and_is_blocked() {
+    let Some((mut db, _cleanup)) = database().await else {
+        return;
+    };
+    let attack = format!("nobody' UNION SELECT name, secret FROM {} -- ", db.users);
+
+    expect_blocked(support::in_request(&[&attack], db.rows(db.notes_by_author(&attack))).await);
+
+    let leaked = db.rows_unguarded(db.notes_by_author(&attack)).await;
+    assert_eq!(
+        secrets(&leaked),
+        ["admin-secret", "ann-secret", "bob-secret"]
+    );
+}
+
+#[tokio::test]
+async fn hash_comment_skips_the_pin_check_unguarded_and_is_blocked() {
+    let Some((mut db, _cleanup)) = database().await else {
+        return;
+    };
+    // `#` starts a comment in MySQL only.
+    let (name, pin) = ("admin'#", "0000");
+
+    let blocked =
+        expect_blocked(support::in_request(&[name, pin], db.rows(db.login(name, pin))).await);
+    assert_eq!(blocked.reason, rasp::Reason::BreaksLiteral, "{blocked}");
+
+    let leaked = db.rows_unguarded(db.login(name, pin)).await;
+    assert_eq!(
+        secrets(&leaked),
+        ["admin-secret"],
+        "logged in without the pin"
+    );
+}
+
+#[tokio::test]
+async fn backslash_swallows_the_closing_quote_unguarded_and_is_blocked() {
+    let Some((mut db, _cleanup)) = database().await else {
+        return;
+    };
+    // MySQL reads `\'` inside a literal as a quote character: the name's
+    // trailing backslash keeps its literal open up to the pin's opening
+    // quote, so the pin's text runs as SQL. PostgreSQL and SQLite would read
+    // two harmless literals; only a MySQL-aware check sees the attack.
+    let (name, pin) = ("nobody\\", " OR 1=1 -- ");
+    let sql = db.login(name, pin);
+    assert!(sql.contains(r"'nobody\' AND pin = ' OR 1=1 -- '"), "{sql}");
+
+    expect_blocked(support::in_request(&[name, pin], db.rows(db.login(name, pin))).await);
+    let generic = support::in_request(&[name, pin], async { rasp::sql(db.login(name, pin)) }).await;
+    assert!(
+        generic.is_err(),
+        "the generic dialect covers MySQL's reading"
+    );
+
+    let leaked = db.rows_unguarded(sql).await;
+    assert_eq!(
+        secrets(&leaked),
+        ["admin-secret", "ann-secret", "bob-secret"]
+    );
+}
+
+#[tokio::test]
+async fn stacked_drop_table_destroys_data_unguarded_and_is_blocked() {
+    let Some((mut db, _cleanup)) = database().await else {
+        return;
+    };
+    let attack = format!("x'; DROP TABLE {}; -- ", db.users);
+
+    expect_blocked(support::in_request(&[&attack], db.script(db.delete_notes_by(&attack))).await);
+    let users = db.users.clone();
+    assert!(db.table_exists(&users).await, "rasp let the DROP through");
+    assert_eq!(db.count_notes().await, 2);
+
+    let sql = db.delete_notes_by(&attack);
+    script_unguarded(&mut db.conn, sql).await;
+    assert!(
+        !db.table_exists(&users).await,
+        "the attack should have dropped the table"
+    );
+}
+
+#[tokio::test]
+async fn benign_inputs_pass_bound_and_in_escaped_literals() {
+    let Some((mut db, _cleanup)) = database().await else {
+        return;
+    };
+    // MySQL also needs its backslashes escaped, which rasp's sanitizer does.
+    let inputs = BENIGN.iter().copied().chain([r"C:\temp\new", "it's #1"]);
+    let mut stored_count = 0;
+    for input in inputs {
+        let stored = support::in_request(&[input], async {
+            // Bound: the statement text never contains the input.
+            let insert = rasp::sql(format!(
+                "INSERT INTO {} (author, body) VALUES (?, 'benign')",
+                db.notes
+            ))?;
+            sqlx::query(insert)
+                .bind(input)
+                .execute(&mut db.conn)
+                .await?;
+            let select = rasp::sql(format!(
+                "SELECT author, body FROM {} WHERE author = ?",
+                db.notes
+            ))?;
+            let by_bind: Vec<(String, String)> = sqlx::query_as(select)
+                .bind(input)
+                .fetch_all(&mut db.conn)
+                .await?;
+
+            // Spliced, escaped by rasp's SQL sanitizer: quotes and
+            // backslashes doubled, and an input without either sits whole
+            // inside one literal.
+            let literal = rasp::Tainted::new(input, &support::INPUT).sanitize::<rasp::Sql>();
+            let spliced = format!(
+                "SELECT author, body FROM {} WHERE author = {literal}",
+                db.notes
+            );
+            let by_literal = db.rows(spliced).await?;
+            Ok::<_, AppError>((by_bind, by_literal))
+        })
+        .await;
+        let (by_bind, by_literal) = expect_ok(stored);
+        assert_eq!(
+            by_bind,
+            [(input.to_owned(), "benign".to_owned())],
+            "{input:?}"
+        );
+        assert_eq!(by_literal, by_bind, "{input:?}");
+        stored_count += 1;
+    }
+    assert_eq!(db.count_notes().await, 2 + stored_count);
+}

@@ -1,0 +1,534 @@
+//! `cargo xtask eval`: the detectors' accuracy and latency on a labelled corpus.
+//!
+//! Each corpus line is one case: a sink text (`template`) with an untrusted
+//! `input` already placed in it, and whether that input is an `attack`. The
+//! case's detector sees exactly what the runtime check would: the sink text,
+//! and a substring searcher built for the recorded input. Only the detector
+//! call is timed; reading the corpus and building the searcher are not (the
+//! runtime builds the searcher once, when the input is recorded).
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::time::Instant;
+
+use memchr::memmem::Finder;
+use rasp_core::Dialect;
+use serde::Deserialize;
+
+/// Sink classes of the corpus, in table order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Sqli,
+    Shell,
+    Path,
+    Ssrf,
+}
+
+impl Class {
+    const ALL: [Class; 4] = [Class::Sqli, Class::Shell, Class::Path, Class::Ssrf];
+
+    fn parse(name: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            Class::Sqli => "sqli",
+            Class::Shell => "shell",
+            Class::Path => "path",
+            Class::Ssrf => "ssrf",
+        }
+    }
+}
+
+/// What `eval` was asked to do.
+#[derive(Debug)]
+pub(crate) struct Options {
+    corpus: String,
+    class: Option<Class>,
+    results: Option<String>,
+    misses: usize,
+    reps: u32,
+    min_recall: Option<f64>,
+    max_fpr: Option<f64>,
+}
+
+impl Options {
+    /// Parses the arguments after `eval`.
+    pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut options = Options {
+            corpus: String::new(),
+            class: None,
+            results: None,
+            misses: 0,
+            reps: 64,
+            min_recall: None,
+            max_fpr: None,
+        };
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("`{flag}` needs a value"));
+            match flag.as_str() {
+                "--corpus" => options.corpus = value()?,
+                "--results" => options.results = Some(value()?),
+                "--class" => {
+                    let name = value()?;
+                    options.class = Some(Class::parse(&name).ok_or_else(|| {
+                        format!("unknown class `{name}` (expected sqli, shell, path or ssrf)")
+                    })?);
+                }
+                "--misses" => options.misses = number(&flag, &value()?)?,
+                "--reps" => options.reps = number::<u32>(&flag, &value()?)?.max(1),
+                "--min-recall" => options.min_recall = Some(ratio(&flag, &value()?)?),
+                "--max-fpr" => options.max_fpr = Some(ratio(&flag, &value()?)?),
+                other => return Err(format!("unknown option `{other}` for `eval`")),
+            }
+        }
+        if options.corpus.is_empty() {
+            return Err("`eval` needs `--corpus FILE`".into());
+        }
+        Ok(options)
+    }
+}
+
+fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("`{flag}` expects a whole number, got `{text}`"))
+}
+
+fn ratio(flag: &str, text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!(
+            "`{flag}` expects a number between 0 and 1, got `{text}`"
+        )),
+    }
+}
+
+/// One corpus line.
+#[derive(Debug, Deserialize)]
+struct Case {
+    id: String,
+    class: String,
+    #[serde(default)]
+    dialect: Option<String>,
+    template: String,
+    input: String,
+    attack: bool,
+}
+
+/// A case after its detector ran.
+struct Outcome {
+    case: Case,
+    verdict: bool,
+    /// What the detector said, for `--misses`.
+    detail: String,
+    /// Median time of one detector call.
+    ns: f64,
+}
+
+/// Tallies of one class.
+#[derive(Default)]
+struct Tally {
+    tp: usize,
+    fn_: usize,
+    fp: usize,
+    tn: usize,
+    ns: Vec<f64>,
+}
+
+impl Tally {
+    fn recall(&self) -> f64 {
+        ratio_of(self.tp, self.tp + self.fn_)
+    }
+    fn fpr(&self) -> f64 {
+        ratio_of(self.fp, self.fp + self.tn)
+    }
+    fn precision(&self) -> f64 {
+        ratio_of(self.tp, self.tp + self.fp)
+    }
+}
+
+fn ratio_of(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        f64::NAN
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Runs `eval`; `Ok(false)` when a threshold was missed.
+pub(crate) fn run(options: &Options) -> Result<bool, String> {
+    let cases = read_corpus(&options.corpus)?;
+    let mut outcomes = Vec::with_capacity(cases.len());
+    let mut skipped = [0usize; 4];
+    for (line, case) in cases {
+        let class = Class::parse(&case.class).ok_or_else(|| {
+            format!(
+                "{}:{line}: unknown class `{}` (expected sqli, shell, path or ssrf)",
+                options.corpus, case.class
+            )
+        })?;
+        if options.class.is_some_and(|only| only != class) {
+            continue;
+        }
+        match evaluate(class, case, options.reps, &options.corpus, line)? {
+            Some(outcome) => outcomes.push((class, outcome)),
+            None => skipped[class as usize] += 1,
+        }
+    }
+    for class in Class::ALL {
+        match skipped[class as usize] {
+            0 => {}
+            1 => println!("{}: no detector yet, 1 case skipped", class.name()),
+            n => println!("{}: no detector yet, {n} cases skipped", class.name()),
+        }
+    }
+    if let Some(path) = &options.results {
+        write_results(path, &outcomes)?;
+    }
+    let tallies = tally(&outcomes);
+    print_table(&tallies);
+    if cfg!(debug_assertions) {
+        println!(
+            "note: timings of an unoptimized build; \
+             `cargo run --release -p xtask -- eval …` measures what ships"
+        );
+    }
+    if options.misses > 0 {
+        print_misses(&outcomes, options.misses);
+    }
+    Ok(check_thresholds(&tallies, options))
+}
+
+/// Reads every line of the corpus, reporting the first malformed one.
+fn read_corpus(path: &str) -> Result<Vec<(usize, Case)>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open corpus `{path}`: {e}"))?;
+    let mut cases = Vec::new();
+    for (index, line) in BufReader::new(file).lines().enumerate() {
+        let number = index + 1;
+        let line = line.map_err(|e| format!("{path}:{number}: cannot read: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let case: Case =
+            serde_json::from_str(&line).map_err(|e| format!("{path}:{number}: {e}"))?;
+        cases.push((number, case));
+    }
+    if cases.is_empty() {
+        return Err(format!("corpus `{path}` holds no cases"));
+    }
+    Ok(cases)
+}
+
+/// Runs the case's detector, or `None` when its class has none yet.
+fn evaluate(
+    class: Class,
+    case: Case,
+    reps: u32,
+    corpus: &str,
+    line: usize,
+) -> Result<Option<Outcome>, String> {
+    let finder = Finder::new(case.input.as_bytes());
+    let text = case.template.as_bytes();
+    let (verdict, detail, ns) = match class {
+        Class::Sqli => {
+            let name = case.dialect.as_deref().unwrap_or("generic");
+            let dialect = Dialect::from_name(name)
+                .ok_or_else(|| format!("{corpus}:{line}: unknown SQL dialect `{name}`"))?;
+            let run = || rasp_core::detect::sql::detect(dialect, text, &finder);
+            let ns = median_ns(reps, || {
+                black_box(run());
+            });
+            let found = run();
+            let detail = found.map_or_else(String::new, |f| {
+                format!("{} at byte {}", f.reason.as_str(), f.offset)
+            });
+            (found.is_some(), detail, ns)
+        }
+        Class::Shell | Class::Path | Class::Ssrf => return Ok(None),
+    };
+    Ok(Some(Outcome {
+        case,
+        verdict,
+        detail,
+        ns,
+    }))
+}
+
+/// Median time of one call of `f`, over batches of calls: one clock read
+/// per batch keeps the clock's own cost out of nanosecond-scale timings.
+fn median_ns(reps: u32, mut f: impl FnMut()) -> f64 {
+    const BATCHES: usize = 8;
+    let per_batch = reps.div_ceil(BATCHES as u32).max(1);
+    let mut samples = [0f64; BATCHES];
+    for sample in &mut samples {
+        let start = Instant::now();
+        for _ in 0..per_batch {
+            f();
+        }
+        *sample = start.elapsed().as_nanos() as f64 / f64::from(per_batch);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[BATCHES / 2]
+}
+
+fn tally(outcomes: &[(Class, Outcome)]) -> Vec<(Class, Tally)> {
+    let mut tallies: Vec<(Class, Tally)> = Class::ALL
+        .into_iter()
+        .map(|c| (c, Tally::default()))
+        .collect();
+    for (class, outcome) in outcomes {
+        let t = &mut tallies[*class as usize].1;
+        match (outcome.case.attack, outcome.verdict) {
+            (true, true) => t.tp += 1,
+            (true, false) => t.fn_ += 1,
+            (false, true) => t.fp += 1,
+            (false, false) => t.tn += 1,
+        }
+        t.ns.push(outcome.ns);
+    }
+    tallies.retain(|(_, t)| !t.ns.is_empty());
+    for (_, t) in &mut tallies {
+        t.ns.sort_by(f64::total_cmp);
+    }
+    tallies
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 * q) as usize).min(sorted.len() - 1);
+    sorted[index]
+}
+
+fn print_table(tallies: &[(Class, Tally)]) {
+    println!(
+        "{:6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>9} {:>9} {:>9}",
+        "class", "TP", "FN", "FP", "TN", "recall", "FPR", "precision", "median_ns", "p99_ns"
+    );
+    for (class, t) in tallies {
+        println!(
+            "{:6} {:>6} {:>6} {:>6} {:>6} {:>7.4} {:>7.4} {:>9.4} {:>9.0} {:>9.0}",
+            class.name(),
+            t.tp,
+            t.fn_,
+            t.fp,
+            t.tn,
+            t.recall(),
+            t.fpr(),
+            t.precision(),
+            quantile(&t.ns, 0.5),
+            quantile(&t.ns, 0.99),
+        );
+    }
+}
+
+fn print_misses(outcomes: &[(Class, Outcome)], limit: usize) {
+    for class in Class::ALL {
+        for (label, attack) in [("false negatives", true), ("false positives", false)] {
+            let misses: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|(c, o)| *c == class && o.case.attack == attack && o.verdict != attack)
+                .map(|(_, o)| o)
+                .collect();
+            if misses.is_empty() {
+                continue;
+            }
+            println!(
+                "\n{} {label} ({} of {}):",
+                class.name(),
+                misses.len().min(limit),
+                misses.len()
+            );
+            for o in misses.iter().take(limit) {
+                let mut line = format!("  {}", o.case.id);
+                if let Some(d) = &o.case.dialect {
+                    let _ = write!(line, " [{d}]");
+                }
+                if !o.detail.is_empty() {
+                    let _ = write!(line, " {}", o.detail);
+                }
+                println!("{line}");
+                println!("    input:    {:?}", o.case.input);
+                println!("    template: {:?}", o.case.template);
+            }
+        }
+    }
+}
+
+fn write_results(path: &str, outcomes: &[(Class, Outcome)]) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write results `{path}`: {e}");
+    let mut out = BufWriter::new(File::create(path).map_err(fail)?);
+    for (class, o) in outcomes {
+        let line = serde_json::json!({
+            "id": o.case.id,
+            "class": class.name(),
+            "attack": o.case.attack,
+            "verdict": o.verdict,
+            "us": o.ns / 1000.0,
+        });
+        writeln!(out, "{line}").map_err(fail)?;
+    }
+    out.flush().map_err(fail)
+}
+
+/// Prints every threshold an evaluated class misses; true when none does.
+fn check_thresholds(tallies: &[(Class, Tally)], options: &Options) -> bool {
+    let mut ok = true;
+    for (class, t) in tallies {
+        if let Some(min) = options.min_recall
+            && t.tp + t.fn_ > 0
+            && t.recall() < min
+        {
+            println!(
+                "FAIL {}: recall {:.4} is below {min}",
+                class.name(),
+                t.recall()
+            );
+            ok = false;
+        }
+        if let Some(max) = options.max_fpr
+            && t.fp + t.tn > 0
+            && t.fpr() > max
+        {
+            println!(
+                "FAIL {}: false-positive rate {:.4} is above {max}",
+                class.name(),
+                t.fpr()
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let o = parse(&[
+            "--corpus",
+            "c.jsonl",
+            "--class",
+            "sqli",
+            "--max-fpr",
+            "0.005",
+        ])
+        .unwrap();
+        assert_eq!(
+            (o.corpus.as_str(), o.class, o.max_fpr),
+            ("c.jsonl", Some(Class::Sqli), Some(0.005))
+        );
+        assert!(parse(&[]).unwrap_err().contains("--corpus"));
+        assert!(parse(&["--corpus"]).unwrap_err().contains("needs a value"));
+        assert!(
+            parse(&["--corpus", "c", "--class", "xss"])
+                .unwrap_err()
+                .contains("unknown class")
+        );
+        assert!(
+            parse(&["--corpus", "c", "--min-recall", "2"])
+                .unwrap_err()
+                .contains("between 0 and 1")
+        );
+        assert!(
+            parse(&["--corpus", "c", "--misses", "x"])
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert!(
+            parse(&["--corpus", "c", "--fast"])
+                .unwrap_err()
+                .contains("unknown option")
+        );
+    }
+
+    #[test]
+    fn malformed_lines_are_reported_with_their_number() {
+        let path = std::env::temp_dir().join(format!("xtask-eval-{}.jsonl", std::process::id()));
+        let good = r#"{"id":"a","class":"sqli","template":"SELECT 1","input":"1","attack":false}"#;
+        std::fs::write(&path, format!("{good}\n\n{{\"id\": 3\n")).unwrap();
+        let err = read_corpus(path.to_str().unwrap()).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.contains(":3:"), "{err}");
+        assert!(
+            read_corpus("/nonexistent/corpus.jsonl")
+                .unwrap_err()
+                .contains("cannot open")
+        );
+    }
+
+    #[test]
+    fn sql_cases_are_scored_and_thresholds_apply() {
+        let case = |id: &str, template: &str, input: &str, attack: bool| Case {
+            id: id.into(),
+            class: "sqli".into(),
+            dialect: Some("postgres".into()),
+            template: template.into(),
+            input: input.into(),
+            attack,
+        };
+        let cases = [
+            case(
+                "tp",
+                "SELECT * FROM t WHERE a = '' OR 1=1 --'",
+                "' OR 1=1 --",
+                true,
+            ),
+            case(
+                "tn",
+                "SELECT * FROM t WHERE a = 'O''Brien'",
+                "O'Brien",
+                false,
+            ),
+            case("fp", "SELECT * FROM t WHERE a = 1 OR 1", "1 OR 1", false),
+        ];
+        let outcomes: Vec<(Class, Outcome)> = cases
+            .into_iter()
+            .map(|c| {
+                (
+                    Class::Sqli,
+                    evaluate(Class::Sqli, c, 1, "test", 1).unwrap().unwrap(),
+                )
+            })
+            .collect();
+        let tallies = tally(&outcomes);
+        let t = &tallies[0].1;
+        assert_eq!((t.tp, t.fn_, t.fp, t.tn), (1, 0, 1, 1));
+        let mut options =
+            parse(&["--corpus", "c", "--min-recall", "1", "--max-fpr", "0.5"]).unwrap();
+        assert!(check_thresholds(&tallies, &options));
+        options.max_fpr = Some(0.4);
+        assert!(!check_thresholds(&tallies, &options));
+    }
+
+    #[test]
+    fn classes_without_a_detector_are_skipped() {
+        let case = Case {
+            id: "p".into(),
+            class: "path".into(),
+            dialect: None,
+            template: "/srv/../etc/passwd".into(),
+            input: "../etc/passwd".into(),
+            attack: true,
+        };
+        assert!(evaluate(Class::Path, case, 1, "test", 1).unwrap().is_none());
+    }
+
+    #[test]
+    fn quantiles_pick_from_sorted_samples() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.99), 4.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
+}
