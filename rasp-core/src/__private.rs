@@ -84,15 +84,6 @@ pub fn enter(ctx: Arc<RequestContext>) -> ProtectGuard {
     }
 }
 
-macro_rules! require {
-    ($($fn:ident: $trait:ident),*) => {$(
-        /// Compile-time trust check on a guarded sink parameter.
-        #[inline(always)]
-        pub fn $fn<T: $trait + ?Sized>(_: &T) {}
-    )*};
-}
-require!(require_sql: SqlSafe, require_html: HtmlSafe, require_shell: ShellSafe, require_path: PathSafe, require_url: UrlSafe, require_header: HeaderSafe, require_log: LogSafe);
-
 /// Entry rules of a protected call (rate limits, IP, user and tenant
 /// blocks), asked with the call's context current. No entry rule exists
 /// yet, so every call is admitted; the generated code already returns a

@@ -20,7 +20,7 @@ use crate::context::{RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
 use crate::detect::{self, Detection};
 use crate::event::{self, Excerpt};
-use crate::sink::{SinkKind, SinkSite};
+use crate::sink::SinkSite;
 
 /// Inputs shorter than this are not looked for. A single byte occurs by
 /// coincidence in almost every sink text, and one character cannot carry an
@@ -113,13 +113,7 @@ fn detect_one(
     text: &[u8],
     input: &RecordedInput,
 ) -> Option<(usize, detect::Reason)> {
-    match site.kind {
-        SinkKind::Sql => {
-            detect::sql::detect(site.dialect, text, input.finder()).map(|f| (f.offset, f.reason))
-        }
-        // Typed guards only until the detectors of these classes land.
-        _ => None,
-    }
+    detect::detect(site.kind, site.dialect, text, input.finder()).map(|f| (f.offset, f.reason))
 }
 
 #[cold]

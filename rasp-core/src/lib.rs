@@ -36,6 +36,6 @@ pub use detect::sql::Dialect;
 pub use escape_hatch::{Asserted, EscapeHatch};
 pub use record::Recordable;
 pub use sanitize::{Sanitize, Sanitized};
-pub use sink::{SinkKind, SinkSite};
+pub use sink::{Guard, SinkKind, SinkSite};
 pub use taint::{SourceMeta, Tainted};
 pub use trust::{HeaderSafe, HtmlSafe, LogSafe, PathSafe, ShellSafe, SinkText, SqlSafe, UrlSafe};

@@ -14,7 +14,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
 use memchr::memmem::Finder;
-use rasp_core::Dialect;
+use rasp_core::detect::detect;
+use rasp_core::{ContextKind, Dialect};
 use serde::Deserialize;
 
 /// Sink classes of the corpus, in table order.
@@ -162,7 +163,6 @@ fn ratio_of(part: usize, whole: usize) -> f64 {
 pub(crate) fn run(options: &Options) -> Result<bool, String> {
     let cases = read_corpus(&options.corpus)?;
     let mut outcomes = Vec::with_capacity(cases.len());
-    let mut skipped = [0usize; 4];
     for (line, case) in cases {
         let class = Class::parse(&case.class).ok_or_else(|| {
             format!(
@@ -173,17 +173,8 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         if options.class.is_some_and(|only| only != class) {
             continue;
         }
-        match evaluate(class, case, options.reps, &options.corpus, line)? {
-            Some(outcome) => outcomes.push((class, outcome)),
-            None => skipped[class as usize] += 1,
-        }
-    }
-    for class in Class::ALL {
-        match skipped[class as usize] {
-            0 => {}
-            1 => println!("{}: no detector yet, 1 case skipped", class.name()),
-            n => println!("{}: no detector yet, {n} cases skipped", class.name()),
-        }
+        let outcome = evaluate(class, case, options.reps, &options.corpus, line)?;
+        outcomes.push((class, outcome));
     }
     if let Some(path) = &options.results {
         write_results(path, &outcomes)?;
@@ -222,39 +213,40 @@ fn read_corpus(path: &str) -> Result<Vec<(usize, Case)>, String> {
     Ok(cases)
 }
 
-/// Runs the case's detector, or `None` when its class has none yet.
+/// Runs the detector of the case's class on it.
 fn evaluate(
     class: Class,
     case: Case,
     reps: u32,
     corpus: &str,
     line: usize,
-) -> Result<Option<Outcome>, String> {
+) -> Result<Outcome, String> {
     let finder = Finder::new(case.input.as_bytes());
     let text = case.template.as_bytes();
-    let (verdict, detail, ns) = match class {
-        Class::Sqli => {
-            let name = case.dialect.as_deref().unwrap_or("generic");
-            let dialect = Dialect::from_name(name)
-                .ok_or_else(|| format!("{corpus}:{line}: unknown SQL dialect `{name}`"))?;
-            let run = || rasp_core::detect::sql::detect(dialect, text, &finder);
-            let ns = median_ns(reps, || {
-                black_box(run());
-            });
-            let found = run();
-            let detail = found.map_or_else(String::new, |f| {
-                format!("{} at byte {}", f.reason.as_str(), f.offset)
-            });
-            (found.is_some(), detail, ns)
-        }
-        Class::Shell | Class::Path | Class::Ssrf => return Ok(None),
+    let kind = match class {
+        Class::Sqli => ContextKind::Sql,
+        Class::Shell => ContextKind::Shell,
+        Class::Path => ContextKind::Path,
+        Class::Ssrf => ContextKind::Url,
     };
-    Ok(Some(Outcome {
+    let name = case.dialect.as_deref().unwrap_or("generic");
+    let dialect = Dialect::from_name(name)
+        .ok_or_else(|| format!("{corpus}:{line}: unknown SQL dialect `{name}`"))?;
+    let run = || detect(kind, dialect, text, &finder);
+    let ns = median_ns(reps, || {
+        black_box(run());
+    });
+    let found = run();
+    let detail = found.map_or_else(String::new, |f| {
+        format!("{} at byte {}", f.reason.as_str(), f.offset)
+    });
+    let verdict = found.is_some();
+    Ok(Outcome {
         case,
         verdict,
         detail,
         ns,
-    }))
+    })
 }
 
 /// Median time of one call of `f`, over batches of calls: one clock read
@@ -494,12 +486,7 @@ mod tests {
         ];
         let outcomes: Vec<(Class, Outcome)> = cases
             .into_iter()
-            .map(|c| {
-                (
-                    Class::Sqli,
-                    evaluate(Class::Sqli, c, 1, "test", 1).unwrap().unwrap(),
-                )
-            })
+            .map(|c| (Class::Sqli, evaluate(Class::Sqli, c, 1, "test", 1).unwrap()))
             .collect();
         let tallies = tally(&outcomes);
         let t = &tallies[0].1;
@@ -512,16 +499,37 @@ mod tests {
     }
 
     #[test]
-    fn classes_without_a_detector_are_skipped() {
-        let case = Case {
-            id: "p".into(),
-            class: "path".into(),
+    fn every_class_runs_its_detector() {
+        let case = |class: &str, template: &str, input: &str| Case {
+            id: class.into(),
+            class: class.into(),
             dialect: None,
-            template: "/srv/../etc/passwd".into(),
-            input: "../etc/passwd".into(),
+            template: template.into(),
+            input: input.into(),
             attack: true,
         };
-        assert!(evaluate(Class::Path, case, 1, "test", 1).unwrap().is_none());
+        let cases = [
+            (
+                Class::Path,
+                case("path", "/srv/files/../etc/passwd", "../etc/passwd"),
+            ),
+            (Class::Shell, case("shell", "ls /tmp; id", "/tmp; id")),
+            (
+                Class::Ssrf,
+                case("ssrf", "http://127.0.0.1/admin", "127.0.0.1"),
+            ),
+            (
+                Class::Sqli,
+                case("sqli", "SELECT 1 WHERE a = 1 OR 1=1", "1 OR 1=1"),
+            ),
+        ];
+        for (class, case) in cases {
+            let outcome = evaluate(class, case, 1, "test", 1).unwrap();
+            assert!(outcome.verdict, "{} missed", class.name());
+            assert!(!outcome.detail.is_empty());
+        }
+        let benign = case("path", "/srv/files/report.pdf", "report.pdf");
+        assert!(!evaluate(Class::Path, benign, 1, "test", 1).unwrap().verdict);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! one question — does this input change the *structure* of this sink text?
 //! One module per sink class.
 
+use memchr::memmem::Finder;
+
+use crate::contexts::ContextKind;
+
 pub mod path;
 pub mod shell;
 pub mod sql;
@@ -90,4 +94,33 @@ pub struct Detection {
     pub offset: usize,
     /// What the occurrence does to the sink text.
     pub reason: Reason,
+}
+
+/// Where and why one input changes one sink text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finding {
+    /// Byte offset of the offending occurrence in the sink text.
+    pub offset: usize,
+    /// What the occurrence does to the sink text.
+    pub reason: Reason,
+}
+
+/// Runs the detector of sink class `kind` on `text` for the input searched
+/// by `finder`. `dialect` is read by SQL sinks only. Classes without a
+/// detector (their sinks are guarded by types alone) never find anything.
+#[inline]
+pub fn detect(
+    kind: ContextKind,
+    dialect: sql::Dialect,
+    text: &[u8],
+    finder: &Finder<'_>,
+) -> Option<Finding> {
+    let (offset, reason) = match kind {
+        ContextKind::Sql => sql::detect(dialect, text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Shell => shell::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Path => path::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Url => ssrf::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Html | ContextKind::Header | ContextKind::Log => return None,
+    };
+    Some(Finding { offset, reason })
 }
