@@ -1,5 +1,9 @@
+/// An application error that forgot `From<rasp::Blocked>`.
+#[derive(Debug)]
+struct AppError;
+
 #[rasp::protect]
-fn handler() -> Result<(), std::io::Error> {
+fn handler() -> Result<(), AppError> {
     Ok(())
 }
 
