@@ -16,19 +16,22 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use rasp::{RequestContext, SourceMeta};
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqlitePoolOptions;
 use tracing_subscriber::EnvFilter;
 
-/// Where the search term comes from. `#[rasp::source(kind = "http.query")]`
-/// on the fn that extracts it declares this record and does the recording.
-static SEARCH_TERM: SourceMeta = SourceMeta {
-    kind: "http.query",
-    fn_path: "sql_search::search_term",
-    file: file!(),
-    line: line!(),
-};
+/// An HTTP request, reduced to what the demo reads from it.
+struct Request<'a> {
+    query: &'a str,
+}
+
+/// Where the search term comes from: an HTTP query parameter. The attribute
+/// turns the `String` into a `rasp::Tainted<String>` and records its text in
+/// the current request, so guarded sinks can recognise it later.
+#[rasp::source(kind = "http.query")]
+fn search_term(req: &Request<'_>) -> String {
+    req.query.to_owned()
+}
 
 const SEED: &str = r#"
     CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, secret TEXT NOT NULL);
@@ -95,11 +98,17 @@ impl From<sqlx::Error> for SearchError {
     }
 }
 
-/// One request: what `#[rasp::protect]` on the handler does, by hand.
-async fn serve(pool: &SqlitePool, term: &str) -> Result<Vec<(String, String)>, SearchError> {
-    let ctx = RequestContext::builder().route("/search").build();
-    ctx.record_input(&SEARCH_TERM, term.as_bytes());
-    ctx.instrument(search(pool, term)).await
+/// One request: `#[rasp::protect]` opens the request context that the
+/// source records into and the sink checks against.
+#[rasp::protect(route = "/search")]
+async fn serve(pool: &SqlitePool, req: &Request<'_>) -> Result<Vec<(String, String)>, SearchError> {
+    // The handler's bug needs the raw text; parsing or binding would avoid
+    // it, and rasp's runtime check is what catches it when nobody did.
+    let term = rasp::trust_unchecked!(
+        search_term(req),
+        "demo: the string-built query below is the bug rasp catches"
+    );
+    search(pool, term.get()).await
 }
 
 /// "2 rows" or "4 rows, 3 secrets leaked".
@@ -147,7 +156,7 @@ async fn main() -> Result<ExitCode, sqlx::Error> {
             Ok(rows) => describe(&rows),
             Err(err) => format!("error: {err}"),
         };
-        let protected = serve(&pool, term).await;
+        let protected = serve(&pool, &Request { query: term }).await;
         let (shown, as_expected) = match (&protected, expect) {
             (Ok(rows), Expect::Allowed) => (describe(rows), true),
             (Err(SearchError::Blocked(b)), Expect::Blocked) => (format!("BLOCKED: {b}"), true),

@@ -1,4 +1,10 @@
-#![doc = include_str!("../README.md")]
+// The README is the crate's front page; its example uses the sqlx
+// integration, so it is compiled (as a doctest) when that feature is on.
+#![cfg_attr(feature = "sqlx", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "sqlx"),
+    doc = "Runtime application self-protection for Rust services. See README.md; enable the `sqlx` feature for the full front page."
+)]
 
 pub use rasp_core::{
     Asserted, Blocked, Context, ContextFutureExt, ContextKind, Decision, Dialect, EscapeHatch,
@@ -7,9 +13,16 @@ pub use rasp_core::{
     ShellSafe, SinkKind, SinkSite, SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe,
     check, context, detect, event, registry, sanitize, trust_unchecked,
 };
+pub use rasp_core::{Redirect, RedirectSafe};
+/// Guarded HTTP header values (feature `header`).
+#[cfg(feature = "header")]
+pub use rasp_sinks::header;
+/// Guarded redirects (feature `redirect`).
+#[cfg(feature = "redirect")]
+pub use rasp_sinks::redirect;
 pub use rasp_macros::{protect, sink, source};
 #[cfg(feature = "sqlx")]
-pub use rasp_sinks::sqlx::{CheckedSql, SqlText, sql, sql_for};
+pub use rasp_sinks::sqlx::{Bound, CheckedSql, SqlText, bind, sql, sql_for};
 
 #[doc(hidden)]
 pub mod __private {

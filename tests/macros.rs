@@ -242,10 +242,9 @@ fn source_records_its_value_inside_a_protected_call() {
         let term = query_param(req);
         let ctx = RequestContext::current().expect("protected call has a context");
         assert_eq!(ctx.input_count(), 1);
-        ctx.with_inputs(|inputs| {
-            assert_eq!(inputs[0].bytes(), b"widget");
-            assert_eq!(inputs[0].source().kind, "http.query");
-        });
+        let first = ctx.inputs().next().expect("one recorded input");
+        assert_eq!(first.bytes(), b"widget");
+        assert_eq!(first.source().kind, "http.query");
         Ok(term)
     }
 
@@ -298,10 +297,8 @@ fn every_exit_of_a_source_is_tainted() {
         let len: Tainted<usize> = body_len(&req).unwrap();
         assert_eq!(len.inspect(|n| *n), 1);
     });
-    ctx.with_inputs(|inputs| {
-        let recorded: Vec<&[u8]> = inputs.iter().map(|i| i.bytes()).collect();
-        assert_eq!(recorded, [b"ann".as_slice(), b"anonymous".as_slice()]);
-    });
+    let recorded: Vec<&[u8]> = ctx.inputs().map(|i| i.bytes()).collect();
+    assert_eq!(recorded, [b"ann".as_slice(), b"anonymous".as_slice()]);
 }
 
 // ---------------------------------------------------------------------------

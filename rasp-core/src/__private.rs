@@ -14,7 +14,7 @@ pub use crate::record::Recordable;
 pub use crate::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 pub use crate::taint::{SourceMeta, Tainted};
 pub use crate::trust::{
-    HeaderSafe, HtmlSafe, LogSafe, PathSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,
+    HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,
 };
 
 use std::sync::Arc;
@@ -155,6 +155,16 @@ pub fn guard_header_arg<T: HeaderSafe + ?Sized>(
 /// time, its text checked at run time.
 #[inline]
 pub fn guard_log_arg<T: LogSafe + ?Sized>(site: &'static SinkSite, arg: &T) -> Result<(), Blocked> {
+    check_arg(site, arg)
+}
+
+/// A guarded parameter of a redirect sink: bounded by `RedirectSafe` at
+/// compile time, its text checked at run time.
+#[inline]
+pub fn guard_redirect_arg<T: RedirectSafe + ?Sized>(
+    site: &'static SinkSite,
+    arg: &T,
+) -> Result<(), Blocked> {
     check_arg(site, arg)
 }
 

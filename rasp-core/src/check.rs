@@ -16,9 +16,11 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use memchr::memmem::Finder;
+
 use crate::context::{RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
-use crate::detect::{self, Detection};
+use crate::detect::{self, Detection, Finding};
 use crate::event::{self, Excerpt};
 use crate::sink::SinkSite;
 
@@ -61,9 +63,39 @@ pub fn check(site: &'static SinkSite, text: &[u8]) -> Result<(), Blocked> {
     })
 }
 
+/// A detector run in place of the one of a sink's class; see [`check_with`].
+pub type Detector = fn(&[u8], &Finder<'_>) -> Option<Finding>;
+
+/// Like [`check`], with `detector` in place of the detector of the site's
+/// class: for an integration that knows more about its text than the class
+/// does. A `Set-Cookie` value is a header value in which `;` and `,` are
+/// delimiters too, so the cookie guard runs
+/// [`detect::header::detect_cookie`] on a [`SinkKind::Header`](crate::SinkKind) site.
+#[inline]
+pub fn check_with(site: &'static SinkSite, text: &[u8], detector: Detector) -> Result<(), Blocked> {
+    RequestContext::with_current(|ctx| match ctx {
+        None => Ok(()),
+        Some(ctx) => check_in_with(site, ctx, text, &detector),
+    })
+}
+
 /// Checks `text` against the inputs recorded in `ctx`.
 pub fn check_in(site: &'static SinkSite, ctx: &RequestContext, text: &[u8]) -> Result<(), Blocked> {
-    match find(site, ctx, text) {
+    check_in_with(site, ctx, text, &|text: &[u8], finder: &Finder<'_>| {
+        detect::detect(site.kind, site.dialect, text, finder)
+    })
+}
+
+fn check_in_with<D>(
+    site: &'static SinkSite,
+    ctx: &RequestContext,
+    text: &[u8],
+    detector: &D,
+) -> Result<(), Blocked>
+where
+    D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
+{
+    match find(ctx, text, detector) {
         Ok(None) => Ok(()),
         Ok(Some(found)) => decide(site, ctx, found),
         Err(()) => {
@@ -80,19 +112,27 @@ struct Found {
     excerpt: Excerpt,
 }
 
-fn find(site: &'static SinkSite, ctx: &RequestContext, text: &[u8]) -> Result<Option<Found>, ()> {
-    ctx.with_inputs(|inputs| {
-        catch_unwind(AssertUnwindSafe(|| detect_any(site, text, inputs))).map_err(|_| ())
-    })
+fn find<D>(ctx: &RequestContext, text: &[u8], detector: &D) -> Result<Option<Found>, ()>
+where
+    D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
+{
+    catch_unwind(AssertUnwindSafe(|| detect_any(detector, text, ctx.inputs()))).map_err(|_| ())
 }
 
 #[inline]
-fn detect_any(site: &SinkSite, text: &[u8], inputs: &[RecordedInput]) -> Option<Found> {
-    for (index, input) in inputs.iter().enumerate() {
+fn detect_any<'a, D>(
+    detector: &D,
+    text: &[u8],
+    inputs: impl Iterator<Item = &'a RecordedInput>,
+) -> Option<Found>
+where
+    D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
+{
+    for (index, input) in inputs.enumerate() {
         if input.bytes().len() < MIN_INPUT_LEN || input.bytes().len() > text.len() {
             continue;
         }
-        if let Some((offset, reason)) = detect_one(site, text, input) {
+        if let Some(Finding { offset, reason }) = detector(text, input.finder()) {
             return Some(Found {
                 detection: Detection {
                     input: index,
@@ -105,15 +145,6 @@ fn detect_any(site: &SinkSite, text: &[u8], inputs: &[RecordedInput]) -> Option<
         }
     }
     None
-}
-
-#[inline]
-fn detect_one(
-    site: &SinkSite,
-    text: &[u8],
-    input: &RecordedInput,
-) -> Option<(usize, detect::Reason)> {
-    detect::detect(site.kind, site.dialect, text, input.finder()).map(|f| (f.offset, f.reason))
 }
 
 #[cold]

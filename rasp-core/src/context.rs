@@ -23,6 +23,8 @@ use core::task::{Context as TaskContext, Poll};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use boxcar::Vec as AppendOnly;
+
 use memchr::memmem::Finder;
 
 use crate::taint::SourceMeta;
@@ -77,9 +79,10 @@ impl core::fmt::Debug for RecordedInput {
     }
 }
 
+/// What recording has used of the request's caps. Only recording touches
+/// it; sink checks read the inputs without taking this lock.
 #[derive(Debug, Default)]
-struct InputLog {
-    inputs: Vec<RecordedInput>,
+struct Budget {
     total_bytes: usize,
     dropped: u64,
 }
@@ -93,7 +96,11 @@ pub struct RequestContext {
     user: Option<Box<str>>,
     tenant: Option<Box<str>>,
     limits: InputLimits,
-    inputs: Mutex<InputLog>,
+    /// Append-only and lock-free to read: every sink check walks it, while
+    /// inputs are recorded a handful of times per request.
+    inputs: AppendOnly<RecordedInput>,
+    /// Serializes recording, so caps and de-duplication are exact.
+    budget: Mutex<Budget>,
 }
 
 /// Builds a [`RequestContext`].
@@ -147,7 +154,8 @@ impl RequestContextBuilder {
             user: self.user,
             tenant: self.tenant,
             limits: self.limits,
-            inputs: Mutex::new(InputLog::default()),
+            inputs: AppendOnly::new(),
+            budget: Mutex::new(Budget::default()),
         })
     }
 }
@@ -252,38 +260,38 @@ impl RequestContext {
         if bytes.is_empty() {
             return false;
         }
-        let mut log = self.lock();
-        let fits = log.inputs.len() < self.limits.max_inputs
-            && log.total_bytes + bytes.len() <= self.limits.max_total_bytes;
+        let mut budget = self.lock();
+        if self.inputs().any(|i| i.bytes() == bytes) {
+            return true;
+        }
+        let fits = self.inputs.count() < self.limits.max_inputs
+            && budget.total_bytes + bytes.len() <= self.limits.max_total_bytes;
         if !fits {
-            log.dropped += 1;
-            let first = log.dropped == 1;
-            drop(log);
+            budget.dropped += 1;
+            let first = budget.dropped == 1;
+            drop(budget);
             if first {
                 crate::event::inputs_dropped(self, source);
             }
             return false;
         }
-        if log.inputs.iter().any(|i| i.bytes() == bytes) {
-            return true;
-        }
-        log.total_bytes += bytes.len();
-        log.inputs.push(RecordedInput {
+        budget.total_bytes += bytes.len();
+        self.inputs.push(RecordedInput {
             source,
             finder: Finder::new(bytes).into_owned(),
         });
         true
     }
 
-    /// Runs `f` over the recorded inputs.
+    /// The recorded inputs, oldest first. Reading takes no lock.
     #[inline]
-    pub fn with_inputs<R>(&self, f: impl FnOnce(&[RecordedInput]) -> R) -> R {
-        f(&self.lock().inputs)
+    pub fn inputs(&self) -> impl Iterator<Item = &RecordedInput> {
+        self.inputs.iter().map(|(_, input)| input)
     }
 
     /// How many inputs were recorded.
     pub fn input_count(&self) -> usize {
-        self.lock().inputs.len()
+        self.inputs.count()
     }
 
     /// How many inputs were not recorded because the caps were reached.
@@ -316,11 +324,11 @@ impl RequestContext {
         self.limits
     }
 
-    /// The log stays consistent across a panic in another holder (every
-    /// update is a single push or counter bump), so a poisoned lock is used
-    /// as is rather than failing the request.
-    fn lock(&self) -> MutexGuard<'_, InputLog> {
-        self.inputs.lock().unwrap_or_else(|p| p.into_inner())
+    /// The budget stays consistent across a panic in another holder (every
+    /// update is a single counter bump), so a poisoned lock is used as is
+    /// rather than failing the request.
+    fn lock(&self) -> MutexGuard<'_, Budget> {
+        self.budget.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -35,6 +35,8 @@ pub enum ContextKind {
     Header,
     /// A log line.
     Log,
+    /// The target of an HTTP redirect (`Location`).
+    Redirect,
 }
 
 impl ContextKind {
@@ -48,6 +50,7 @@ impl ContextKind {
             ContextKind::Url => "url",
             ContextKind::Header => "header",
             ContextKind::Log => "log",
+            ContextKind::Redirect => "redirect",
         }
     }
 
@@ -61,6 +64,7 @@ impl ContextKind {
             "url" => ContextKind::Url,
             "header" => ContextKind::Header,
             "log" => ContextKind::Log,
+            "redirect" => ContextKind::Redirect,
             _ => return None,
         })
     }
@@ -99,4 +103,6 @@ contexts! {
     Header => Header;
     /// One log line.
     Log => Log;
+    /// A redirect target: sanitizing produces a same-site path.
+    Redirect => Redirect;
 }

@@ -79,6 +79,7 @@ pub const fn attack_name(kind: SinkKind) -> &'static str {
         SinkKind::Url => "ssrf",
         SinkKind::Header => "header_injection",
         SinkKind::Log => "log_injection",
+        SinkKind::Redirect => "open_redirect",
     }
 }
 
@@ -93,7 +94,7 @@ fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
             }
         };
     }
-    names!(Sql => "sqli", Html => "xss", Shell => "cmdi", Path => "path_traversal", Url => "ssrf", Header => "header_injection", Log => "log_injection")
+    names!(Sql => "sqli", Html => "xss", Shell => "cmdi", Path => "path_traversal", Url => "ssrf", Header => "header_injection", Log => "log_injection", Redirect => "open_redirect")
 }
 
 pub(crate) fn detection(

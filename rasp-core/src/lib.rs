@@ -29,7 +29,7 @@ pub mod trust;
 pub mod __private;
 
 pub use context::{ContextFutureExt, InContext, InputLimits, RequestContext};
-pub use contexts::{Context, ContextKind, Header, Html, Log, Path, Shell, Sql, Url};
+pub use contexts::{Context, ContextKind, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
 pub use decision::{Blocked, Decision, Mode, OnBlocked};
 pub use detect::Reason;
 pub use detect::sql::Dialect;
@@ -38,4 +38,6 @@ pub use record::Recordable;
 pub use sanitize::{Sanitize, Sanitized};
 pub use sink::{Guard, SinkKind, SinkSite};
 pub use taint::{SourceMeta, Tainted};
-pub use trust::{HeaderSafe, HtmlSafe, LogSafe, PathSafe, ShellSafe, SinkText, SqlSafe, UrlSafe};
+pub use trust::{
+    HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,
+};

@@ -8,7 +8,7 @@
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
 
-use crate::contexts::{Context, Header, Html, Log, Path, Shell, Sql, Url};
+use crate::contexts::{Context, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
 
 /// Escaping for one sink context.
 pub trait Sanitize: Context {
@@ -248,6 +248,49 @@ impl Sanitize for Log {
         }
         Ok(())
     }
+}
+
+/// Redirect: a same-site absolute path. The value always starts with one
+/// `/` and never with two (`/` or `\` right after it is percent-encoded),
+/// so no scheme or authority can form; `\`, whitespace, control
+/// characters and non-ASCII characters are percent-encoded everywhere,
+/// since browsers remove tabs and line breaks and read `\` as `/` before
+/// they look for an authority. A value that is not a path yet (`evil.com`,
+/// `https://evil.com`) becomes one under the site's root. Existing percent
+/// escapes are kept, so an already encoded path or query passes unchanged.
+impl Sanitize for Redirect {
+    fn needs_escaping(input: &str) -> bool {
+        let bytes = input.as_bytes();
+        bytes.first() != Some(&b'/')
+            || matches!(bytes.get(1), Some(b'/' | b'\\'))
+            || bytes.iter().any(|&b| redirect_escapes(b))
+    }
+    fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
+        let rest = input.strip_prefix('/').unwrap_or(input);
+        out.write_char('/')?;
+        for (i, b) in rest.bytes().enumerate() {
+            if redirect_escapes(b) || (i == 0 && b == b'/') {
+                write_percent(b, out)?;
+            } else {
+                out.write_char(char::from(b))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bytes a redirect path never carries as they are: `\`, space, controls,
+/// DEL and every byte of a non-ASCII character.
+const fn redirect_escapes(b: u8) -> bool {
+    b <= b' ' || b == b'\\' || b >= 0x7f
+}
+
+/// Writes `%XX` for `b`.
+fn write_percent<W: Write>(b: u8, out: &mut W) -> fmt::Result {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.write_char('%')?;
+    out.write_char(char::from(HEX[usize::from(b >> 4)]))?;
+    out.write_char(char::from(HEX[usize::from(b & 15)]))
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ trust_trait!(
     SqlSafe, Sql,
     "`{Self}` may carry untrusted data into a SQL sink",
     "not trusted for SQL: unsanitized or tainted",
-    "a `rasp::Tainted` value must not reach a SQL sink as is; bind it as a query parameter: `sqlx::query(\"… WHERE name = ?\").bind(value)`",
+    "a `rasp::Tainted` value must not reach a SQL sink as is; bind it as a query parameter: `sqlx::query(\"… WHERE name = ?\").bind(rasp::bind(value))`",
     "or sanitize it for this context with `.sanitize::<rasp::Sql>()`, or parse it into a number with `.parse::<i64>()`"
 );
 trust_trait!(
@@ -135,4 +135,12 @@ trust_trait!(
     "not trusted for log: unsanitized or tainted",
     "a `rasp::Tainted` value must not reach a log sink as is; record it as a structured `tracing` field, never spliced into the message",
     "or sanitize it for this context with `.sanitize::<rasp::Log>()`, or parse it into a number with `.parse::<i64>()`"
+);
+trust_trait!(
+    /// Accepted by redirect sinks (the target of a `Location` header).
+    RedirectSafe, Redirect,
+    "`{Self}` may send a redirect off-site",
+    "not trusted as a redirect target: unsanitized or tainted",
+    "a `rasp::Tainted` value must not choose where a redirect goes; keep redirects on-site: use a path, or check the host against an allowlist with `rasp::redirect::RedirectPolicy`",
+    "or sanitize it for this context with `.sanitize::<rasp::Redirect>()`, which makes it a same-site path"
 );

@@ -56,10 +56,11 @@ pub(crate) enum SinkClass {
     Url,
     Header,
     Log,
+    Redirect,
 }
 
 impl SinkClass {
-    const ALL: [SinkClass; 7] = [
+    const ALL: [SinkClass; 8] = [
         SinkClass::Sql,
         SinkClass::Html,
         SinkClass::Shell,
@@ -67,6 +68,7 @@ impl SinkClass {
         SinkClass::Url,
         SinkClass::Header,
         SinkClass::Log,
+        SinkClass::Redirect,
     ];
 
     /// The name used in `kind = "…"`, matching `rasp::SinkKind::as_str`.
@@ -79,6 +81,7 @@ impl SinkClass {
             SinkClass::Url => "url",
             SinkClass::Header => "header",
             SinkClass::Log => "log",
+            SinkClass::Redirect => "redirect",
         }
     }
 
@@ -92,6 +95,7 @@ impl SinkClass {
             SinkClass::Url => "rasp::UrlSafe",
             SinkClass::Header => "rasp::HeaderSafe",
             SinkClass::Log => "rasp::LogSafe",
+            SinkClass::Redirect => "rasp::RedirectSafe",
         }
     }
 
@@ -105,6 +109,7 @@ impl SinkClass {
             SinkClass::Url => "Url",
             SinkClass::Header => "Header",
             SinkClass::Log => "Log",
+            SinkClass::Redirect => "Redirect",
         };
         Ident::new(name, Span::call_site())
     }

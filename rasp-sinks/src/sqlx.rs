@@ -27,8 +27,10 @@ use std::fmt;
 
 use rasp_core::check::check;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
-use rasp_core::{Blocked, Dialect};
-use sqlx::{SqlSafeStr, SqlStr};
+use rasp_core::{Blocked, Dialect, Tainted};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Encode, SqlSafeStr, SqlStr, Type};
 
 macro_rules! sql_site {
     ($name:ident, $id:literal, $fn_path:literal, $dialect:expr) => {
@@ -252,6 +254,68 @@ fn checked(site: &'static SinkSite, text: Cow<'static, str>) -> Result<CheckedSq
 )]
 fn hand_to_sqlx(text: Cow<'static, str>) -> SqlStr {
     sqlx::AssertSqlSafe(text).into_sql_str()
+}
+
+/// A tainted value on its way to a bound query parameter.
+///
+/// Binding is the one use of a tainted value that needs no check: sqlx sends
+/// a bound parameter apart from the SQL text, so the database never parses
+/// it as SQL. `Bound` implements only sqlx's `Encode` and `Type`, nothing
+/// that reads the value back, so it cannot be spliced into text on the way.
+///
+/// ```
+/// # async fn demo(pool: &sqlx::SqlitePool, name: rasp_core::Tainted<String>) -> Result<(), sqlx::Error> {
+/// sqlx::query("SELECT id FROM users WHERE name = ?")
+///     .bind(rasp_sinks::sqlx::bind(name))
+///     .fetch_all(pool)
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct Bound<T>(T);
+
+/// Unwraps `value` into a [`Bound`] query parameter.
+#[inline]
+pub fn bind<T>(value: Tainted<T>) -> Bound<T> {
+    Bound(value.__into_inner_asserted())
+}
+
+impl<T> fmt::Debug for Bound<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Same redaction as `Tainted`: the value is still untrusted text.
+        f.write_str("Bound(<tainted>)")
+    }
+}
+
+impl<'q, DB: Database, T: Encode<'q, DB>> Encode<'q, DB> for Bound<T> {
+    #[inline]
+    fn encode(self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        self.0.encode(buf)
+    }
+
+    #[inline]
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        self.0.encode_by_ref(buf)
+    }
+
+    #[inline]
+    fn produces(&self) -> Option<DB::TypeInfo> {
+        self.0.produces()
+    }
+
+    #[inline]
+    fn size_hint(&self) -> usize {
+        self.0.size_hint()
+    }
+}
+
+impl<DB: Database, T: Type<DB>> Type<DB> for Bound<T> {
+    fn type_info() -> DB::TypeInfo {
+        T::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        T::compatible(ty)
+    }
 }
 
 #[cfg(test)]

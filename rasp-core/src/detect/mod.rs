@@ -8,7 +8,9 @@ use memchr::memmem::Finder;
 
 use crate::contexts::ContextKind;
 
+pub mod header;
 pub mod path;
+pub mod redirect;
 pub mod shell;
 pub mod sql;
 pub mod ssrf;
@@ -43,6 +45,16 @@ pub enum Reason {
     InternalAddress,
     /// The URL uses a scheme that reaches other protocols (`file:`, `gopher:` …).
     DangerousScheme,
+    /// The input decides the scheme or host a redirect sends the browser to.
+    OffSiteRedirect,
+    /// The input makes a redirect target run script (`javascript:`, `data:`).
+    ScriptScheme,
+    /// The input adds a line break (CR or LF) to a header value.
+    SplitsHeader,
+    /// The input adds a control character to a header value.
+    ControlCharacter,
+    /// The input adds an attribute or a cookie to a `Set-Cookie` value (`;`, `,`).
+    CookieAttribute,
 }
 
 impl Reason {
@@ -62,6 +74,11 @@ impl Reason {
             Reason::ControlsAuthority => "controls_authority",
             Reason::InternalAddress => "internal_address",
             Reason::DangerousScheme => "dangerous_scheme",
+            Reason::OffSiteRedirect => "off_site_redirect",
+            Reason::ScriptScheme => "script_scheme",
+            Reason::SplitsHeader => "splits_header",
+            Reason::ControlCharacter => "control_character",
+            Reason::CookieAttribute => "cookie_attribute",
         }
     }
 
@@ -81,6 +98,11 @@ impl Reason {
             Reason::ControlsAuthority => "an input controls the URL's scheme or host",
             Reason::InternalAddress => "the URL targets an internal address",
             Reason::DangerousScheme => "the URL uses a dangerous scheme",
+            Reason::OffSiteRedirect => "an input sends the redirect off-site",
+            Reason::ScriptScheme => "an input makes the redirect target run script",
+            Reason::SplitsHeader => "an input adds a line break to a header",
+            Reason::ControlCharacter => "an input adds a control character to a header",
+            Reason::CookieAttribute => "an input adds a cookie attribute",
         }
     }
 }
@@ -120,7 +142,9 @@ pub fn detect(
         ContextKind::Shell => shell::detect(text, finder).map(|f| (f.offset, f.reason))?,
         ContextKind::Path => path::detect(text, finder).map(|f| (f.offset, f.reason))?,
         ContextKind::Url => ssrf::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Html | ContextKind::Header | ContextKind::Log => return None,
+        ContextKind::Redirect => redirect::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Header => header::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Html | ContextKind::Log => return None,
     };
     Some(Finding { offset, reason })
 }

@@ -44,7 +44,9 @@
 //! are classified here.
 
 mod host;
-mod url;
+// Also read by the open-redirect detector, which splits a `Location` the
+// same way before asking who chose its destination.
+pub(crate) mod url;
 
 #[cfg(test)]
 mod tests;

@@ -21,7 +21,7 @@ use core::ops::Range;
 
 /// The scheme as far as reaching other protocols goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scheme {
+pub(crate) enum Scheme {
     /// No scheme: a client that accepts it assumes `http`.
     Absent,
     /// `http`, `https`, `ws`, `wss`.
@@ -32,22 +32,22 @@ pub(super) enum Scheme {
 
 /// The parts of a URL that decide where a request goes.
 #[derive(Debug, Clone)]
-pub(super) struct Head {
+pub(crate) struct Head {
     /// What kind of scheme the URL has.
-    pub(super) scheme: Scheme,
+    pub(crate) scheme: Scheme,
     /// The scheme's name (without its `:`).
-    pub(super) scheme_span: Range<usize>,
+    pub(crate) scheme_span: Range<usize>,
     /// Authority and host under the WHATWG and RFC 3986 readings.
-    pub(super) readings: [Option<Authority>; 2],
+    pub(crate) readings: [Option<Authority>; 2],
 }
 
 /// Where one reading finds the authority and its host.
 #[derive(Debug, Clone)]
-pub(super) struct Authority {
+pub(crate) struct Authority {
     /// `userinfo@host:port`, without the slashes before it.
-    pub(super) span: Range<usize>,
+    pub(crate) span: Range<usize>,
     /// The host, brackets included for IPv6.
-    pub(super) host: Range<usize>,
+    pub(crate) host: Range<usize>,
 }
 
 const fn is_ignored(b: u8) -> bool {
@@ -57,7 +57,7 @@ const fn is_ignored(b: u8) -> bool {
 /// Index and value of the first byte at or after `i` (and before `stop`)
 /// that is not a tab or line break.
 #[inline]
-fn significant(text: &[u8], mut i: usize, stop: usize) -> Option<(usize, u8)> {
+pub(crate) fn significant(text: &[u8], mut i: usize, stop: usize) -> Option<(usize, u8)> {
     while i < stop {
         let b = *text.get(i)?;
         if !is_ignored(b) {
@@ -69,7 +69,7 @@ fn significant(text: &[u8], mut i: usize, stop: usize) -> Option<(usize, u8)> {
 }
 
 /// Splits a URL into the parts that decide where a request goes.
-pub(super) fn parse(text: &[u8]) -> Head {
+pub(crate) fn parse(text: &[u8]) -> Head {
     let start = text.iter().position(|&b| b > b' ').unwrap_or(text.len());
     let stop = text
         .iter()

@@ -1,0 +1,381 @@
+//! Open-redirect detector.
+//!
+//! An application answers with a redirect whose `Location` an untrusted
+//! input helped build: a `?next=` or `?return_to=` parameter sent back as
+//! is, or a path under the application's own host. A browser resolves the
+//! `Location` against the page it came from, so a relative reference
+//! (`/search?q=…`, `items/42`, `?page=2`, `#top`) stays on the site
+//! whoever wrote it. The redirect leaves the site only through its *head*:
+//! a scheme (`https://evil.example`, `javascript:…`) or an authority
+//! (`//evil.example`). The input is an injection when one of its
+//! occurrences decides that head:
+//!
+//! - it writes (part of) the scheme, its `:`, or the slashes that start
+//!   an authority — including the spellings browsers accept and filters
+//!   miss: `/\evil`, `\\evil`, `\t//evil`, `/<TAB>/evil` (tabs and line
+//!   breaks are removed anywhere, leading controls and spaces trimmed), and
+//!   `https:evil` (an authority for a page on `http`);
+//! - it decides the end of the host: it covers the whole host, or writes
+//!   its end from a dot on, choosing the registrable domain
+//!   (`https://example.com` + `.evil.net`, or + `evil.net` for
+//!   `example.comevil.net`);
+//! - it writes `@`, `\`, `[` or `]` inside the authority: the userinfo
+//!   confusion `https://good.example@evil.example` and its backslash
+//!   variant, which clients split differently.
+//!
+//! A `javascript:`, `data:` or `vbscript:` head is reported as
+//! [`Reason::ScriptScheme`] (script on the site's origin when the value
+//! also feeds a link or `window.location`), any other as
+//! [`Reason::OffSiteRedirect`].
+//!
+//! An input confined to the path, query or fragment passes
+//! (`https://shop.example/items/{input}`, `/search?q={input}`), and so
+//! does one that is only part of a host label the application ends
+//! (`https://{tenant}.shop.example/`) or only the port. The authority is
+//! split with both readings of the SSRF detector's URL splitter (WHATWG and
+//! RFC 3986); a scheme is read the way browsers read it, so `name:digits`
+//! is a scheme too.
+//!
+//! The pure detector cannot know which hosts are the application's own: an
+//! input that is a whole absolute URL is reported even when it names the
+//! site itself. Allowing some hosts is the integration's job; it reads the
+//! destination with [`destination`] and runs the detector only for
+//! destinations it does not allow.
+
+use memchr::memmem::Finder;
+
+use crate::detect::Reason;
+use crate::detect::ssrf::url::{self, Authority, Scheme, significant};
+
+/// How many occurrences in the head of a `Location` are examined one byte
+/// apart before the search moves to non-overlapping occurrences only.
+const MAX_OVERLAPS: u32 = 64;
+
+/// A finding of the open-redirect detector: the occurrence offset and why
+/// it is an injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedirectFinding {
+    /// Byte offset of the offending occurrence of the input in the value.
+    pub offset: usize,
+    /// What the occurrence makes the redirect do.
+    pub reason: Reason,
+}
+
+/// Where a `Location` value sends the browser, as far as staying on the
+/// site goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination<'a> {
+    /// A relative reference: a path, query or fragment of the current site.
+    SameSite,
+    /// An `http`, `https`, `ws` or `wss` URL, or a scheme-relative
+    /// `//host/…`, whose host every reading agrees on: the host as written
+    /// (no port, no userinfo, not lowercased).
+    Host(&'a [u8]),
+    /// Anything else: another scheme, no host, or readings that disagree
+    /// about the host.
+    Elsewhere,
+}
+
+/// Where `location` sends the browser (see [`Destination`]).
+///
+/// ```
+/// use rasp_core::detect::redirect::{Destination, destination};
+///
+/// assert_eq!(destination(b"/account"), Destination::SameSite);
+/// assert_eq!(destination(b"https://Shop.example:8443/a"), Destination::Host(b"Shop.example"));
+/// assert_eq!(destination(b"/\\evil.example"), Destination::Host(b"evil.example"));
+/// assert_eq!(destination(b"javascript:alert(1)"), Destination::Elsewhere);
+/// ```
+pub fn destination(location: &[u8]) -> Destination<'_> {
+    let head = Head::read(location);
+    match head.kind {
+        Kind::Relative => Destination::SameSite,
+        Kind::SchemeOnly | Kind::Absolute { web: false } => Destination::Elsewhere,
+        Kind::Absolute { web: true } | Kind::SchemeRelative => {
+            let mut hosts = head.readings.iter().flatten().map(|a| a.host.clone());
+            let Some(first) = hosts.next() else {
+                return Destination::Elsewhere;
+            };
+            let host = location.get(first).unwrap_or_default();
+            if host.is_empty() || hosts.any(|h| location.get(h) != Some(host)) {
+                Destination::Elsewhere
+            } else {
+                Destination::Host(host)
+            }
+        }
+    }
+}
+
+/// Whether the input searched by `finder` decides where the redirect to
+/// `location` (a `Location` header value) leaves the site for.
+///
+/// `finder.needle()` is the recorded input (any bytes). Returns the first
+/// occurrence that writes the scheme, the slashes of an authority, the end
+/// of the host or a delimiter inside the authority (see the
+/// [module docs](self)), or `None` — also when the input does not occur at
+/// all, which costs one substring search, or is empty.
+#[inline]
+pub fn detect(location: &[u8], finder: &Finder<'_>) -> Option<RedirectFinding> {
+    let needle = finder.needle();
+    if needle.is_empty() || needle.len() > location.len() {
+        return None;
+    }
+    let first = finder.find(location)?;
+    examine(location, finder, first)
+}
+
+#[inline(never)]
+fn examine(location: &[u8], finder: &Finder<'_>, first: usize) -> Option<RedirectFinding> {
+    let head = Head::read(location);
+    let head_end = head.end();
+    let len = finder.needle().len();
+    let mut start = first;
+    let mut examined = 0u32;
+    while start < head_end {
+        if head.decided_by(location, start, start + len) {
+            let reason = if head.script {
+                Reason::ScriptScheme
+            } else {
+                Reason::OffSiteRedirect
+            };
+            return Some(RedirectFinding {
+                offset: start,
+                reason,
+            });
+        }
+        examined += 1;
+        // Past a few overlapping occurrences (a periodic input in a
+        // periodic head) only non-overlapping ones are examined, which
+        // keeps the work linear.
+        let from = if examined < MAX_OVERLAPS {
+            start + 1
+        } else {
+            start + len
+        };
+        let window = location.get(from..(head_end + len - 1).min(location.len()))?;
+        start = finder.find(window)? + from;
+    }
+    None
+}
+
+/// What a `Location` starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// No scheme and fewer than two leading slashes.
+    Relative,
+    /// A scheme without an authority: `javascript:…`, `mailto:…`, `name:80`.
+    SchemeOnly,
+    /// A scheme and an authority; `web` for `http`, `https`, `ws`, `wss`.
+    Absolute {
+        /// Whether the scheme is a web one.
+        web: bool,
+    },
+    /// `//host…` (or any two of `/` and `\`).
+    SchemeRelative,
+}
+
+/// The part of a `Location` that decides which site it sends the browser
+/// to.
+struct Head {
+    kind: Kind,
+    /// End of the scheme's `:` and of the slashes before the authority:
+    /// every byte before it is scheme, delimiter or trimmed space.
+    lead_end: usize,
+    /// The authority under the WHATWG and RFC 3986 readings.
+    readings: [Option<Authority>; 2],
+    /// Whether the scheme runs script (`javascript:`, `data:`, `vbscript:`).
+    script: bool,
+}
+
+impl Head {
+    fn read(text: &[u8]) -> Head {
+        let relative = Head {
+            kind: Kind::Relative,
+            lead_end: 0,
+            readings: [None, None],
+            script: false,
+        };
+        // Browsers trim leading C0 controls and spaces.
+        let Some(start) = text.iter().position(|&b| b > b' ') else {
+            return relative;
+        };
+        let stop = text.len();
+        let Some((_, first)) = significant(text, start, stop) else {
+            return relative;
+        };
+        if first.is_ascii_alphabetic() {
+            let Some(colon) = scheme_colon(text, start, stop) else {
+                return relative;
+            };
+            let script = is_script_scheme(text.get(start..colon).unwrap_or_default());
+            let parsed = url::parse(text);
+            let readings = if parsed.scheme == Scheme::Absent {
+                // `name:digits`: curl's host and port, a browser's scheme.
+                [None, None]
+            } else {
+                parsed.readings
+            };
+            let kind = match &readings {
+                [None, None] => Kind::SchemeOnly,
+                _ => Kind::Absolute {
+                    web: parsed.scheme == Scheme::Web,
+                },
+            };
+            let lead_end = readings
+                .iter()
+                .flatten()
+                .map(|a| a.span.start)
+                .max()
+                .unwrap_or(colon + 1);
+            return Head {
+                kind,
+                lead_end,
+                readings,
+                script,
+            };
+        }
+        if leading_slashes(text, start, stop) < 2 {
+            return relative;
+        }
+        let readings = url::parse(text).readings;
+        let lead_end = readings
+            .iter()
+            .flatten()
+            .map(|a| a.span.start)
+            .max()
+            .unwrap_or(start);
+        Head {
+            kind: Kind::SchemeRelative,
+            lead_end,
+            readings,
+            script: false,
+        }
+    }
+
+    /// Offset past which no occurrence can start and still decide the head.
+    fn end(&self) -> usize {
+        self.readings
+            .iter()
+            .flatten()
+            .map(|a| a.span.end)
+            .fold(self.lead_end, usize::max)
+    }
+
+    /// Whether the occurrence `start..end` decides the head.
+    fn decided_by(&self, text: &[u8], start: usize, end: usize) -> bool {
+        if self.kind == Kind::Relative {
+            return false;
+        }
+        if start < self.lead_end {
+            return true;
+        }
+        self.readings.iter().flatten().any(|auth| {
+            let host = &auth.host;
+            // Writing the last label alone (`com` of `shop.com`) is as
+            // likely a coincidence as a choice among the application's
+            // own domains; writing a dot in it chooses a domain.
+            let ends_host = start < host.end
+                && end >= host.end
+                && (start <= host.start
+                    || text
+                        .get(start..host.end)
+                        .is_some_and(|tail| tail.contains(&b'.')));
+            let overlap = text
+                .get(start.max(auth.span.start)..end.min(auth.span.end))
+                .unwrap_or_default();
+            let writes_delimiter = overlap
+                .iter()
+                .any(|b| matches!(b, b'@' | b'\\' | b'[' | b']'));
+            ends_host || writes_delimiter
+        })
+    }
+}
+
+/// The `:` ending a scheme that starts at `start`, read as browsers do:
+/// an ASCII letter, then letters, digits, `+`, `-` or `.`, tabs and line
+/// breaks skipped; a port-like `name:80` is a scheme as well.
+fn scheme_colon(text: &[u8], start: usize, stop: usize) -> Option<usize> {
+    let mut i = start;
+    while let Some((at, b)) = significant(text, i, stop) {
+        match b {
+            b':' if at > start => return Some(at),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') => i = at + 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// How many `/` and `\` start the text at `start`, tabs and line breaks
+/// skipped (browsers read `\` as `/` in web URLs).
+fn leading_slashes(text: &[u8], start: usize, stop: usize) -> usize {
+    let mut count = 0;
+    let mut i = start;
+    while let Some((at, b'/' | b'\\')) = significant(text, i, stop) {
+        count += 1;
+        if count == 2 {
+            break;
+        }
+        i = at + 1;
+    }
+    count
+}
+
+/// Whether a scheme name (as written, tabs and line breaks included) is
+/// one that runs script in the page.
+fn is_script_scheme(name: &[u8]) -> bool {
+    const SCRIPT: [&[u8]; 3] = [b"javascript", b"data", b"vbscript"];
+    let letters = name
+        .iter()
+        .filter(|b| !matches!(b, b'\t' | b'\n' | b'\r'))
+        .map(u8::to_ascii_lowercase);
+    SCRIPT.iter().any(|s| {
+        let mut letters = letters.clone();
+        s.iter().all(|&c| letters.next() == Some(c)) && letters.next().is_none()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(location: &str, input: &str) -> Option<Reason> {
+        detect(location.as_bytes(), &Finder::new(input.as_bytes())).map(|f| f.reason)
+    }
+
+    #[test]
+    fn reads_heads_like_browsers() {
+        let kind = |t: &str| Head::read(t.as_bytes()).kind;
+        assert_eq!(kind("/a/b"), Kind::Relative);
+        assert_eq!(kind("a/b"), Kind::Relative);
+        assert_eq!(kind("?q=1"), Kind::Relative);
+        assert_eq!(kind("/\t"), Kind::Relative);
+        assert_eq!(kind("/\tevil"), Kind::Relative);
+        assert_eq!(kind("/\t/evil"), Kind::SchemeRelative);
+        assert_eq!(kind(" \\\\evil"), Kind::SchemeRelative);
+        assert_eq!(kind("https://x"), Kind::Absolute { web: true });
+        assert_eq!(kind("ftp://x"), Kind::Absolute { web: false });
+        assert_eq!(kind("javascript:alert(1)"), Kind::SchemeOnly);
+        assert_eq!(kind("evil:80"), Kind::SchemeOnly);
+        assert_eq!(kind(":80"), Kind::Relative);
+    }
+
+    #[test]
+    fn names_script_schemes() {
+        assert!(is_script_scheme(b"JavaScript"));
+        assert!(is_script_scheme(b"java\tscript"));
+        assert!(is_script_scheme(b"data"));
+        assert!(!is_script_scheme(b"javascripts"));
+        assert!(!is_script_scheme(b"dat"));
+        assert!(!is_script_scheme(b""));
+    }
+
+    #[test]
+    fn the_head_bounds_the_search() {
+        assert_eq!(reason("/next?u=https://evil.example", "https://evil.example"), None);
+        assert_eq!(
+            reason("https://evil.example/?u=https://evil.example", "https://evil.example"),
+            Some(Reason::OffSiteRedirect)
+        );
+    }
+}
