@@ -11,7 +11,7 @@
 //! control byte — and, for `Set-Cookie`, a `;` or `,` that adds an
 //! attribute (`Domain=`, `Path=`, `Max-Age=`) or another cookie. A
 //! detection is reported on the `rasp::security` tracing target and, in
-//! `Block` mode, refused with [`HeaderError::Blocked`]. A value that passes
+//! `Block` mode, refused with [`HeaderError::Refused`]. A value that passes
 //! the check is still validated by `http`; one it refuses (a control byte
 //! the application wrote, or one input byte too short to be looked for) is
 //! [`HeaderError::Invalid`].
@@ -66,7 +66,7 @@ inventory::submit! { SinkRegistration(&SET_COOKIE) }
 #[non_exhaustive]
 pub enum HeaderError {
     /// rasp found an injection and refused the value.
-    Blocked(Blocked),
+    Refused(Blocked),
     /// `http` refused the value: it carries a byte no header value may
     /// carry, which no recorded input brought (or rasp only monitors).
     Invalid(InvalidHeaderValue),
@@ -76,7 +76,7 @@ impl HeaderError {
     /// The refusal, if rasp refused the value.
     pub fn blocked(&self) -> Option<&Blocked> {
         match self {
-            HeaderError::Blocked(blocked) => Some(blocked),
+            HeaderError::Refused(blocked) => Some(blocked),
             HeaderError::Invalid(_) => None,
         }
     }
@@ -85,7 +85,7 @@ impl HeaderError {
 impl fmt::Display for HeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HeaderError::Blocked(blocked) => blocked.fmt(f),
+            HeaderError::Refused(blocked) => blocked.fmt(f),
             HeaderError::Invalid(invalid) => write!(f, "not a valid header value: {invalid}"),
         }
     }
@@ -94,7 +94,7 @@ impl fmt::Display for HeaderError {
 impl std::error::Error for HeaderError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            HeaderError::Blocked(blocked) => Some(blocked),
+            HeaderError::Refused(blocked) => Some(blocked),
             HeaderError::Invalid(invalid) => Some(invalid),
         }
     }
@@ -102,7 +102,7 @@ impl std::error::Error for HeaderError {
 
 impl From<Blocked> for HeaderError {
     fn from(blocked: Blocked) -> Self {
-        HeaderError::Blocked(blocked)
+        HeaderError::Refused(blocked)
     }
 }
 
@@ -133,7 +133,7 @@ impl From<InvalidHeaderValue> for HeaderError {
 ///
 /// assert!(disposition("q3 report.pdf").is_ok());
 /// let refused = disposition("x\r\nSet-Cookie: admin=1").unwrap_err();
-/// assert!(matches!(refused, HeaderError::Blocked(_)), "{refused}");
+/// assert!(matches!(refused, HeaderError::Refused(_)), "{refused}");
 /// ```
 #[inline]
 pub fn value(text: impl AsRef<[u8]>) -> Result<HeaderValue, HeaderError> {

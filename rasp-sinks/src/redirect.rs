@@ -148,7 +148,7 @@ impl RedirectPolicy {
     /// input decides its scheme or host.
     ///
     /// A detection is reported on the `rasp::security` tracing target and,
-    /// in `Block` mode, refused with [`HeaderError::Blocked`]; a target
+    /// in `Block` mode, refused with [`HeaderError::Refused`]; a target
     /// `http` refuses as a header value is [`HeaderError::Invalid`].
     pub fn location(&self, text: impl AsRef<[u8]>) -> Result<Location, HeaderError> {
         let text = text.as_ref();

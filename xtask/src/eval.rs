@@ -25,10 +25,26 @@ enum Class {
     Shell,
     Path,
     Ssrf,
+    Redirect,
+    Header,
+    Log,
+    Xss,
 }
 
 impl Class {
-    const ALL: [Class; 4] = [Class::Sqli, Class::Shell, Class::Path, Class::Ssrf];
+    const ALL: [Class; 8] = [
+        Class::Sqli,
+        Class::Shell,
+        Class::Path,
+        Class::Ssrf,
+        Class::Redirect,
+        Class::Header,
+        Class::Log,
+        Class::Xss,
+    ];
+
+    /// The accepted names, for error messages.
+    const NAMES: &'static str = "sqli, shell, path, ssrf, redirect, header, log or xss";
 
     fn parse(name: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.name() == name)
@@ -40,6 +56,10 @@ impl Class {
             Class::Shell => "shell",
             Class::Path => "path",
             Class::Ssrf => "ssrf",
+            Class::Redirect => "redirect",
+            Class::Header => "header",
+            Class::Log => "log",
+            Class::Xss => "xss",
         }
     }
 }
@@ -76,7 +96,7 @@ impl Options {
                 "--class" => {
                     let name = value()?;
                     options.class = Some(Class::parse(&name).ok_or_else(|| {
-                        format!("unknown class `{name}` (expected sqli, shell, path or ssrf)")
+                        format!("unknown class `{name}` (expected {})", Class::NAMES)
                     })?);
                 }
                 "--misses" => options.misses = number(&flag, &value()?)?,
@@ -166,8 +186,10 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
     for (line, case) in cases {
         let class = Class::parse(&case.class).ok_or_else(|| {
             format!(
-                "{}:{line}: unknown class `{}` (expected sqli, shell, path or ssrf)",
-                options.corpus, case.class
+                "{}:{line}: unknown class `{}` (expected {})",
+                options.corpus,
+                case.class,
+                Class::NAMES
             )
         })?;
         if options.class.is_some_and(|only| only != class) {
@@ -228,6 +250,10 @@ fn evaluate(
         Class::Shell => ContextKind::Shell,
         Class::Path => ContextKind::Path,
         Class::Ssrf => ContextKind::Url,
+        Class::Redirect => ContextKind::Redirect,
+        Class::Header => ContextKind::Header,
+        Class::Log => ContextKind::Log,
+        Class::Xss => ContextKind::Html,
     };
     let name = case.dialect.as_deref().unwrap_or("generic");
     let dialect = Dialect::from_name(name)
@@ -423,7 +449,7 @@ mod tests {
         assert!(parse(&[]).unwrap_err().contains("--corpus"));
         assert!(parse(&["--corpus"]).unwrap_err().contains("needs a value"));
         assert!(
-            parse(&["--corpus", "c", "--class", "xss"])
+            parse(&["--corpus", "c", "--class", "nosql"])
                 .unwrap_err()
                 .contains("unknown class")
         );

@@ -1,0 +1,1 @@
+//! Header injection against a real loopback HTTP server.
