@@ -11,16 +11,22 @@ pub use rasp_core::{
     Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Log, LogSafe, Mode,
     OnBlocked, Path, PathSafe, Reason, Recordable, RequestContext, Sanitize, Sanitized, Shell,
     ShellSafe, SinkKind, SinkSite, SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe,
-    check, context, detect, event, registry, sanitize, trust_unchecked,
+    check, context, detect, event, policy, registry, sanitize, trust_unchecked,
 };
 pub use rasp_core::{Redirect, RedirectSafe};
+pub use rasp_macros::{protect, sink, source};
 /// Guarded HTTP header values (feature `header`).
 #[cfg(feature = "header")]
 pub use rasp_sinks::header;
+/// Confined file access (feature `fs`).
+#[cfg(feature = "fs")]
+pub use rasp_sinks::fs;
+/// Guarded processes and shell scripts (feature `process`).
+#[cfg(feature = "process")]
+pub use rasp_sinks::command as process;
 /// Guarded redirects (feature `redirect`).
 #[cfg(feature = "redirect")]
 pub use rasp_sinks::redirect;
-pub use rasp_macros::{protect, sink, source};
 #[cfg(feature = "sqlx")]
 pub use rasp_sinks::sqlx::{Bound, CheckedSql, SqlText, bind, sql, sql_for};
 

@@ -115,7 +115,10 @@ static SITES: LazyLock<HashMap<&'static str, Server>> = LazyLock::new(|| {
 });
 
 fn address(host: &str) -> SocketAddr {
-    SITES.get(host).map(|s| s.addr).unwrap_or_else(|| panic!("no site {host}"))
+    SITES
+        .get(host)
+        .map(|s| s.addr)
+        .unwrap_or_else(|| panic!("no site {host}"))
 }
 
 /// Visits `start` like a browser: follows up to five redirects, resolving
@@ -130,11 +133,15 @@ fn visit(start: &str) -> (Url, Received) {
             None => url.path().to_owned(),
         };
         let response = get(address(&host), &host, &target);
-        let Some(location) = response.first("Location").filter(|_| response.status == 302)
+        let Some(location) = response
+            .first("Location")
+            .filter(|_| response.status == 302)
         else {
             return (url, response);
         };
-        let next = url.join(&location).expect("a Location the browser can resolve");
+        let next = url
+            .join(&location)
+            .expect("a Location the browser can resolve");
         if next.scheme() != "http" {
             return (next, response);
         }
@@ -158,7 +165,6 @@ const OFF_SITE: &[&str] = &[
     "/\t/evil.test/login",
     "\t//evil.test/login",
     "http://shop.test@evil.test/login",
-    "http://shop.test\\@evil.test/login",
 ];
 
 /// `next` values that look like URLs but stay on the shop:
@@ -189,7 +195,10 @@ fn without_rasp_the_user_lands_on_the_attackers_site() {
         assert_eq!(url.host_str(), Some("evil.test"), "{next:?}");
         assert_eq!(page.body, "evil.test fake login at /login", "{next:?}");
     }
-    let (url, _) = visit(&login_url("/unsafe/login", "javascript:alert(document.domain)"));
+    let (url, _) = visit(&login_url(
+        "/unsafe/login",
+        "javascript:alert(document.domain)",
+    ));
     assert_eq!(url.as_str(), "javascript:alert(document.domain)");
 }
 

@@ -9,9 +9,11 @@
 //! 3. only then does the detector of the sink's class lex the text around
 //!    the occurrences.
 //!
-//! None of these steps allocates. A detection is decided by the current
-//! [`Mode`] and reported through [`crate::event`]. A panic inside a detector
-//! is caught, counted and reported, and the call is allowed (fail-open).
+//! None of these steps allocates. A detection is decided by the installed
+//! [`crate::policy`], or by the process-wide [`Mode`] when there is none, and
+//! reported through [`crate::event`]. A panic inside a detector is caught,
+//! counted and reported; the call is allowed (fail-open) unless the policy
+//! says the sink fails closed.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -20,8 +22,9 @@ use memchr::memmem::Finder;
 
 use crate::context::{RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
-use crate::detect::{self, Detection, Finding};
+use crate::detect::{self, Detection, Finding, Reason};
 use crate::event::{self, Excerpt};
+use crate::policy::{self, OnError, Verdict, metrics};
 use crate::sink::SinkSite;
 
 /// Inputs shorter than this are not looked for. A single byte occurs by
@@ -40,7 +43,8 @@ pub struct CheckCounts {
     pub detections: u64,
     /// Calls refused.
     pub blocks: u64,
-    /// Detector failures (caught panics); the calls were allowed.
+    /// Detector failures (caught panics); the calls were allowed unless the
+    /// sink fails closed.
     pub internal_errors: u64,
 }
 
@@ -95,13 +99,11 @@ fn check_in_with<D>(
 where
     D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
 {
+    metrics::checked(site.kind);
     match find(ctx, text, detector) {
         Ok(None) => Ok(()),
         Ok(Some(found)) => decide(site, ctx, found),
-        Err(()) => {
-            internal_error(site);
-            Ok(())
-        }
+        Err(()) => internal_error(site),
     }
 }
 
@@ -110,13 +112,17 @@ struct Found {
     detection: Detection,
     source: &'static crate::SourceMeta,
     excerpt: Excerpt,
+    input_len: usize,
 }
 
 fn find<D>(ctx: &RequestContext, text: &[u8], detector: &D) -> Result<Option<Found>, ()>
 where
     D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
 {
-    catch_unwind(AssertUnwindSafe(|| detect_any(detector, text, ctx.inputs()))).map_err(|_| ())
+    catch_unwind(AssertUnwindSafe(|| {
+        detect_any(detector, text, ctx.inputs())
+    }))
+    .map_err(|_| ())
 }
 
 #[inline]
@@ -141,6 +147,7 @@ where
                 },
                 source: input.source(),
                 excerpt: Excerpt::masked(input.bytes()),
+                input_len: input.bytes().len(),
             });
         }
     }
@@ -151,21 +158,25 @@ where
 #[inline(never)]
 fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result<(), Blocked> {
     DETECTIONS.fetch_add(1, Ordering::Relaxed);
-    let decision = match Mode::current() {
-        Mode::Monitor => Decision::Monitor,
-        Mode::Block => Decision::Block,
+    // One snapshot load: the revision and every rule come from the same
+    // policy even while another thread installs a new one.
+    let verdict = match &*policy::snapshot() {
+        Some(policy) => policy.decide(site, ctx),
+        None => Verdict::from_mode(Mode::current()),
     };
+    metrics::detected(site.kind, verdict.decision, verdict.rule);
     event::detection(
         site,
         ctx,
         found.source,
-        decision,
+        &verdict,
         found.detection,
-        &found.excerpt,
+        (&found.excerpt, found.input_len),
     );
-    match decision {
+    match verdict.decision {
         Decision::Block | Decision::Throttle => {
             BLOCKS.fetch_add(1, Ordering::Relaxed);
+            metrics::blocked(site.kind);
             Err(Blocked {
                 sink_id: site.id,
                 kind: site.kind,
@@ -178,7 +189,27 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
 
 #[cold]
 #[inline(never)]
-fn internal_error(site: &'static SinkSite) {
+fn internal_error(site: &'static SinkSite) -> Result<(), Blocked> {
     INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
-    event::internal_error(site, "detector panicked; call allowed (fail-open)");
+    let on_error = match &*policy::snapshot() {
+        Some(policy) => policy.on_error(site),
+        None => OnError::Open,
+    };
+    metrics::internal_error(site.kind, on_error == OnError::Closed);
+    match on_error {
+        OnError::Open => {
+            event::internal_error(site, "detector panicked; call allowed (fail-open)");
+            Ok(())
+        }
+        OnError::Closed => {
+            BLOCKS.fetch_add(1, Ordering::Relaxed);
+            metrics::blocked(site.kind);
+            event::internal_error(site, "detector panicked; call refused (fail-closed)");
+            Err(Blocked {
+                sink_id: site.id,
+                kind: site.kind,
+                reason: Reason::DetectorFailed,
+            })
+        }
+    }
 }

@@ -10,6 +10,7 @@
 use crate::context::RequestContext;
 use crate::decision::Decision;
 use crate::detect::Detection;
+use crate::policy::{Masking, Verdict};
 use crate::sink::{SinkKind, SinkSite};
 use crate::taint::SourceMeta;
 
@@ -89,6 +90,7 @@ fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
             match (kind, decision) {
                 $(
                     (SinkKind::$k, Decision::Block) => concat!("rasp.", $n, ".blocked"),
+                    (SinkKind::$k, Decision::Allow) => concat!("rasp.", $n, ".allowed"),
                     (SinkKind::$k, _) => concat!("rasp.", $n, ".monitored"),
                 )*
             }
@@ -101,10 +103,18 @@ pub(crate) fn detection(
     site: &SinkSite,
     ctx: &RequestContext,
     source: &SourceMeta,
-    decision: Decision,
+    verdict: &Verdict,
     detection: Detection,
-    excerpt: &Excerpt,
+    input: (&Excerpt, usize),
 ) {
+    let (excerpt, input_len) = input;
+    let decision = verdict.decision;
+    // The policy decides how much of the input an event may carry.
+    let (excerpt, truncated, input_len) = match verdict.masking {
+        Masking::Masked => (Some(excerpt.as_str()), Some(excerpt.truncated()), None),
+        Masking::LengthOnly => (None, None, Some(input_len)),
+        Masking::Off => (None, None, None),
+    };
     tracing::event!(
         target: TARGET,
         tracing::Level::WARN,
@@ -114,10 +124,13 @@ pub(crate) fn detection(
         rasp.sink.id = site.id,
         rasp.reason = detection.reason.as_str(),
         rasp.source.kind = source.kind,
-        rasp.input.excerpt = excerpt.as_str(),
-        rasp.input.truncated = excerpt.truncated(),
+        rasp.input.excerpt = excerpt,
+        rasp.input.truncated = truncated,
+        rasp.input.length = input_len,
         rasp.input.offset = detection.offset,
         rasp.request.id = ctx.request_id(),
+        rasp.policy.revision = verdict.revision,
+        rasp.policy.rule = verdict.rule.as_str(),
         http.route = ctx.route().unwrap_or(""),
         client.address = ctx.client_ip().map(tracing::field::display),
         user.id = ctx.user(),

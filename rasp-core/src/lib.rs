@@ -18,6 +18,7 @@ pub mod decision;
 pub mod detect;
 pub mod escape_hatch;
 pub mod event;
+pub mod policy;
 pub mod record;
 pub mod registry;
 pub mod sanitize;

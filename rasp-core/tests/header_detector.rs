@@ -39,9 +39,21 @@ const INJECTIONS: &[(&str, &str, Reason)] = &[
         "en\r\n\r\n<script>alert(1)</script>",
         Reason::SplitsHeader,
     ),
-    ("x\nSet-Cookie: admin=1", "x\nSet-Cookie: admin=1", Reason::SplitsHeader),
-    ("x\rSet-Cookie: admin=1", "x\rSet-Cookie: admin=1", Reason::SplitsHeader),
-    ("/next\n X-Folded: 1", "\n X-Folded: 1", Reason::SplitsHeader),
+    (
+        "x\nSet-Cookie: admin=1",
+        "x\nSet-Cookie: admin=1",
+        Reason::SplitsHeader,
+    ),
+    (
+        "x\rSet-Cookie: admin=1",
+        "x\rSet-Cookie: admin=1",
+        Reason::SplitsHeader,
+    ),
+    (
+        "/next\n X-Folded: 1",
+        "\n X-Folded: 1",
+        Reason::SplitsHeader,
+    ),
     ("report\0.pdf", "report\0.pdf", Reason::NulByte),
     ("a\x0bb", "a\x0bb", Reason::ControlCharacter),
     ("a\x1b[31mb", "\x1b[31m", Reason::ControlCharacter),
@@ -52,7 +64,10 @@ const INJECTIONS: &[(&str, &str, Reason)] = &[
 const BENIGN: &[(&str, &str)] = &[
     ("attachment; filename=\"q3 report.pdf\"", "q3 report.pdf"),
     ("col1\tcol2", "col1\tcol2"),
-    ("/search?q=%0d%0aSet-Cookie:%20admin=1", "%0d%0aSet-Cookie:%20admin=1"),
+    (
+        "/search?q=%0d%0aSet-Cookie:%20admin=1",
+        "%0d%0aSet-Cookie:%20admin=1",
+    ),
     ("text/html; charset=utf-8", "utf-8"),
     ("caf\u{e9} \u{2028} \u{560a}", "caf\u{e9} \u{2028} \u{560a}"),
     ("a; b, c=d", "; b, c"),
@@ -62,8 +77,16 @@ const BENIGN: &[(&str, &str)] = &[
 #[test]
 fn flags_line_breaks_and_controls() {
     for (value, input, expected) in INJECTIONS {
-        assert_eq!(reason(value, input), Some(*expected), "{value:?} / {input:?}");
-        assert_eq!(cookie_reason(value, input), Some(*expected), "{value:?} / {input:?}");
+        assert_eq!(
+            reason(value, input),
+            Some(*expected),
+            "{value:?} / {input:?}"
+        );
+        assert_eq!(
+            cookie_reason(value, input),
+            Some(*expected),
+            "{value:?} / {input:?}"
+        );
     }
 }
 
@@ -77,13 +100,23 @@ fn lets_look_alikes_through() {
 #[test]
 fn flags_cookie_attributes() {
     for (value, input) in [
-        ("session=x; Domain=evil.example; Path=/; HttpOnly", "x; Domain=evil.example"),
+        (
+            "session=x; Domain=evil.example; Path=/; HttpOnly",
+            "x; Domain=evil.example",
+        ),
         ("lang=en; Path=/admin; Path=/", "en; Path=/admin"),
         ("lang=en;Max-Age=99999999; Path=/", "en;Max-Age=99999999"),
-        ("theme=dark; SameSite=None; Secure; Path=/", "dark; SameSite=None; Secure"),
+        (
+            "theme=dark; SameSite=None; Secure; Path=/",
+            "dark; SameSite=None; Secure",
+        ),
         ("lang=en, admin=1; Path=/", "en, admin=1"),
     ] {
-        assert_eq!(cookie_reason(value, input), Some(Reason::CookieAttribute), "{value:?}");
+        assert_eq!(
+            cookie_reason(value, input),
+            Some(Reason::CookieAttribute),
+            "{value:?}"
+        );
         // As a plain header value, `;` and `,` are just text.
         assert_eq!(reason(value, input), None, "{value:?}");
     }

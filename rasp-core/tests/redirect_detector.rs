@@ -51,10 +51,7 @@ const OFF_SITE: &[(&str, &str)] = &[
         "https://good.example@evil.example/",
     ),
     ("https://good.example@evil.example/", "@evil.example/"),
-    (
-        "https://good.example\\@evil.example/",
-        "\\@evil.example/",
-    ),
+    ("https://good.example\\@evil.example/", "\\@evil.example/"),
     // The application writes a leading `/`, the input the second one.
     ("//evil.example/x", "/evil.example/x"),
     ("/\\evil.example", "\\evil.example"),
@@ -92,7 +89,10 @@ const SCRIPT: &[(&str, &str)] = &[
 /// `(Location value, recorded input)`: the redirect stays where the
 /// application sends it.
 const STAYS: &[(&str, &str)] = &[
-    ("/search?q=http%3A%2F%2Fevil.example", "http%3A%2F%2Fevil.example"),
+    (
+        "/search?q=http%3A%2F%2Fevil.example",
+        "http%3A%2F%2Fevil.example",
+    ),
     ("/search?q=http://evil.example", "http://evil.example"),
     ("/search?q=//evil.example", "//evil.example"),
     ("/items/42", "42"),
@@ -108,18 +108,27 @@ const STAYS: &[(&str, &str)] = &[
     ("/a?b=c:d", "/a?b=c:d"),
     ("https://shop.example/items/%2F%2Fevil", "%2F%2Fevil"),
     ("https://shop.example/items//evil.example", "//evil.example"),
-    ("https://shop.example/items/\\evil.example", "\\evil.example"),
+    (
+        "https://shop.example/items/\\evil.example",
+        "\\evil.example",
+    ),
     ("https://shop.example/@evil.example", "@evil.example"),
     (
         "https://shop.example/login?next=https://evil.example",
         "https://evil.example",
     ),
-    ("https://shop.example/login?next=https://evil.example", "next"),
+    (
+        "https://shop.example/login?next=https://evil.example",
+        "next",
+    ),
     // Part of a host label or the port, the rest written by the application.
     ("https://acme.shop.example/", "acme"),
     ("https://acme-eu.shop.example/dashboard", "acme-eu"),
     ("https://shop.example:8443/", "8443"),
     ("https://shop.example:8443/", ":8443/"),
+    // Letters of a scheme the application wrote.
+    ("https://shop.example/search?q=https", "https"),
+    ("http://shop.example/search?q=http", "http"),
     // The input does not occur.
     ("https://evil.example/", "https://elsewhere.example"),
 ];
@@ -149,7 +158,11 @@ fn flags_script_targets() {
 #[test]
 fn lets_same_site_and_application_chosen_targets_through() {
     for (location, input) in STAYS {
-        assert_eq!(reason(location, input), None, "{location:?} with input {input:?}");
+        assert_eq!(
+            reason(location, input),
+            None,
+            "{location:?} with input {input:?}"
+        );
     }
 }
 
@@ -160,7 +173,10 @@ fn reports_the_occurrence_that_decides() {
     let finding = detect(location.as_bytes(), &Finder::new(b"evil.example")).unwrap();
     assert_eq!(finding.offset, 2);
     let location = "/login?next=evil.example";
-    assert_eq!(detect(location.as_bytes(), &Finder::new(b"evil.example")), None);
+    assert_eq!(
+        detect(location.as_bytes(), &Finder::new(b"evil.example")),
+        None
+    );
 }
 
 #[test]
@@ -172,9 +188,18 @@ fn reads_destinations() {
         destination(b"https://u:p@Shop.Example:8443/a"),
         Destination::Host(b"Shop.Example")
     );
-    assert_eq!(destination(b"//cdn.example/x"), Destination::Host(b"cdn.example"));
-    assert_eq!(destination(b"\t/\\evil.example"), Destination::Host(b"evil.example"));
-    assert_eq!(destination(b"https:evil.example"), Destination::Host(b"evil.example"));
+    assert_eq!(
+        destination(b"//cdn.example/x"),
+        Destination::Host(b"cdn.example")
+    );
+    assert_eq!(
+        destination(b"\t/\\evil.example"),
+        Destination::Host(b"evil.example")
+    );
+    assert_eq!(
+        destination(b"https:evil.example"),
+        Destination::Host(b"evil.example")
+    );
     // Clients split this one differently: no single host.
     assert_eq!(
         destination(b"https://good.example\\@evil.example/"),
@@ -286,12 +311,22 @@ fn periodic_inputs_stay_linear() {
     }
     let slashes = "/".repeat(200_000);
     assert_eq!(reason(&slashes, "//"), Some(Reason::OffSiteRedirect));
-    assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn a_coincidental_last_label_is_not_a_choice() {
     assert_eq!(reason("https://shop.example.com/cart", "com"), None);
-    assert_eq!(reason("https://shop.example.com/cart", "le.com"), Some(Reason::OffSiteRedirect));
-    assert_eq!(reason("https://example.comevil.net/", "evil.net"), Some(Reason::OffSiteRedirect));
+    assert_eq!(
+        reason("https://shop.example.com/cart", "le.com"),
+        Some(Reason::OffSiteRedirect)
+    );
+    assert_eq!(
+        reason("https://example.comevil.net/", "evil.net"),
+        Some(Reason::OffSiteRedirect)
+    );
 }

@@ -97,6 +97,43 @@ fn blocking_an_injection() {
 }
 
 #[test]
+fn deciding_an_injection_under_a_policy() {
+    // Every lookup of the decision path is populated: allowlists, CIDRs, a
+    // sink-id rule, a route rule with a canary. The policy still blocks this
+    // site outside the route, so the other tests here are unaffected.
+    let policy = rasp_core::policy::load_str(
+        r#"
+        schema_version = 1
+        revision = 1
+        mode = "block"
+        [allow]
+        routes = ["/healthz"]
+        sinks = ["other.sink"]
+        ips = ["10.0.0.0/8"]
+        users = ["scanner"]
+        tenants = ["qa"]
+        [sink_ids."zero_alloc.sql"]
+        action = "block"
+        [routes."/search"]
+        canary = 50
+        "#,
+    )
+    .unwrap();
+    rasp_core::policy::install(policy).unwrap();
+    let attack = "x' OR '1'='1";
+    let sql = format!("SELECT * FROM users WHERE name = '{attack}'");
+    let ctx = RequestContext::builder()
+        .route("/search")
+        .client_ip([192, 0, 2, 1].into())
+        .user("ann")
+        .tenant("acme")
+        .build();
+    assert!(ctx.record_input(&SRC, attack.as_bytes()));
+    let n = ctx.scope(|| allocations(|| drop(black_box(check(&SITE, black_box(sql.as_bytes()))))));
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn sanitizing_clean_html_reuses_the_string() {
     let mut inputs: Vec<String> = (0..=RUNS).map(|i| format!("plain text {i}")).collect();
     let n = allocations(|| {
@@ -113,4 +150,38 @@ fn the_counter_sees_allocations() {
         black_box(String::from("allocates"));
     });
     assert_eq!(n, RUNS as u64);
+}
+
+#[test]
+fn redirect_and_header_detectors() {
+    use memchr::memmem::Finder;
+    use rasp_core::detect::{header, redirect};
+
+    let cases: [(&[u8], &[u8]); 4] = [
+        (b"/search?q=shoes&page=2", b"shoes"),
+        (b"https://shop.example/items/42", b"42"),
+        (b"/\\evil.example/login", b"/\\evil.example/login"),
+        (b"https://good.example@evil.example/", b"@evil.example/"),
+    ];
+    for (location, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(redirect::detect(black_box(location), &finder));
+            black_box(redirect::destination(black_box(location)));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(location));
+    }
+    let cases: [(&[u8], &[u8]); 3] = [
+        (b"lang=en-GB; Path=/; HttpOnly", b"en-GB"),
+        (b"lang=en; Domain=evil; Path=/", b"en; Domain=evil"),
+        (b"x\r\nSet-Cookie: admin=1", b"x\r\nSet-Cookie: admin=1"),
+    ];
+    for (value, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(header::detect(black_box(value), &finder));
+            black_box(header::detect_cookie(black_box(value), &finder));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(value));
+    }
 }

@@ -96,7 +96,7 @@ pub fn source(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Arguments:
 ///
 /// * `kind = "…"` (required): `sql`, `html`, `shell`, `path`, `url`,
-///   `header` or `log`.
+///   `header`, `log` or `redirect`.
 /// * `guard(a, b, …)` (required): the parameters that carry sink text.
 /// * `id = "…"`: stable id for events and policies; defaults to the fn path.
 /// * `dialect = "…"`: SQL sinks only; `generic` (default), `sqlite`,

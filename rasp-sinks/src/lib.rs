@@ -1,4 +1,8 @@
 //! Guarded integrations of rasp.
+#[cfg(feature = "process")]
+pub mod command;
+#[cfg(feature = "fs")]
+pub mod fs;
 #[cfg(feature = "header")]
 pub mod header;
 #[cfg(feature = "redirect")]

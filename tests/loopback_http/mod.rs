@@ -62,7 +62,8 @@ impl Response {
     }
 
     fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let mut bytes = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status)).into_bytes();
+        let mut bytes =
+            format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status)).into_bytes();
         for (name, value) in &self.headers {
             bytes.extend_from_slice(name.as_bytes());
             bytes.extend_from_slice(b": ");
@@ -191,7 +192,10 @@ pub(crate) fn get(addr: SocketAddr, host: &str, target: &str) -> Received {
     let mut parsed = httparse::Response::new(&mut headers);
     let body_at = match parsed.parse(&raw) {
         Ok(httparse::Status::Complete(at)) => at,
-        other => panic!("unparsable response {other:?}: {:?}", String::from_utf8_lossy(&raw)),
+        other => panic!(
+            "unparsable response {other:?}: {:?}",
+            String::from_utf8_lossy(&raw)
+        ),
     };
     Received {
         status: parsed.code.expect("status code"),

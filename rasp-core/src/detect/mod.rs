@@ -9,6 +9,8 @@ use memchr::memmem::Finder;
 use crate::contexts::ContextKind;
 
 pub mod header;
+pub mod html;
+pub mod log;
 pub mod path;
 pub mod redirect;
 pub mod shell;
@@ -39,6 +41,10 @@ pub enum Reason {
     AbsolutePath,
     /// The input carries a NUL byte.
     NulByte,
+    /// The input starts a command-line argument with `-`: the program reads
+    /// it as an option (`--output=/etc/cron.d/x`), not as the operand it was
+    /// meant to be.
+    OptionInjection,
     /// The input controls the scheme or authority of a URL.
     ControlsAuthority,
     /// The URL targets a loopback, private, link-local or metadata address.
@@ -55,6 +61,24 @@ pub enum Reason {
     ControlCharacter,
     /// The input adds an attribute or a cookie to a `Set-Cookie` value (`;`, `,`).
     CookieAttribute,
+    /// The input adds a line break to a log line (CR, LF, NEL, U+2028 …),
+    /// so what follows reads as another log event.
+    ForgesLogLine,
+    /// The input adds a terminal control to a log line (ESC, CSI, another
+    /// C0 or C1 control, DEL).
+    TerminalEscape,
+    /// The input opens or closes an HTML tag, or ends a comment or a
+    /// raw-text element (`<script`, `</textarea`, `-->`).
+    OpensTag,
+    /// The input ends an HTML attribute value or tag name, or gives an
+    /// attribute a value (`" onerror=`).
+    BreaksAttribute,
+    /// The input decides the scheme of a script URL in an HTML link or
+    /// source attribute (`javascript:`, `data:text/html`).
+    ScriptUrl,
+    /// The detector failed, and the sink's policy refuses unchecked calls
+    /// (`on_error = "closed"`).
+    DetectorFailed,
 }
 
 impl Reason {
@@ -71,6 +95,7 @@ impl Reason {
             Reason::LeavesRoot => "leaves_root",
             Reason::AbsolutePath => "absolute_path",
             Reason::NulByte => "nul_byte",
+            Reason::OptionInjection => "option_injection",
             Reason::ControlsAuthority => "controls_authority",
             Reason::InternalAddress => "internal_address",
             Reason::DangerousScheme => "dangerous_scheme",
@@ -79,6 +104,12 @@ impl Reason {
             Reason::SplitsHeader => "splits_header",
             Reason::ControlCharacter => "control_character",
             Reason::CookieAttribute => "cookie_attribute",
+            Reason::ForgesLogLine => "forges_log_line",
+            Reason::TerminalEscape => "terminal_escape",
+            Reason::OpensTag => "opens_tag",
+            Reason::BreaksAttribute => "breaks_attribute",
+            Reason::ScriptUrl => "script_url",
+            Reason::DetectorFailed => "detector_failed",
         }
     }
 
@@ -95,6 +126,7 @@ impl Reason {
             Reason::LeavesRoot => "an input climbs out of its directory",
             Reason::AbsolutePath => "an input makes the path absolute",
             Reason::NulByte => "an input carries a NUL byte",
+            Reason::OptionInjection => "an input is read as a command-line option",
             Reason::ControlsAuthority => "an input controls the URL's scheme or host",
             Reason::InternalAddress => "the URL targets an internal address",
             Reason::DangerousScheme => "the URL uses a dangerous scheme",
@@ -103,6 +135,12 @@ impl Reason {
             Reason::SplitsHeader => "an input adds a line break to a header",
             Reason::ControlCharacter => "an input adds a control character to a header",
             Reason::CookieAttribute => "an input adds a cookie attribute",
+            Reason::ForgesLogLine => "an input adds a line break to a log line",
+            Reason::TerminalEscape => "an input adds a terminal control sequence to a log line",
+            Reason::OpensTag => "an input opens or closes an HTML tag or comment",
+            Reason::BreaksAttribute => "an input breaks out of an HTML attribute",
+            Reason::ScriptUrl => "an input puts a script URL in an HTML attribute",
+            Reason::DetectorFailed => "the detector failed and the sink fails closed",
         }
     }
 }
@@ -144,7 +182,8 @@ pub fn detect(
         ContextKind::Url => ssrf::detect(text, finder).map(|f| (f.offset, f.reason))?,
         ContextKind::Redirect => redirect::detect(text, finder).map(|f| (f.offset, f.reason))?,
         ContextKind::Header => header::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Html | ContextKind::Log => return None,
+        ContextKind::Html => html::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        ContextKind::Log => log::detect(text, finder).map(|f| (f.offset, f.reason))?,
     };
     Some(Finding { offset, reason })
 }

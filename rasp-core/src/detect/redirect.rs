@@ -10,8 +10,8 @@
 //! (`//evil.example`). The input is an injection when one of its
 //! occurrences decides that head:
 //!
-//! - it writes (part of) the scheme, its `:`, or the slashes that start
-//!   an authority — including the spellings browsers accept and filters
+//! - it writes the scheme's `:`, or a slash that starts an authority —
+//!   including the spellings browsers accept and filters
 //!   miss: `/\evil`, `\\evil`, `\t//evil`, `/<TAB>/evil` (tabs and line
 //!   breaks are removed anywhere, leading controls and spaces trimmed), and
 //!   `https:evil` (an authority for a page on `http`);
@@ -178,6 +178,8 @@ enum Kind {
 /// to.
 struct Head {
     kind: Kind,
+    /// The scheme's `:`, if there is a scheme.
+    colon: Option<usize>,
     /// End of the scheme's `:` and of the slashes before the authority:
     /// every byte before it is scheme, delimiter or trimmed space.
     lead_end: usize,
@@ -191,6 +193,7 @@ impl Head {
     fn read(text: &[u8]) -> Head {
         let relative = Head {
             kind: Kind::Relative,
+            colon: None,
             lead_end: 0,
             readings: [None, None],
             script: false,
@@ -229,6 +232,7 @@ impl Head {
                 .unwrap_or(colon + 1);
             return Head {
                 kind,
+                colon: Some(colon),
                 lead_end,
                 readings,
                 script,
@@ -246,6 +250,7 @@ impl Head {
             .unwrap_or(start);
         Head {
             kind: Kind::SchemeRelative,
+            colon: None,
             lead_end,
             readings,
             script: false,
@@ -266,7 +271,17 @@ impl Head {
         if self.kind == Kind::Relative {
             return false;
         }
-        if start < self.lead_end {
+        // The scheme is chosen with its `:`, the authority with its
+        // slashes. Writing only letters of the scheme (`http` in a search
+        // for "http") chooses nothing the application did not write.
+        let writes_colon = self.colon.is_some_and(|c| start <= c && c < end);
+        let slashes = self.colon.map_or(0, |c| c + 1)..self.lead_end;
+        let writes_slash = text
+            .get(start.max(slashes.start)..end.min(slashes.end))
+            .unwrap_or_default()
+            .iter()
+            .any(|b| matches!(b, b'/' | b'\\'));
+        if writes_colon || writes_slash {
             return true;
         }
         self.readings.iter().flatten().any(|auth| {
@@ -372,9 +387,15 @@ mod tests {
 
     #[test]
     fn the_head_bounds_the_search() {
-        assert_eq!(reason("/next?u=https://evil.example", "https://evil.example"), None);
         assert_eq!(
-            reason("https://evil.example/?u=https://evil.example", "https://evil.example"),
+            reason("/next?u=https://evil.example", "https://evil.example"),
+            None
+        );
+        assert_eq!(
+            reason(
+                "https://evil.example/?u=https://evil.example",
+                "https://evil.example"
+            ),
             Some(Reason::OffSiteRedirect)
         );
     }

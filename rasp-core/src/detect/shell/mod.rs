@@ -66,6 +66,7 @@
 //! the text.
 
 mod lexer;
+mod option;
 
 #[cfg(test)]
 mod tests;
@@ -73,6 +74,7 @@ mod tests;
 use memchr::memmem::Finder;
 
 use self::lexer::{Atom, AtomKind, Construct, Lexer};
+pub use self::option::detect_option;
 use crate::detect::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before

@@ -1,0 +1,49 @@
+//! Fuzzes the header injection detector with arbitrary bytes.
+//!
+//! The data is split into an input and a header value (cut at the first
+//! `0xFF` byte, or in half when there is none). Both rules must not panic,
+//! must report an offset where the input really occurs, and must flag
+//! exactly the inputs that occur and carry a byte the rule forbids; the
+//! header sanitizer's output must never be flagged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use memchr::memmem::Finder;
+use rasp_core::detect::header::{detect, detect_cookie};
+use rasp_core::{Header, Sanitized};
+
+fn forbidden(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (input, value) = match memchr::memchr(0xFF, data) {
+        Some(cut) => (&data[..cut], &data[cut + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+
+    let finder = Finder::new(input);
+    let occurs = !input.is_empty() && finder.find(value).is_some();
+    for (finding, flags) in [
+        (detect(value, &finder), input.iter().any(|&b| forbidden(b))),
+        (
+            detect_cookie(value, &finder),
+            input
+                .iter()
+                .any(|&b| forbidden(b) || b == b';' || b == b','),
+        ),
+    ] {
+        assert_eq!(finding.is_some(), occurs && flags, "wrong decision");
+        if let Some(finding) = finding {
+            assert!(value[finding.offset..].starts_with(input));
+        }
+    }
+
+    if let Ok(text) = std::str::from_utf8(input) {
+        let clean = Sanitized::<String, Header>::from_tainted(text).into_inner();
+        assert_eq!(
+            detect(clean.as_bytes(), &Finder::new(clean.as_bytes())),
+            None
+        );
+    }
+});

@@ -1,0 +1,49 @@
+//! Fuzzes the open-redirect detector with arbitrary bytes.
+//!
+//! The data is split into an input and a `Location` value (cut at the first
+//! `0xFF` byte, or in half when there is none). The detector must not
+//! panic, must be deterministic and must report an offset where the input
+//! really occurs; a value it reads as same-site must give no finding, and
+//! the redirect sanitizer's output must always read as same-site.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use memchr::memmem::Finder;
+use rasp_core::detect::redirect::{Destination, destination, detect};
+use rasp_core::{Redirect, Sanitized};
+
+fuzz_target!(|data: &[u8]| {
+    let (input, location) = match memchr::memchr(0xFF, data) {
+        Some(cut) => (&data[..cut], &data[cut + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+
+    let finder = Finder::new(input);
+    let first = detect(location, &finder);
+    assert_eq!(
+        first,
+        detect(location, &finder),
+        "detect is not deterministic"
+    );
+    if let Some(finding) = first {
+        assert!(
+            location[finding.offset..].starts_with(input),
+            "the reported offset is not an occurrence of the input"
+        );
+        assert_ne!(
+            destination(location),
+            Destination::SameSite,
+            "a finding in a same-site value"
+        );
+    }
+
+    if let Ok(text) = std::str::from_utf8(input) {
+        let path = Sanitized::<String, Redirect>::from_tainted(text).into_inner();
+        assert_eq!(
+            destination(path.as_bytes()),
+            Destination::SameSite,
+            "{path:?}"
+        );
+        assert_eq!(detect(path.as_bytes(), &Finder::new(path.as_bytes())), None);
+    }
+});

@@ -1,0 +1,165 @@
+//! The decision for one detection, from one policy snapshot.
+//!
+//! Order of precedence, most specific first: the allowlists (any match
+//! allows), the route's action, the sink id's action, the sink class's
+//! action, the global mode. A `block` outcome then passes the canary: only
+//! requests whose id hashes into the canary percentage are blocked, the
+//! others are monitored. Nothing here allocates.
+
+use super::compile::{Level, Policy};
+use super::file::{Action, Masking, OnError};
+use crate::context::RequestContext;
+use crate::decision::{Decision, Mode};
+use crate::sink::SinkSite;
+
+/// Which rule of the policy decided; the `rule` label of the detection metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// No policy is installed: the process-wide [`crate::Mode`] decided.
+    NoPolicy,
+    /// The policy's global `mode`.
+    Mode,
+    /// A `[sinks.<class>]` rule.
+    Class,
+    /// A `[sink_ids."<id>"]` rule.
+    Sink,
+    /// A `[routes."<route>"]` rule.
+    Route,
+    /// An `[allow]` list.
+    Allowlist,
+    /// A block demoted to monitor because the request is outside the canary.
+    Canary,
+}
+
+impl Rule {
+    /// Every rule, in the order of [`Rule::index`].
+    pub const ALL: [Rule; 7] = [
+        Rule::NoPolicy,
+        Rule::Mode,
+        Rule::Class,
+        Rule::Sink,
+        Rule::Route,
+        Rule::Allowlist,
+        Rule::Canary,
+    ];
+
+    /// Stable snake-case name, as used in metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Rule::NoPolicy => "no_policy",
+            Rule::Mode => "mode",
+            Rule::Class => "class",
+            Rule::Sink => "sink",
+            Rule::Route => "route",
+            Rule::Allowlist => "allowlist",
+            Rule::Canary => "canary",
+        }
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What the policy decided about one detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The decision: `Allow`, `Monitor` or `Block`.
+    pub decision: Decision,
+    /// The rule that decided.
+    pub rule: Rule,
+    /// Revision of the policy that decided; `None` without a policy.
+    pub revision: Option<u64>,
+    /// How the event reports the input.
+    pub masking: Masking,
+}
+
+impl Verdict {
+    /// The verdict without a policy: the process-wide mode decides.
+    pub fn from_mode(mode: Mode) -> Verdict {
+        Verdict {
+            decision: match mode {
+                Mode::Monitor => Decision::Monitor,
+                Mode::Block => Decision::Block,
+            },
+            rule: Rule::NoPolicy,
+            revision: None,
+            masking: Masking::Masked,
+        }
+    }
+}
+
+impl Policy {
+    /// Decides a detection at `site` during the request `ctx`.
+    pub fn decide(&self, site: &SinkSite, ctx: &RequestContext) -> Verdict {
+        let verdict = |decision, rule| Verdict {
+            decision,
+            rule,
+            revision: Some(self.revision),
+            masking: self.masking,
+        };
+        let own = self.sink_entry(site.id);
+        let route = self.route_entry(ctx.route());
+        if own.is_some_and(|e| e.allow)
+            || route.is_some_and(|e| e.allow)
+            || self.allowlisted_requester(ctx.client_ip(), ctx.user(), ctx.tenant())
+        {
+            return verdict(Decision::Allow, Rule::Allowlist);
+        }
+        let site_rule = self.resolve_site(own, site.kind);
+        let (mut action, mut canary, mut level) =
+            (site_rule.action, site_rule.canary, site_rule.from);
+        if let Some(route) = route {
+            if let Some(a) = route.action {
+                action = a;
+                level = Level::Route;
+            }
+            canary = route.canary.unwrap_or(canary);
+        }
+        let rule = match level {
+            Level::Mode => Rule::Mode,
+            Level::Class => Rule::Class,
+            Level::Sink => Rule::Sink,
+            Level::Route => Rule::Route,
+        };
+        match action {
+            Action::Allow => verdict(Decision::Allow, rule),
+            Action::Monitor => verdict(Decision::Monitor, rule),
+            Action::Block if in_canary(ctx.request_id(), canary) => verdict(Decision::Block, rule),
+            Action::Block => verdict(Decision::Monitor, Rule::Canary),
+        }
+    }
+
+    /// What a detector failure at `site` does: `Open` allows the call,
+    /// `Closed` refuses it.
+    pub fn on_error(&self, site: &SinkSite) -> OnError {
+        self.resolve_site(self.sink_entry(site.id), site.kind)
+            .on_error
+    }
+}
+
+/// Whether the request with this id falls inside a canary of `percent` %.
+///
+/// FNV-1a (64 bit) is stable across processes, platforms and releases, so
+/// every replica of a service, and every retry of a request that keeps its
+/// id, lands on the same side; the id is not secret, so a keyed hash would
+/// buy nothing.
+#[inline]
+pub fn in_canary(request_id: &str, percent: u8) -> bool {
+    match percent {
+        0 => false,
+        100.. => true,
+        _ => canary_bucket(request_id) < u64::from(percent),
+    }
+}
+
+/// The request's canary bucket, from 0 to 99.
+#[inline]
+pub fn canary_bucket(request_id: &str) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = request_id
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
+    hash % 100
+}

@@ -1,0 +1,162 @@
+//! The policy file as written: the TOML schema, deserialized as-is.
+//!
+//! Every table denies unknown keys, so a typo (`acton = "block"`) is an error
+//! naming its key path instead of a silently ignored rule. Nothing here is
+//! validated beyond types; [`super::compile`] checks ranges and references.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// What to do with a detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Let the call run without reporting it as an attack (an accepted risk).
+    Allow,
+    /// Report the detection and let the call run.
+    Monitor,
+    /// Report the detection and refuse the call.
+    Block,
+}
+
+impl Action {
+    /// Stable lowercase name, as written in policy files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Monitor => "monitor",
+            Action::Block => "block",
+        }
+    }
+}
+
+/// What a sink does when its detector fails (panics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Allow the call: availability first (the default).
+    #[default]
+    Open,
+    /// Refuse the call: for sinks where an unchecked call is worse than an
+    /// error.
+    Closed,
+}
+
+impl OnError {
+    /// Stable lowercase name, as written in policy files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OnError::Open => "open",
+            OnError::Closed => "closed",
+        }
+    }
+}
+
+/// How much of the offending input a detection event carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Masking {
+    /// The shape of the input: letters and digits replaced by `*` (the default).
+    #[default]
+    Masked,
+    /// Only the input's length.
+    LengthOnly,
+    /// Nothing about the input.
+    Off,
+}
+
+impl Masking {
+    /// Stable name, as written in policy files.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Masking::Masked => "masked",
+            Masking::LengthOnly => "length-only",
+            Masking::Off => "off",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyFile {
+    pub(crate) schema_version: u32,
+    pub(crate) revision: u64,
+    pub(crate) mode: Mode,
+    #[serde(default)]
+    pub(crate) canary: Option<u32>,
+    #[serde(default)]
+    pub(crate) on_error: Option<OnError>,
+    #[serde(default)]
+    pub(crate) strict: bool,
+    #[serde(default)]
+    pub(crate) events: Events,
+    #[serde(default)]
+    pub(crate) allow: Allowlist,
+    #[serde(default)]
+    pub(crate) sinks: Classes,
+    #[serde(default)]
+    pub(crate) sink_ids: BTreeMap<String, SinkRule>,
+    #[serde(default)]
+    pub(crate) routes: BTreeMap<String, RouteRule>,
+}
+
+/// The global mode: `allow` is not a mode, so it has its own type.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    Monitor,
+    Block,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Events {
+    #[serde(default)]
+    pub(crate) excerpt: Masking,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Allowlist {
+    #[serde(default)]
+    pub(crate) routes: Vec<String>,
+    #[serde(default)]
+    pub(crate) sinks: Vec<String>,
+    #[serde(default)]
+    pub(crate) ips: Vec<IpNet>,
+    #[serde(default)]
+    pub(crate) users: Vec<String>,
+    #[serde(default)]
+    pub(crate) tenants: Vec<String>,
+}
+
+/// One optional rule per sink class, named as in `SinkKind::as_str`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Classes {
+    pub(crate) sql: Option<SinkRule>,
+    pub(crate) html: Option<SinkRule>,
+    pub(crate) shell: Option<SinkRule>,
+    pub(crate) path: Option<SinkRule>,
+    pub(crate) url: Option<SinkRule>,
+    pub(crate) header: Option<SinkRule>,
+    pub(crate) log: Option<SinkRule>,
+    pub(crate) redirect: Option<SinkRule>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SinkRule {
+    pub(crate) action: Option<Action>,
+    pub(crate) canary: Option<u32>,
+    pub(crate) on_error: Option<OnError>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RouteRule {
+    pub(crate) action: Option<Action>,
+    pub(crate) canary: Option<u32>,
+}

@@ -1,0 +1,143 @@
+//! Counters reported through the `metrics` facade.
+//!
+//! Labels are drawn from closed sets only (sink kind, action, rule), never
+//! from request data: an attacker must not be able to grow the label space of
+//! a metrics backend. Every key is built at compile time, so incrementing a
+//! counter hashes nothing and allocates nothing; without an installed
+//! recorder it is a no-op.
+//!
+//! | counter | labels |
+//! | --- | --- |
+//! | [`CHECKS`] | `sink_kind` |
+//! | [`DETECTIONS`] | `sink_kind`, `action`, `rule` |
+//! | [`BLOCKS`] | `sink_kind` |
+//! | [`INTERNAL_ERRORS`] | `sink_kind`, `action` |
+//! | [`RELOADS`] | — |
+//! | [`RELOAD_FAILURES`] | — |
+
+use metrics::{Key, Label, Level, Metadata};
+
+use super::compile::kind_index;
+use super::decide::Rule;
+use crate::decision::Decision;
+use crate::sink::SinkKind;
+
+/// Sink checks run inside a request context.
+pub const CHECKS: &str = "rasp_checks_total";
+/// Injections found, by the action taken and the policy rule that chose it.
+pub const DETECTIONS: &str = "rasp_detections_total";
+/// Sink calls refused (detections blocked and fail-closed detector errors).
+pub const BLOCKS: &str = "rasp_blocks_total";
+/// Detector failures, by the action taken (`allow` when fail-open, `block`
+/// when fail-closed).
+pub const INTERNAL_ERRORS: &str = "rasp_internal_errors_total";
+/// Policies installed.
+pub const RELOADS: &str = "rasp_policy_reloads_total";
+/// Policies refused (invalid, stale, or naming unknown sinks under `strict`).
+pub const RELOAD_FAILURES: &str = "rasp_policy_reload_failures_total";
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// One key per sink class, in the order of `KINDS`.
+macro_rules! by_kind {
+    ($key:ident $(, $arg:literal)*) => {
+        [
+            $key!("sql" $(, $arg)*),
+            $key!("html" $(, $arg)*),
+            $key!("shell" $(, $arg)*),
+            $key!("path" $(, $arg)*),
+            $key!("url" $(, $arg)*),
+            $key!("header" $(, $arg)*),
+            $key!("log" $(, $arg)*),
+            $key!("redirect" $(, $arg)*),
+        ]
+    };
+}
+
+/// A key whose labels live in a `const`, so the reference is `'static`.
+macro_rules! key {
+    ($name:expr; $($label:literal = $value:literal),*) => {{
+        const LABELS: &[Label] = &[$(Label::from_static_parts($label, $value)),*];
+        Key::from_static_parts($name, LABELS)
+    }};
+}
+
+macro_rules! check_key {
+    ($kind:literal) => { key!(CHECKS; "sink_kind" = $kind) };
+}
+macro_rules! block_key {
+    ($kind:literal) => { key!(BLOCKS; "sink_kind" = $kind) };
+}
+macro_rules! error_keys {
+    ($kind:literal) => {
+        [
+            key!(INTERNAL_ERRORS; "sink_kind" = $kind, "action" = "allow"),
+            key!(INTERNAL_ERRORS; "sink_kind" = $kind, "action" = "block"),
+        ]
+    };
+}
+/// Detection keys of one class: by action (allow, monitor, block), then by
+/// rule in the order of `Rule::ALL`.
+macro_rules! detection_keys {
+    ($kind:literal) => {
+        [
+            detection_keys!($kind, "allow"),
+            detection_keys!($kind, "monitor"),
+            detection_keys!($kind, "block"),
+        ]
+    };
+    ($kind:literal, $action:literal) => {
+        [
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "no_policy"),
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "mode"),
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "class"),
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "sink"),
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "route"),
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "allowlist"),
+            key!(DETECTIONS; "sink_kind" = $kind, "action" = $action, "rule" = "canary"),
+        ]
+    };
+}
+
+static CHECK_KEYS: [Key; 8] = by_kind!(check_key);
+static BLOCK_KEYS: [Key; 8] = by_kind!(block_key);
+static ERROR_KEYS: [[Key; 2]; 8] = by_kind!(error_keys);
+static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; 8] = by_kind!(detection_keys);
+static RELOAD_KEY: Key = Key::from_static_name(RELOADS);
+static RELOAD_FAILURE_KEY: Key = Key::from_static_name(RELOAD_FAILURES);
+
+#[inline]
+fn increment(key: &'static Key) {
+    metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
+}
+
+#[inline]
+pub(crate) fn checked(kind: SinkKind) {
+    increment(&CHECK_KEYS[kind_index(kind)]);
+}
+
+pub(crate) fn detected(kind: SinkKind, decision: Decision, rule: Rule) {
+    let action = match decision {
+        Decision::Allow => 0,
+        Decision::Monitor => 1,
+        Decision::Block | Decision::Throttle => 2,
+    };
+    increment(&DETECTION_KEYS[kind_index(kind)][action][rule.index()]);
+}
+
+pub(crate) fn blocked(kind: SinkKind) {
+    increment(&BLOCK_KEYS[kind_index(kind)]);
+}
+
+pub(crate) fn internal_error(kind: SinkKind, blocked: bool) {
+    increment(&ERROR_KEYS[kind_index(kind)][usize::from(blocked)]);
+}
+
+pub(crate) fn reloaded() {
+    increment(&RELOAD_KEY);
+}
+
+pub(crate) fn reload_failed() {
+    increment(&RELOAD_FAILURE_KEY);
+}

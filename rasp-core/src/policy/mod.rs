@@ -1,0 +1,48 @@
+//! The policy engine: what rasp does about a detection, loaded from a
+//! versioned TOML file and replaceable while the service runs.
+//!
+//! Without a policy, the process-wide [`crate::Mode`] decides every
+//! detection, detector failures allow the call, and events carry masked
+//! excerpts. A policy ([`load_str`], [`load_file`], then [`install`]) refines
+//! this per sink class, sink id and route, adds allowlists, a canary
+//! percentage for blocking, per-sink failure modes and event masking. The
+//! file format, every key and its default are described in `docs/policy.md`.
+//!
+//! The installed policy is an immutable snapshot behind an
+//! [`arc_swap::ArcSwapOption`]: a decision loads it once, without a lock or
+//! an allocation, and reads every rule from that one snapshot, so a reload
+//! is atomic for every check. The snapshot is also the decision cache: all
+//! lookups are resolved into per-class rules and small hash maps when a
+//! policy is compiled, and the detection-free path of a check never reads it.
+//!
+//! A reload validates first and swaps only a valid policy; an invalid file,
+//! a lower revision, or (under `strict = true`) a sink id that no linked code
+//! registers keeps the last good policy in force, and is reported as an
+//! event, counted in [`status`] and in the metrics of [`metrics`].
+//!
+//! Reloads can be triggered by [`reload_file`], by a file watch
+//! ([`watch`], feature `policy-watch`) or by `SIGHUP`
+//! ([`reload_on_sighup`], feature `policy-sighup`, unix).
+
+mod compile;
+mod decide;
+mod file;
+pub mod metrics;
+#[cfg(all(unix, feature = "policy-sighup"))]
+mod sighup;
+mod store;
+#[cfg(feature = "policy-watch")]
+mod watch;
+
+pub use compile::{MAX_NESTING, MAX_POLICY_BYTES, Policy, PolicyError, SCHEMA_VERSION};
+pub use decide::{Rule, Verdict, canary_bucket, in_canary};
+pub use file::{Action, Masking, OnError};
+#[cfg(all(unix, feature = "policy-sighup"))]
+pub use sighup::{SighupReload, reload_on_sighup};
+pub use store::{
+    PolicyStatus, current, install, load_file, load_str, reload_file, status, uninstall,
+};
+#[cfg(feature = "policy-watch")]
+pub use watch::{DEBOUNCE, PolicyWatch, watch};
+
+pub(crate) use store::snapshot;

@@ -1,0 +1,589 @@
+//! The process guard: `rasp::process::Command` runs programs with checked
+//! arguments, and `rasp::process::shell(script)` checks an `sh -c` script
+//! before a shell reads it.
+//!
+//! An argument vector is the safe way to hand data to a program: each
+//! argument reaches it as it is, so no input can add a word, an operator or
+//! a command substitution. Two things are left to guard:
+//!
+//! - **the program**: [`Command::new`] takes only a [`Program`] — a string
+//!   literal, or a value passed through `rasp::trust_unchecked!` — so a
+//!   `Tainted` value never chooses what runs (a compile error);
+//! - **options**: a program reads an argument that starts with `-` as an
+//!   option (`--output=/etc/cron.d/x`, `-oProxyCommand=…`).
+//!   [`Command::arg_tainted`] refuses a tainted value that starts with `-`,
+//!   unless a literal `--` came first (the end-of-options marker of getopt
+//!   programs), and one that carries a NUL byte (an argument cannot hold
+//!   one). Arguments built at run time and given to [`Command::arg`] are
+//!   checked against the inputs recorded in the request context: a
+//!   recorded input that starts the argument with `-` is refused the same
+//!   way.
+//!
+//! A shell is different: it reads its script as shell text. A script must
+//! go through [`shell`], which runs the shell detector on it (an input that
+//! spans words, adds `;` `|` `&` a newline or a redirection, or opens `$( )`
+//! or backticks outside single quotes is refused) and returns a
+//! [`CheckedScript`]. Data is best handed to a script as positional
+//! parameters (`"$1"`), with [`CheckedScript::command`] and
+//! [`Command::arg_tainted`]. A [`Command`] whose program is itself a shell
+//! (`sh`, `bash`, `dash`, `zsh`, `ksh`, `busybox`, …) checks every dynamic
+//! argument as shell text, since one of them is the script.
+//!
+//! ```text
+//! rasp::process::Command::new("grep").arg("-F").arg("--").arg_tainted(q).arg(path).std()?.output()?;
+//! rasp::process::shell(format!("tar czf {out} -C {dir} ."))?.std().output()?;
+//! ```
+//!
+//! A refusal is a [`Blocked`]; the builder keeps the first one and returns
+//! it from [`Command::std`] (or [`Command::tokio`]), so a chain of calls is
+//! checked as a whole. Each entry point is a registered sink of class
+//! `shell` (`process.command.arg`, `process.shell`), so policies and events
+//! name it.
+
+use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rasp_core::check::{check, check_with};
+use rasp_core::detect::shell::{detect as detect_shell, detect_option};
+use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::{Asserted, Blocked, Dialect, Reason, Tainted};
+
+macro_rules! shell_site {
+    ($name:ident, $id:literal, $fn_path:literal, $guarded:literal, $guard:expr) => {
+        static $name: SinkSite = SinkSite {
+            id: $id,
+            kind: SinkKind::Shell,
+            fn_path: $fn_path,
+            file: file!(),
+            line: line!(),
+            guarded: &[$guarded],
+            guard: $guard,
+            dialect: Dialect::Generic,
+        };
+        inventory::submit! { SinkRegistration(&$name) }
+    };
+}
+
+shell_site!(
+    ARG,
+    "process.command.arg",
+    "rasp::process::Command::arg",
+    "arg",
+    Guard::Typed
+);
+shell_site!(
+    SCRIPT,
+    "process.shell",
+    "rasp::process::shell",
+    "script",
+    Guard::RuntimeChecked
+);
+
+/// The shell that runs [`CheckedScript`]s.
+const SH: &str = "sh";
+
+/// File names of programs that read an argument as shell text.
+const SHELLS: [&str; 12] = [
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox", "env",
+];
+
+/// A program [`Command::new`] may run: a string literal (`"tar"`,
+/// `"/usr/bin/convert"`), a `'static` path, or a value asserted through
+/// `rasp::trust_unchecked!`. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot choose the program `rasp::process::Command` runs",
+    label = "not a fixed program name",
+    note = "name the program with a string literal (`Command::new(\"tar\")`) and pass untrusted values as arguments with `.arg_tainted(value)`",
+    note = "a program chosen at run time must be asserted: `rasp::trust_unchecked!(value, \"why\")`"
+)]
+pub trait Program: sealed::Sealed {}
+
+/// An argument [`Command::arg`] accepts: string literals (passed as they
+/// are), owned text built at run time (`String`, `OsString`, `PathBuf`,
+/// `Box<str>`, borrowed `&String`/`&PathBuf`/`&OsString`, checked against
+/// the recorded inputs) and numbers. A `Tainted` value goes through
+/// [`Command::arg_tainted`] instead. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an argument of `rasp::process::Command::arg`",
+    label = "not a literal, an owned string or a number",
+    note = "pass an untrusted value with `.arg_tainted(value)`, which refuses a leading `-`"
+)]
+pub trait ArgText: sealed::Sealed {}
+
+#[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
+mod sealed {
+    use std::borrow::Cow;
+    use std::ffi::OsStr;
+
+    /// Turns an accepted value into argument text.
+    pub trait Sealed {
+        /// `Cow::Borrowed` only for text written in the program (`'static`),
+        /// in which no recorded input can hide.
+        fn into_os(self) -> Cow<'static, OsStr>;
+    }
+}
+
+macro_rules! os_text {
+    ($tr:ident: $($t:ty => |$v:ident| $conv:expr;)*) => {$(
+        impl sealed::Sealed for $t {
+            #[inline]
+            fn into_os(self) -> Cow<'static, OsStr> {
+                let $v = self;
+                $conv
+            }
+        }
+        impl $tr for $t {}
+    )*};
+}
+
+os_text! { Program:
+    &'static str => |s| Cow::Borrowed(OsStr::new(s));
+    &'static OsStr => |s| Cow::Borrowed(s);
+    &'static Path => |s| Cow::Borrowed(s.as_os_str());
+}
+
+impl<T: Into<OsString>> sealed::Sealed for Asserted<T> {
+    #[inline]
+    fn into_os(self) -> Cow<'static, OsStr> {
+        Cow::Owned(self.into_inner().into())
+    }
+}
+impl<T: Into<OsString>> Program for Asserted<T> {}
+
+// `&'static str` and friends are `ArgText` through the `Program` impls'
+// shared `Sealed`; only the marker is needed.
+impl ArgText for &'static str {}
+impl ArgText for &'static OsStr {}
+impl ArgText for &'static Path {}
+
+os_text! { ArgText:
+    String => |s| Cow::Owned(s.into());
+    OsString => |s| Cow::Owned(s);
+    PathBuf => |s| Cow::Owned(s.into_os_string());
+    Box<str> => |s| Cow::Owned(String::from(s).into());
+    &String => |s| Cow::Owned(s.into());
+    &OsString => |s| Cow::Owned(s.clone());
+    &PathBuf => |s| Cow::Owned(s.as_os_str().to_owned());
+}
+
+macro_rules! number_args {
+    ($($t:ty)*) => {$(
+        os_text! { ArgText: $t => |n| Cow::Owned(n.to_string().into()); }
+    )*};
+}
+number_args!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+
+/// How the program reads the arguments added next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Options until a literal `--`: a leading `-` is refused.
+    Options,
+    /// After `--`: operands only.
+    Operands,
+    /// The program is a shell: every argument may be its script.
+    ShellText,
+    /// Positional parameters of a [`CheckedScript`]: plain data.
+    Positional,
+}
+
+/// A program and its arguments, checked as they are added; becomes a
+/// [`std::process::Command`] (or a `tokio::process::Command`) once every
+/// argument has passed.
+///
+/// ```
+/// use rasp_core::{RequestContext, SourceMeta, Tainted};
+/// use rasp_sinks::command::Command;
+///
+/// static NAME: SourceMeta = SourceMeta { kind: "http.query", ..SourceMeta::MANUAL };
+/// let file = Tainted::new(String::from("q3 report.txt"), &NAME);
+/// let out = Command::new("printf").arg("%s").arg_tainted(file).std()?.output()?;
+/// assert_eq!(out.stdout, b"q3 report.txt");
+///
+/// let option = Tainted::new(String::from("--help"), &NAME);
+/// let refused = Command::new("ls").arg_tainted(option).std().unwrap_err();
+/// assert_eq!(refused.reason, rasp_core::Reason::OptionInjection);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Command {
+    program: OsString,
+    args: Vec<OsString>,
+    current_dir: Option<PathBuf>,
+    envs: Vec<(OsString, OsString)>,
+    reading: Reading,
+    refused: Option<Blocked>,
+}
+
+impl Command {
+    /// A command that runs `program`, which must be fixed in the program
+    /// (see [`Program`]). Arguments of a shell (`sh`, `bash`, …) are all
+    /// checked as shell text; use [`shell`] to run a script.
+    pub fn new(program: impl Program) -> Self {
+        let program = program.into_os().into_owned();
+        let reading = if is_shell(&program) {
+            Reading::ShellText
+        } else {
+            Reading::Options
+        };
+        Command {
+            program,
+            args: Vec::new(),
+            current_dir: None,
+            envs: Vec::new(),
+            reading,
+            refused: None,
+        }
+    }
+
+    /// Adds an argument the application wrote or built. Text built at run
+    /// time is checked against the inputs recorded in the request context:
+    /// refused when an input starts it with `-` (before `--`), or, for a
+    /// shell, when an input changes its structure as shell text. A literal
+    /// `--` ends the options.
+    pub fn arg(&mut self, arg: impl ArgText) -> &mut Self {
+        let arg = arg.into_os();
+        if let Cow::Owned(text) = &arg
+            && self.refused.is_none()
+        {
+            let bytes = text.as_encoded_bytes();
+            let checked = match self.reading {
+                Reading::Options => check_with(&ARG, bytes, detect_option),
+                Reading::ShellText => check_with(&ARG, bytes, detect_shell_finding),
+                Reading::Operands | Reading::Positional => Ok(()),
+            };
+            self.refused = checked.err();
+        }
+        if self.reading == Reading::Options && *arg == *OsStr::new("--") {
+            self.reading = Reading::Operands;
+        }
+        self.args.push(arg.into_owned());
+        self
+    }
+
+    /// Adds several arguments, as [`arg`](Self::arg) does one by one.
+    pub fn args<I>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator,
+        I::Item: ArgText,
+    {
+        for arg in args {
+            self.arg(arg);
+        }
+        self
+    }
+
+    /// Adds an untrusted value as one argument. It cannot add a word or an
+    /// operator (no shell reads it), but it is refused when it carries a
+    /// NUL byte, when it starts with `-` before a literal `--` (the program
+    /// would read an option), and, for a shell program, when it is more
+    /// than one plain shell word.
+    pub fn arg_tainted<T: Into<OsString>>(&mut self, arg: Tainted<T>) -> &mut Self {
+        let arg: OsString = arg.__into_inner_asserted().into();
+        if self.refused.is_none() {
+            self.refused =
+                refuse_tainted(self.reading, arg.as_encoded_bytes()).map(|reason| Blocked {
+                    sink_id: ARG.id,
+                    kind: ARG.kind,
+                    reason,
+                });
+        }
+        self.args.push(arg);
+        self
+    }
+
+    /// Sets the working directory of the program.
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.current_dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Sets an environment variable of the program. Values are not read by
+    /// a shell as text (a shell expands `$NAME` as one word inside double
+    /// quotes), so they are the safe way to pass data to a script.
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.envs
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Why an argument was refused, if one was.
+    pub fn refused(&self) -> Option<&Blocked> {
+        self.refused.as_ref()
+    }
+
+    /// The checked [`std::process::Command`], or the first refusal.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "rasp's own guard: the program is fixed and every argument was checked"
+    )]
+    pub fn std(&self) -> Result<std::process::Command, Blocked> {
+        if let Some(refused) = self.refused {
+            return Err(refused);
+        }
+        let mut command = std::process::Command::new(&self.program);
+        command.args(&self.args);
+        command.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.current_dir {
+            command.current_dir(dir);
+        }
+        Ok(command)
+    }
+
+    /// The checked `tokio::process::Command`, or the first refusal
+    /// (feature `tokio-process`).
+    #[cfg(feature = "tokio-process")]
+    pub fn tokio(&self) -> Result<tokio::process::Command, Blocked> {
+        self.std().map(tokio::process::Command::from)
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Arguments may hold untrusted text: show the program only.
+        f.debug_struct("Command")
+            .field("program", &self.program)
+            .field("refused", &self.refused)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a tainted argument is refused under `reading`, if it is.
+fn refuse_tainted(reading: Reading, arg: &[u8]) -> Option<Reason> {
+    if arg.contains(&0) {
+        return Some(Reason::NulByte);
+    }
+    match reading {
+        Reading::Options if arg.first() == Some(&b'-') => Some(Reason::OptionInjection),
+        Reading::ShellText => {
+            // The whole argument is the input: flagged unless it is one
+            // plain word, and never allowed to look like an option.
+            if arg.first() == Some(&b'-') {
+                return Some(Reason::OptionInjection);
+            }
+            let finder = memchr::memmem::Finder::new(arg);
+            detect_shell(arg, &finder).map(|f| f.reason)
+        }
+        _ => None,
+    }
+}
+
+fn detect_shell_finding(
+    text: &[u8],
+    finder: &memchr::memmem::Finder<'_>,
+) -> Option<rasp_core::detect::Finding> {
+    detect_shell(text, finder).map(|f| rasp_core::detect::Finding {
+        offset: f.offset,
+        reason: f.reason,
+    })
+}
+
+/// Whether `program` names a shell (or `env`, which runs one), whatever
+/// its directory.
+fn is_shell(program: &OsStr) -> bool {
+    let name = Path::new(program)
+        .file_name()
+        .and_then(OsStr::to_str)
+        .unwrap_or_default();
+    SHELLS.contains(&name)
+}
+
+/// An `sh -c` script that has passed rasp's runtime check.
+///
+/// The only way to get one is [`shell`].
+#[derive(Clone)]
+pub struct CheckedScript {
+    script: Cow<'static, str>,
+}
+
+impl CheckedScript {
+    /// The checked script.
+    pub fn as_str(&self) -> &str {
+        &self.script
+    }
+
+    /// `sh -c <script> sh` as a [`Command`], to which positional parameters
+    /// (`$1`, `$2`, …) are added with [`Command::arg_tainted`] or
+    /// [`Command::arg`]: values the script reads as `"$1"` are data, never
+    /// shell text.
+    pub fn command(&self) -> Command {
+        Command {
+            program: SH.into(),
+            args: vec!["-c".into(), self.script.as_ref().into(), SH.into()],
+            current_dir: None,
+            envs: Vec::new(),
+            reading: Reading::Positional,
+            refused: None,
+        }
+    }
+
+    /// `sh -c <script>` as a [`std::process::Command`].
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "rasp's own guard: the script was checked by `shell`"
+    )]
+    pub fn std(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(SH);
+        command.arg("-c").arg(self.script.as_ref());
+        command
+    }
+
+    /// `sh -c <script>` as a `tokio::process::Command` (feature
+    /// `tokio-process`).
+    #[cfg(feature = "tokio-process")]
+    pub fn tokio(&self) -> tokio::process::Command {
+        tokio::process::Command::from(self.std())
+    }
+}
+
+impl fmt::Debug for CheckedScript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckedScript")
+            .field("script", &self.as_str())
+            .finish()
+    }
+}
+
+/// Checks an `sh -c` script built at run time and, if no recorded input
+/// changes its structure, returns it ready to run.
+///
+/// String literals pass unchecked: they are written in the program. A
+/// recorded input is refused when it spans more than one shell word, or
+/// adds an operator (`;` `|` `&` `&&` `||`, a newline, `>` `<` `>>`) outside
+/// quotes, or `$( )` or backticks outside single quotes (they still run
+/// inside double quotes), or breaks out of the quotes the script put around
+/// it. Quote a value with `.sanitize::<rasp::Shell>()` to make it one word.
+///
+/// ```
+/// use rasp_core::{RequestContext, SourceMeta};
+/// use rasp_sinks::command::shell;
+///
+/// static NAME: SourceMeta = SourceMeta { kind: "http.query", ..SourceMeta::MANUAL };
+/// let greet = |name: &'static str| {
+///     let ctx = RequestContext::new();
+///     ctx.record_input(&NAME, name.as_bytes());
+///     ctx.scope(|| shell(format!("echo hello {name}")))
+/// };
+///
+/// let out = greet("ann")?.std().output()?;
+/// assert_eq!(out.stdout, b"hello ann\n");
+/// assert!(greet("ann; id").is_err());
+/// assert!(greet("$(id)").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn shell(script: impl Into<Cow<'static, str>>) -> Result<CheckedScript, Blocked> {
+    let script = script.into();
+    if let Cow::Owned(text) = &script {
+        check(&SCRIPT, text.as_bytes())?;
+    }
+    Ok(CheckedScript { script })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rasp_core::{RequestContext, SourceMeta};
+
+    static SRC: SourceMeta = SourceMeta::MANUAL;
+
+    fn tainted(s: &str) -> Tainted<String> {
+        Tainted::new(s.to_owned(), &SRC)
+    }
+
+    #[test]
+    fn entry_points_are_registered() {
+        for id in ["process.command.arg", "process.shell"] {
+            let site = rasp_core::registry::sink(id).expect(id);
+            assert_eq!(site.kind, SinkKind::Shell);
+        }
+    }
+
+    #[test]
+    fn tainted_options_are_refused_until_the_end_of_options() {
+        let refused = Command::new("ls").arg_tainted(tainted("-la")).std();
+        assert_eq!(refused.unwrap_err().reason, Reason::OptionInjection);
+        assert!(
+            Command::new("ls")
+                .arg("--")
+                .arg_tainted(tainted("-la"))
+                .std()
+                .is_ok()
+        );
+        let refused = Command::new("ls").arg_tainted(tainted("a\0b")).std();
+        assert_eq!(refused.unwrap_err().reason, Reason::NulByte);
+    }
+
+    #[test]
+    fn shells_read_arguments_as_shell_text() {
+        assert!(
+            Command::new("sh")
+                .arg("-c")
+                .arg_tainted(tainted("ls"))
+                .std()
+                .is_ok()
+        );
+        for script in ["ls; id", "$(id)", "a b", "-c"] {
+            let refused = Command::new("/bin/sh")
+                .arg("-c")
+                .arg_tainted(tainted(script))
+                .std();
+            assert!(refused.is_err(), "{script:?}");
+        }
+        let ctx = RequestContext::new();
+        ctx.record_input(&SRC, b"x; id");
+        let refused = ctx.scope(|| {
+            Command::new("bash")
+                .arg("-c")
+                .arg(String::from("echo x; id"))
+                .std()
+        });
+        assert_eq!(refused.unwrap_err().reason, Reason::ShellOperator);
+    }
+
+    #[test]
+    fn positional_parameters_are_data() {
+        let out = shell("printf %s \"$1\"")
+            .unwrap()
+            .command()
+            .arg_tainted(tainted("-x; $(id)"))
+            .std()
+            .unwrap()
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, b"-x; $(id)");
+    }
+
+    #[test]
+    fn recorded_options_in_built_arguments_are_refused() {
+        let ctx = RequestContext::new();
+        ctx.record_input(&SRC, b"--output=/tmp/x");
+        ctx.scope(|| {
+            let refused = Command::new("curl")
+                .arg(String::from("--output=/tmp/x"))
+                .std();
+            assert_eq!(refused.unwrap_err().reason, Reason::OptionInjection);
+            assert!(
+                Command::new("curl")
+                    .arg(String::from("--data=--output=/tmp/x"))
+                    .std()
+                    .is_ok()
+            );
+            // Literals are the application's own.
+            assert!(Command::new("curl").arg("--output=/tmp/x").std().is_ok());
+        });
+    }
+
+    #[test]
+    fn a_builder_builds_the_same_command_each_time() {
+        let mut command = Command::new("printf");
+        command
+            .arg("%s-%s")
+            .arg(7u8)
+            .arg(String::from("x"))
+            .env("A", "1");
+        for _ in 0..2 {
+            assert_eq!(command.std().unwrap().output().unwrap().stdout, b"7-x");
+        }
+        assert!(format!("{command:?}").contains("printf"));
+    }
+}

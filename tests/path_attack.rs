@@ -1,0 +1,1 @@
+//! Path traversal against real files (being written).
