@@ -14,10 +14,17 @@ pub use rasp_core::{
     check, context, detect, event, policy, registry, sanitize, trust_unchecked,
 };
 pub use rasp_core::{Redirect, RedirectSafe};
+pub use rasp_core::{Escaped, escaped};
 pub use rasp_macros::{protect, sink, source};
 /// Guarded HTTP header values (feature `header`).
 #[cfg(feature = "header")]
 pub use rasp_sinks::header;
+/// Guarded raw HTML and cleaned rich HTML (features `html`, `ammonia`).
+#[cfg(feature = "html")]
+pub use rasp_sinks::html;
+/// Escaped log fields and checked log lines (feature `log`).
+#[cfg(feature = "log")]
+pub use rasp_sinks::log;
 /// Confined file access (feature `fs`).
 #[cfg(feature = "fs")]
 pub use rasp_sinks::fs;

@@ -35,6 +35,9 @@ const SQL: &str = "SELECT u.id, u.name, u.email, o.total, o.status FROM users u 
 const PRESENT: &str = "Ann -- the admin";
 const ATTACK: &str = "x' OR '1'='1";
 
+/// The smallest policy: the global mode only.
+const MINIMAL: &str = "schema_version = 1\nrevision = 1\nmode = \"monitor\"\n";
+
 /// A realistic policy: every lookup the decision path makes has entries,
 /// none of which allows this request. Monitor everywhere, so both runs
 /// measure the same outcome.
@@ -80,12 +83,14 @@ fn with_and_without_policy(c: &mut Criterion) {
     let attack_sql = SQL.replace(PRESENT, ATTACK);
     Mode::set(Mode::Monitor);
     let mut group = c.benchmark_group("policy");
-    for installed in [false, true] {
-        let label = if installed { "with_policy" } else { "no_policy" };
-        if installed {
-            policy::install(policy::load_str(POLICY).unwrap()).unwrap();
-        } else {
-            policy::uninstall();
+    for (label, text) in [
+        ("no_policy", None),
+        ("minimal_policy", Some(MINIMAL)),
+        ("full_policy", Some(POLICY)),
+    ] {
+        policy::uninstall();
+        if let Some(text) = text {
+            policy::install(policy::load_str(text).unwrap()).unwrap();
         }
         context(PRESENT).scope(|| {
             group.bench_function(format!("{label}/benign"), |b| {

@@ -161,7 +161,13 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
     // One snapshot load: the revision and every rule come from the same
     // policy even while another thread installs a new one.
     let verdict = match &*policy::snapshot() {
-        Some(policy) => policy.decide(site, ctx),
+        Some(policy) => {
+            let verdict = policy.decide(site, ctx);
+            if verdict.decision != Decision::Allow {
+                policy.record_detection(ctx);
+            }
+            verdict
+        }
         None => Verdict::from_mode(Mode::current()),
     };
     metrics::detected(site.kind, verdict.decision, verdict.rule);

@@ -46,6 +46,17 @@ impl<C: Sanitize> Sanitized<String, C> {
     }
 }
 
+impl<T, C> Sanitized<T, C> {
+    /// Wraps `value`, the output of a sanitizer of `C` inside this crate.
+    #[cfg_attr(not(feature = "ammonia"), allow(dead_code))]
+    pub(crate) const fn from_sanitizer(value: T) -> Self {
+        Sanitized {
+            value,
+            context: PhantomData,
+        }
+    }
+}
+
 impl<T: AsRef<str>, C> Sanitized<T, C> {
     /// The sanitized text.
     #[inline]
@@ -173,27 +184,32 @@ impl Sanitize for Shell {
     }
 }
 
-/// Path: one file-name segment. Separators, NUL and the `.`/`..` segments are
-/// replaced by `_`, so the result can never leave the directory it is
-/// joined to.
+/// Path: one file-name segment. Separators, NUL and control bytes become
+/// `_`, and so does a segment made only of dots and spaces (empty, `.`,
+/// `..`, and `.. ` or `...`, which Windows trims to `..` or nothing), so
+/// the result can never leave the directory it is joined to.
 impl Sanitize for Path {
     fn needs_escaping(input: &str) -> bool {
-        input.is_empty()
-            || input == "."
-            || input == ".."
+        only_dots_and_spaces(input)
             || input
                 .bytes()
                 .any(|b| matches!(b, b'/' | b'\\' | 0) || b < 0x20)
             || input.as_bytes().get(1) == Some(&b':')
     }
     fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
-        if input.is_empty() || input == "." || input == ".." {
+        if only_dots_and_spaces(input) {
             return out.write_str("_");
         }
         write_mapped(input, out, |c| {
             (matches!(c, '/' | '\\' | ':' | '\0') || c.is_control()).then_some("_")
         })
     }
+}
+
+/// A path segment that names no file of its own: `.`, `..`, or what
+/// Windows trims to them.
+fn only_dots_and_spaces(input: &str) -> bool {
+    input.bytes().all(|b| b == b'.' || b == b' ')
 }
 
 /// URL: percent-encodes everything outside RFC 3986 unreserved characters, so
@@ -230,24 +246,39 @@ impl Sanitize for Header {
     }
 }
 
-/// Log: newlines and control characters (ANSI escapes included) are shown
-/// as visible escapes, so one input is always one line.
+/// Log: line breaks (Unicode line and paragraph separators included) and
+/// control characters (ANSI escapes included) are shown as visible
+/// escapes, so one input is always one line and never drives a terminal.
+/// Tabs are kept. The set is the one the log detector flags.
 impl Sanitize for Log {
     fn needs_escaping(input: &str) -> bool {
-        input.chars().any(char::is_control)
+        input.chars().any(|c| log_escapes(c).is_some())
     }
     fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
-        for c in input.chars() {
-            match c {
-                '\n' => out.write_str("\\n")?,
-                '\r' => out.write_str("\\r")?,
-                '\t' => out.write_str("\\t")?,
-                c if c.is_control() => write!(out, "\\u{{{:x}}}", u32::from(c))?,
-                c => out.write_char(c)?,
+        let mut clean_from = 0;
+        for (i, c) in input.char_indices() {
+            if let Some(short) = log_escapes(c) {
+                out.write_str(&input[clean_from..i])?;
+                match short {
+                    Some(short) => out.write_str(short)?,
+                    None => write!(out, "\\u{{{:x}}}", u32::from(c))?,
+                }
+                clean_from = i + c.len_utf8();
             }
         }
-        Ok(())
+        out.write_str(&input[clean_from..])
     }
+}
+
+/// How the log sanitizer writes `c`: `None` as it is, `Some(Some(_))` as a
+/// short escape, `Some(None)` as `\u{…}`.
+fn log_escapes(c: char) -> Option<Option<&'static str>> {
+    crate::detect::log::char_reason(c)?;
+    Some(match c {
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        _ => None,
+    })
 }
 
 /// Redirect: a same-site absolute path. The value always starts with one
@@ -339,5 +370,6 @@ mod tests {
     fn header_and_log_neutralise_line_breaks() {
         assert_eq!(s::<Header>("a\r\nSet-Cookie: x"), "a  Set-Cookie: x");
         assert_eq!(s::<Log>("ok\nFAKE \x1b[31m"), "ok\\nFAKE \\u{1b}[31m");
+        assert_eq!(s::<Log>("a\u{2028}b\tc"), "a\\u{2028}b\tc");
     }
 }

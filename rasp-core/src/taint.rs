@@ -127,6 +127,32 @@ impl<T> Tainted<T> {
         Sanitized::from_tainted(self.value)
     }
 
+    /// A view of the value escaped for sink context `C`, written as it is
+    /// displayed, without a copy: for output that is written once, such as
+    /// a `tracing` field (`Log`) or a template expression (`Html`). The
+    /// view is output, not trusted input: no sink parameter accepts it.
+    ///
+    /// ```
+    /// use rasp_core::{Log, SourceMeta, Tainted};
+    /// let user = Tainted::new("bob\nFAKE admin login", &SourceMeta::MANUAL);
+    /// assert_eq!(user.escaped::<Log>().to_string(), "bob\\nFAKE admin login");
+    /// ```
+    #[inline]
+    pub fn escaped<C>(&self) -> crate::escaped::Escaped<'_, C>
+    where
+        T: AsRef<str>,
+        C: Context + Sanitize,
+    {
+        crate::escaped::Escaped::new(self.value.as_ref())
+    }
+
+    /// The value, for sanitizers inside this crate.
+    #[cfg(feature = "ammonia")]
+    #[inline]
+    pub(crate) fn value_ref(&self) -> &T {
+        &self.value
+    }
+
     #[doc(hidden)]
     #[inline]
     pub fn __into_inner_asserted(self) -> T {

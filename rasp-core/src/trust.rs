@@ -93,7 +93,7 @@ trust_trait!(
     HtmlSafe, Html,
     "`{Self}` may carry untrusted data into a HTML sink",
     "not trusted for HTML: unsanitized or tainted",
-    "a `rasp::Tainted` value must not reach a HTML sink as is; render it through an escaping template: askama escapes `{{ value }}` by default",
+    "a `rasp::Tainted` value must not reach a HTML sink as is; render its escaped view: `{{ value.escaped::<rasp::Html>() }}` in an askama template, `value.escaped::<rasp::Html>()` in `format!`",
     "or sanitize it for this context with `.sanitize::<rasp::Html>()`, or parse it into a number with `.parse::<i64>()`"
 );
 trust_trait!(
@@ -101,7 +101,7 @@ trust_trait!(
     ShellSafe, Shell,
     "`{Self}` may carry untrusted data into a shell sink",
     "not trusted for shell: unsanitized or tainted",
-    "a `rasp::Tainted` value must not reach a shell sink as is; pass it as a separate argument: `Command::new(\"prog\").arg(value)`, never inside an `sh -c` string",
+    "a `rasp::Tainted` value must not reach a shell sink as is; pass it as a separate argument: `rasp::process::Command::new(\"prog\").arg_tainted(value)`, never inside an `sh -c` string",
     "or sanitize it for this context with `.sanitize::<rasp::Shell>()`, or parse it into a number with `.parse::<i64>()`"
 );
 trust_trait!(
@@ -109,7 +109,7 @@ trust_trait!(
     PathSafe, Path,
     "`{Self}` may carry untrusted data into a path sink",
     "not trusted for path: unsanitized or tainted",
-    "a `rasp::Tainted` value must not reach a path sink as is; reduce it to a single file-name segment and join it under a fixed root",
+    "a `rasp::Tainted` value must not reach a path sink as is; open it under a fixed directory with `rasp::fs::Root`, which refuses paths that leave it",
     "or sanitize it for this context with `.sanitize::<rasp::Path>()`, or parse it into a number with `.parse::<i64>()`"
 );
 trust_trait!(
@@ -133,7 +133,7 @@ trust_trait!(
     LogSafe, Log,
     "`{Self}` may carry untrusted data into a log sink",
     "not trusted for log: unsanitized or tainted",
-    "a `rasp::Tainted` value must not reach a log sink as is; record it as a structured `tracing` field, never spliced into the message",
+    "a `rasp::Tainted` value must not reach a log sink as is; record it as an escaped `tracing` field: `tracing::warn!(user = rasp::log::tainted(&value), \"…\")`",
     "or sanitize it for this context with `.sanitize::<rasp::Log>()`, or parse it into a number with `.parse::<i64>()`"
 );
 trust_trait!(

@@ -183,3 +183,29 @@ proptest! {
         prop_assert_eq!(reason(&path, &input), None);
     }
 }
+
+proptest! {
+    /// The base directory is written with digits, which the inputs lack,
+    /// so that an input cannot occur in it by coincidence (`/s` in
+    /// `/srv`); inputs are at least two bytes long, as checked inputs are.
+    #[test]
+    fn sanitized_segments_are_never_flagged(input in "[./\\\\ :a-zA-Z\u{0}\u{1}]{2,16}") {
+        let segment = rasp_core::Sanitized::<String, rasp_core::Path>::from_tainted(input.as_str());
+        for path in [
+            format!("/0/1/{segment}"),
+            format!("/0/1/{segment}/2.html"),
+            format!("{segment}"),
+        ] {
+            prop_assert_eq!(reason(&path, &input), None, "{:?} -> {:?}", input, path);
+        }
+    }
+}
+
+#[test]
+fn sanitized_dot_segments_stay_inside() {
+    for input in ["..", ".. ", "...", ". .", " .. ", "..\t"] {
+        let segment = rasp_core::Sanitized::<String, rasp_core::Path>::from_tainted(input);
+        let path = format!("/0/1/{segment}/x");
+        assert_eq!(reason(&path, input), None, "{input:?} -> {path:?}");
+    }
+}

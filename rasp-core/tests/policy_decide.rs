@@ -95,7 +95,10 @@ fn most_specific_rule_wins() {
     assert_eq!(decision(&SHELL, &plain), "monitor");
     // Sink id over its class.
     assert_eq!(decision(&SQL_REPORTS, &plain), "monitor");
-    assert_eq!(run_attack(&SQL_REPORTS, &plain).1["rasp.policy.rule"], "sink");
+    assert_eq!(
+        run_attack(&SQL_REPORTS, &plain).1["rasp.policy.rule"],
+        "sink"
+    );
     // Route over sink id, class and mode.
     let login = Request {
         route: Some("/login"),
@@ -317,6 +320,7 @@ fn benign_text_is_never_affected_by_the_policy() {
     install(LAYERED);
     capture_events();
     let ctx = context(&Request::default(), &["Ann"]);
-    ctx.scope(|| check(&SQL, b"SELECT * FROM t WHERE name = 'Ann'")).unwrap();
+    ctx.scope(|| check(&SQL, b"SELECT * FROM t WHERE name = 'Ann'"))
+        .unwrap();
     assert!(take_events().is_empty());
 }

@@ -127,7 +127,9 @@ fn errors_name_their_key_path() {
     let (key, _) = key_of(&format!("{MINIMAL}[allow]\nusers = [\"ok\", 7]\n"));
     assert_eq!(key, "allow.users[1]");
 
-    let (key, _) = key_of(&format!("{MINIMAL}[routes.\"/a\"]\non_error = \"closed\"\n"));
+    let (key, _) = key_of(&format!(
+        "{MINIMAL}[routes.\"/a\"]\non_error = \"closed\"\n"
+    ));
     assert_eq!(key, "routes./a.on_error");
 
     let (key, message) = key_of(&format!("{MINIMAL}[sinks.url]\ncanary = 101\n"));
@@ -169,12 +171,19 @@ fn oversized_files_are_refused_before_parsing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.toml");
     std::fs::write(&path, &text).unwrap();
-    assert!(matches!(load_file(&path), Err(PolicyError::TooLarge { .. })));
+    assert!(matches!(
+        load_file(&path),
+        Err(PolicyError::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn deep_nesting_is_refused() {
-    let deep = format!("{MINIMAL}x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{MINIMAL}x = {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     assert_eq!(error(&deep), PolicyError::TooDeep);
     let deep_tables = format!("{MINIMAL}x = {}\n", "{ a = ".repeat(MAX_NESTING + 1));
     assert_eq!(error(&deep_tables), PolicyError::TooDeep);

@@ -81,19 +81,31 @@ fn checks_detections_blocks_errors_and_reloads_are_counted() {
         (format!("{}{{sink_kind=sql}}", names::CHECKS), 5),
         (format!("{}{{sink_kind=shell}}", names::CHECKS), 2),
         (
-            format!("{}{{action=block,rule=class,sink_kind=sql}}", names::DETECTIONS),
+            format!(
+                "{}{{action=block,rule=class,sink_kind=sql}}",
+                names::DETECTIONS
+            ),
             0,
         ),
         (
-            format!("{}{{action=block,rule=mode,sink_kind=sql}}", names::DETECTIONS),
+            format!(
+                "{}{{action=block,rule=mode,sink_kind=sql}}",
+                names::DETECTIONS
+            ),
             2,
         ),
         (
-            format!("{}{{action=monitor,rule=class,sink_kind=shell}}", names::DETECTIONS),
+            format!(
+                "{}{{action=monitor,rule=class,sink_kind=shell}}",
+                names::DETECTIONS
+            ),
             1,
         ),
         (
-            format!("{}{{action=allow,rule=allowlist,sink_kind=sql}}", names::DETECTIONS),
+            format!(
+                "{}{{action=allow,rule=allowlist,sink_kind=sql}}",
+                names::DETECTIONS
+            ),
             1,
         ),
         (format!("{}{{sink_kind=sql}}", names::BLOCKS), 2),

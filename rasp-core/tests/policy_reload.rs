@@ -102,7 +102,10 @@ fn an_invalid_file_keeps_the_last_good_policy() {
     capture_events();
     std::fs::write(&path, "schema_version = 1\nrevision = 4\nmode = \"blok\"\n").unwrap();
     let err = policy::reload_file(&path).unwrap_err();
-    assert!(matches!(&err, PolicyError::Parse { key, .. } if key == "mode"), "{err:?}");
+    assert!(
+        matches!(&err, PolicyError::Parse { key, .. } if key == "mode"),
+        "{err:?}"
+    );
     let status = policy::status();
     assert_eq!(status.revision, Some(3));
     assert!(status.last_error.as_deref().unwrap().contains("`mode`"));
@@ -121,14 +124,21 @@ fn an_invalid_file_keeps_the_last_good_policy() {
     assert_eq!(event["rasp.policy.revision"], "3");
 
     std::fs::remove_file(&path).unwrap();
-    assert!(matches!(policy::reload_file(&path), Err(PolicyError::Io { .. })));
+    assert!(matches!(
+        policy::reload_file(&path),
+        Err(PolicyError::Io { .. })
+    ));
     assert_eq!(policy::status().revision, Some(3));
 }
 
 /// Even revisions block, odd ones monitor: any check that pairs a revision
 /// with the other action saw half of one policy and half of another.
 fn expected_action(revision: u64) -> &'static str {
-    if revision % 2 == 0 { "block" } else { "monitor" }
+    if revision.is_multiple_of(2) {
+        "block"
+    } else {
+        "monitor"
+    }
 }
 
 #[test]
@@ -164,7 +174,10 @@ fn reloads_racing_checks_are_atomic_and_counted() {
                     assert_eq!(action, expected_action(revision), "{event:?}");
                     assert_eq!(blocked, action == "block", "{event:?}");
                     // A thread never sees an older policy after a newer one.
-                    assert!(revision >= last_revision, "{revision} after {last_revision}");
+                    assert!(
+                        revision >= last_revision,
+                        "{revision} after {last_revision}"
+                    );
                     last_revision = revision;
                     checked.fetch_add(1, Ordering::Relaxed);
                 }
@@ -208,5 +221,8 @@ fn reloads_racing_checks_are_atomic_and_counted() {
     assert_eq!(after.reload_failures - before.reload_failures, invalid);
     assert!(invalid >= RELOADS / 2 - 1, "{invalid}");
     assert_eq!(rasp_core::check::counts().internal_errors, internal_before);
-    assert!(checked.load(Ordering::Relaxed) > CHECKERS as u64, "checks ran");
+    assert!(
+        checked.load(Ordering::Relaxed) > CHECKERS as u64,
+        "checks ran"
+    );
 }

@@ -53,7 +53,9 @@ fn a_watched_file_is_reloaded_when_saved_or_replaced() {
     // An invalid save is refused; the policy in force stays.
     let failures = policy::status().reload_failures;
     save_by_rename(&path, "schema_version = 1\nrevision = 5\nmode = 3\n");
-    eventually("a refused save", || policy::status().reload_failures > failures);
+    eventually("a refused save", || {
+        policy::status().reload_failures > failures
+    });
     assert_eq!(policy::status().revision, Some(4));
     assert!(policy::status().last_error.unwrap().contains("`mode`"));
 
@@ -89,7 +91,9 @@ fn a_configmap_symlink_swap_is_reloaded() {
     symlink(&v2, root.join("..data_tmp")).unwrap();
     std::fs::rename(root.join("..data_tmp"), root.join("..data")).unwrap();
     std::fs::remove_dir_all(&v1).unwrap();
-    eventually("a ConfigMap update", || policy::status().revision == Some(11));
+    eventually("a ConfigMap update", || {
+        policy::status().revision == Some(11)
+    });
 }
 
 #[cfg(unix)]

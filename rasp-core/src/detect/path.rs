@@ -39,7 +39,8 @@
 //! source records its input, so an encoded traversal is seen decoded — as
 //! `../` — in both the input and the path. Symbolic links inside the base
 //! directory are out of the detector's reach: it judges the text, not the
-//! tree it names.
+//! tree it names (the guarded `rasp::fs::Root` also resolves the path on
+//! disk).
 
 use memchr::memmem::Finder;
 use memchr::{memchr, memchr2_iter, memrchr2};

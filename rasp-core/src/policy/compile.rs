@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::entry::EntryRules;
 use super::file::{self, Action, Masking, OnError, PolicyFile, RouteRule, SinkRule};
+use crate::context::RequestContext;
+use crate::decision::Decision;
 use crate::sink::SinkKind;
 
 /// Largest policy file accepted, in bytes. A real policy is a few KiB.
@@ -160,7 +163,7 @@ pub(crate) struct RouteEntry {
 /// short keys, built from the policy, never grown at run time, so colliding
 /// keys cannot be inserted by a request); the user and tenant allowlists as
 /// sets and the IP allowlist as CIDR ranges.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Policy {
     pub(crate) revision: u64,
     pub(crate) strict: bool,
@@ -171,6 +174,20 @@ pub struct Policy {
     pub(crate) allow_ips: Vec<IpNet>,
     pub(crate) allow_users: FxHashSet<Box<str>>,
     pub(crate) allow_tenants: FxHashSet<Box<str>>,
+    pub(crate) entry: Option<EntryRules>,
+}
+
+/// What a policy says about one route; see [`Policy::route_rules`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutePolicy {
+    /// The route, as recorded in request contexts.
+    pub route: String,
+    /// The action on this route, if the policy sets one.
+    pub action: Option<Action>,
+    /// The canary percentage on this route, if the policy sets one.
+    pub canary: Option<u8>,
+    /// Whether detections on this route are always allowed.
+    pub allowlisted: bool,
 }
 
 /// Every sink class, in the order of [`kind_index`].
@@ -264,6 +281,49 @@ impl Policy {
     pub fn site_rule(&self, id: &str, kind: SinkKind) -> (Action, u8, OnError) {
         let rule = self.resolve_site(self.sink_entry(id), kind);
         (rule.action, rule.canary, rule.on_error)
+    }
+
+    /// Decides whether the request `ctx` may enter; see [`super::entry`].
+    pub fn evaluate_entry(&self, ctx: &RequestContext) -> Decision {
+        let Some(entry) = &self.entry else {
+            return Decision::Allow;
+        };
+        if self.route_entry(ctx.route()).is_some_and(|e| e.allow)
+            || self.allowlisted_requester(ctx.client_ip(), ctx.user(), ctx.tenant())
+        {
+            return Decision::Allow;
+        }
+        entry.evaluate(ctx, self.revision)
+    }
+
+    /// Counts a detection for the circuit breaker of the entry rules.
+    #[inline]
+    pub(crate) fn record_detection(&self, ctx: &RequestContext) {
+        if let Some(entry) = &self.entry {
+            entry.record_detection(ctx);
+        }
+    }
+
+    /// Whether detections at sink `id` are always allowed (`[allow] sinks`).
+    pub fn sink_allowlisted(&self, id: &str) -> bool {
+        self.sink_entry(id).is_some_and(|e| e.allow)
+    }
+
+    /// The per-route rules, sorted by route: what overrides the sink rules
+    /// for requests on those routes.
+    pub fn route_rules(&self) -> Vec<RoutePolicy> {
+        let mut routes: Vec<RoutePolicy> = self
+            .routes
+            .iter()
+            .map(|(route, e)| RoutePolicy {
+                route: route.to_string(),
+                action: e.action,
+                canary: e.canary,
+                allowlisted: e.allow,
+            })
+            .collect();
+        routes.sort_by(|a, b| a.route.cmp(&b.route));
+        routes
     }
 
     /// The policy's entry for sink `id`, if it names it.
@@ -499,6 +559,7 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
         allow_ips: allow.ips,
         allow_users: set("users", allow.users)?,
         allow_tenants: set("tenants", allow.tenants)?,
+        entry: file.entry.map(EntryRules::compile).transpose()?,
     })
 }
 
@@ -513,14 +574,14 @@ fn canary(key: &str, value: Option<u32>) -> Result<Option<u8>, PolicyError> {
     }
 }
 
-fn non_empty(key: &str, name: &str) -> Result<(), PolicyError> {
+pub(crate) fn non_empty(key: &str, name: &str) -> Result<(), PolicyError> {
     if name.trim().is_empty() {
         return Err(invalid(key, "an empty name matches nothing".to_owned()));
     }
     Ok(())
 }
 
-fn invalid(key: &str, message: String) -> PolicyError {
+pub(crate) fn invalid(key: &str, message: String) -> PolicyError {
     PolicyError::Invalid {
         key: key.to_owned(),
         message,

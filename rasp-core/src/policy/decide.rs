@@ -32,7 +32,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// Every rule, in the order of [`Rule::index`].
+    /// Every rule, in declaration order (the order of the metric keys).
     pub const ALL: [Rule; 7] = [
         Rule::NoPolicy,
         Rule::Mode,

@@ -100,6 +100,8 @@ pub(crate) struct PolicyFile {
     pub(crate) sink_ids: BTreeMap<String, SinkRule>,
     #[serde(default)]
     pub(crate) routes: BTreeMap<String, RouteRule>,
+    #[serde(default)]
+    pub(crate) entry: Option<Entry>,
 }
 
 /// The global mode: `allow` is not a mode, so it has its own type.
@@ -159,4 +161,49 @@ pub(crate) struct SinkRule {
 pub(crate) struct RouteRule {
     pub(crate) action: Option<Action>,
     pub(crate) canary: Option<u32>,
+}
+
+/// Rules applied when a request enters, before any sink runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Entry {
+    #[serde(default)]
+    pub(crate) action: Option<Mode>,
+    #[serde(default)]
+    pub(crate) block_ips: Vec<IpNet>,
+    #[serde(default)]
+    pub(crate) block_users: Vec<String>,
+    #[serde(default)]
+    pub(crate) block_tenants: Vec<String>,
+    #[serde(default)]
+    pub(crate) rate_limits: Vec<RateLimit>,
+    #[serde(default)]
+    pub(crate) circuit_breaker: Option<CircuitBreaker>,
+}
+
+/// Who an entry rule counts requests or detections for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Requester {
+    Ip,
+    User,
+    Tenant,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RateLimit {
+    pub(crate) key: Requester,
+    pub(crate) per_second: Option<u32>,
+    pub(crate) per_minute: Option<u32>,
+    pub(crate) burst: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CircuitBreaker {
+    pub(crate) key: Requester,
+    pub(crate) detections: u32,
+    pub(crate) window_secs: u64,
+    pub(crate) open_secs: u64,
 }

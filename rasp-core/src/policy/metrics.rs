@@ -14,11 +14,13 @@
 //! | [`INTERNAL_ERRORS`] | `sink_kind`, `action` |
 //! | [`RELOADS`] | — |
 //! | [`RELOAD_FAILURES`] | — |
+//! | [`ENTRY_DECISIONS`] | `action`, `rule` |
 
 use metrics::{Key, Label, Level, Metadata};
 
 use super::compile::kind_index;
 use super::decide::Rule;
+use super::entry::EntryRule;
 use crate::decision::Decision;
 use crate::sink::SinkKind;
 
@@ -35,6 +37,10 @@ pub const INTERNAL_ERRORS: &str = "rasp_internal_errors_total";
 pub const RELOADS: &str = "rasp_policy_reloads_total";
 /// Policies refused (invalid, stale, or naming unknown sinks under `strict`).
 pub const RELOAD_FAILURES: &str = "rasp_policy_reload_failures_total";
+
+/// Requests refused (or, with `[entry] action = "monitor"`, reported) by
+/// an entry rule.
+pub const ENTRY_DECISIONS: &str = "rasp_entry_decisions_total";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -107,6 +113,19 @@ static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; 8] = by_kind!(detection_key
 static RELOAD_KEY: Key = Key::from_static_name(RELOADS);
 static RELOAD_FAILURE_KEY: Key = Key::from_static_name(RELOAD_FAILURES);
 
+/// Entry decision keys: by action (monitor, block, throttle), then by rule
+/// in the order of `EntryRule`.
+macro_rules! entry_keys {
+    ($($action:literal),*) => {
+        [$([
+            key!(ENTRY_DECISIONS; "action" = $action, "rule" = "block_list"),
+            key!(ENTRY_DECISIONS; "action" = $action, "rule" = "circuit_breaker"),
+            key!(ENTRY_DECISIONS; "action" = $action, "rule" = "rate_limit"),
+        ]),*]
+    };
+}
+static ENTRY_KEYS: [[Key; 3]; 3] = entry_keys!("monitor", "block", "throttle");
+
 #[inline]
 fn increment(key: &'static Key) {
     metrics::with_recorder(|recorder| recorder.register_counter(key, &METADATA).increment(1));
@@ -140,4 +159,18 @@ pub(crate) fn reloaded() {
 
 pub(crate) fn reload_failed() {
     increment(&RELOAD_FAILURE_KEY);
+}
+
+pub(crate) fn entry_decided(decision: Decision, rule: EntryRule) {
+    let action = match decision {
+        Decision::Allow | Decision::Monitor => 0,
+        Decision::Block => 1,
+        Decision::Throttle => 2,
+    };
+    let rule = match rule {
+        EntryRule::BlockList => 0,
+        EntryRule::CircuitBreaker => 1,
+        EntryRule::RateLimit => 2,
+    };
+    increment(&ENTRY_KEYS[action][rule]);
 }

@@ -26,6 +26,7 @@
 
 mod compile;
 mod decide;
+pub mod entry;
 mod file;
 pub mod metrics;
 #[cfg(all(unix, feature = "policy-sighup"))]
@@ -34,7 +35,9 @@ mod store;
 #[cfg(feature = "policy-watch")]
 mod watch;
 
-pub use compile::{MAX_NESTING, MAX_POLICY_BYTES, Policy, PolicyError, SCHEMA_VERSION};
+pub use compile::{
+    MAX_NESTING, MAX_POLICY_BYTES, Policy, PolicyError, RoutePolicy, SCHEMA_VERSION,
+};
 pub use decide::{Rule, Verdict, canary_bucket, in_canary};
 pub use file::{Action, Masking, OnError};
 #[cfg(all(unix, feature = "policy-sighup"))]

@@ -44,7 +44,9 @@
 //!
 //! Not flagged, on purpose: an input that is one whole word in command
 //! position or starts with `-` (the application chose to run it or to pass
-//! it as an option; only a typed API can tell), and glob characters
+//! it as an option; only a typed API can tell — for argument vectors,
+//! [`detect_option`] flags an input that starts an argument with `-`), and
+//! glob characters
 //! (`*`, `?`, `[`), which match file names but add no operator or word the
 //! application did not plan for. `cmd.exe` quoting (`^`, `%VAR%`) is out of
 //! scope.

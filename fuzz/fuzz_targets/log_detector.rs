@@ -1,0 +1,43 @@
+//! Fuzzes the log injection detector with arbitrary bytes.
+//!
+//! The data is split into an input and a log line (cut at the first
+//! `0xFF` byte, or in half when there is none). The detector must not
+//! panic, must report an offset where the input really occurs, must flag
+//! exactly the inputs that occur and carry a line break or a control; the
+//! log sanitizer's output must never be flagged and must agree with the
+//! escaped view.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use memchr::memmem::Finder;
+use rasp_core::detect::log::{detect, input_reason};
+use rasp_core::{Escaped, Log, Sanitized};
+
+fuzz_target!(|data: &[u8]| {
+    let (input, line) = match memchr::memchr(0xFF, data) {
+        Some(cut) => (&data[..cut], &data[cut + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+
+    let finder = Finder::new(input);
+    let occurs = !input.is_empty() && finder.find(line).is_some();
+    let finding = detect(line, &finder);
+    assert_eq!(
+        finding.is_some(),
+        occurs && input_reason(input).is_some(),
+        "wrong decision"
+    );
+    if let Some(finding) = finding {
+        assert!(line[finding.offset..].starts_with(input));
+    }
+
+    if let Ok(text) = std::str::from_utf8(input) {
+        let clean = Sanitized::<String, Log>::from_tainted(text).into_inner();
+        assert_eq!(clean, Escaped::<Log>::new(text).to_string());
+        assert_eq!(input_reason(clean.as_bytes()), None);
+        assert_eq!(
+            detect(clean.as_bytes(), &Finder::new(clean.as_bytes())),
+            None
+        );
+    }
+});

@@ -1,0 +1,114 @@
+//! The raw-HTML guard: `rasp::html::raw(text)` checks HTML built by hand
+//! before it is sent, and `rasp::html::rich(value)` (feature `ammonia`)
+//! cleans rich HTML written by users.
+//!
+//! Templates escape what they interpolate; HTML assembled with `format!`
+//! does not, and neither does a template value marked safe. An input that
+//! opens a tag (`<script>`, `<img onerror=…>`), leaves the attribute value
+//! it was placed in (`" onmouseover="…`), or sets the scheme of a link to
+//! `javascript:` runs script in every browser that loads the page. [`raw`]
+//! looks for every input recorded in the current request context inside
+//! the HTML and asks the HTML detector whether one of them changes the
+//! markup; a detection is reported on the `rasp::security` target and,
+//! in `Block` mode, refused:
+//!
+//! ```text
+//! let row = rasp::html::raw(format!("<td title=\"{title}\">{count}</td>"))?;
+//! ```
+//!
+//! Escape the values first (`value.escaped::<rasp::Html>()` or
+//! `.sanitize::<rasp::Html>()`) and the check passes: an escaped value
+//! carries no markup. With the `askama` feature a [`RawHtml`] renders in a
+//! template as it is, since it was checked.
+//!
+//! [`raw`] is a registered sink of class `html` (`html.raw`), so policies
+//! and events name it and `rasp::registry::sinks()` lists it.
+
+use std::fmt;
+
+use rasp_core::check::check;
+use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::{Blocked, Dialect};
+
+static RAW: SinkSite = SinkSite {
+    id: "html.raw",
+    kind: SinkKind::Html,
+    fn_path: "rasp::html::raw",
+    file: file!(),
+    line: line!(),
+    guarded: &["text"],
+    guard: Guard::RuntimeChecked,
+    dialect: Dialect::Generic,
+};
+inventory::submit! { SinkRegistration(&RAW) }
+
+/// HTML that passed the HTML check; displays as the markup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHtml(String);
+
+impl RawHtml {
+    /// The markup.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The markup, as an owned string.
+    #[inline]
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for RawHtml {
+    #[inline]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checked markup: askama renders it without escaping it.
+#[cfg(feature = "askama")]
+impl askama::filters::HtmlSafe for RawHtml {}
+
+/// Checks HTML built at run time: refuses it if a recorded input opens or
+/// closes a tag or comment, breaks out of an attribute, or puts a script
+/// URL in a link.
+///
+/// Outside a request context the markup passes unchecked.
+///
+/// ```
+/// use rasp_core::{RequestContext, SourceMeta};
+///
+/// static COMMENT: SourceMeta = SourceMeta { kind: "http.form", ..SourceMeta::MANUAL };
+/// let render = |comment: &'static str| {
+///     let ctx = RequestContext::new();
+///     ctx.record_input(&COMMENT, comment.as_bytes());
+///     ctx.scope(|| rasp_sinks::html::raw(format!("<p class=\"c\">{comment}</p>")))
+/// };
+///
+/// assert!(render("if a < b && c > d, say \"hi\"").is_ok());
+/// assert!(render("<img src=x onerror=alert(1)>").is_err());
+/// ```
+#[inline]
+pub fn raw(text: impl Into<String>) -> Result<RawHtml, Blocked> {
+    let text = text.into();
+    check(&RAW, text.as_bytes())?;
+    Ok(RawHtml(text))
+}
+
+/// Cleans rich HTML from a user (a comment or profile written in an
+/// editor) with `ammonia`: formatting stays, scripts, event handlers and
+/// `javascript:` links go. The result is trusted by HTML sinks and
+/// renders unescaped in askama templates.
+///
+/// ```
+/// use rasp_core::{SourceMeta, Tainted};
+/// let bio = Tainted::new("<i>hi</i><script>steal()</script>", &SourceMeta::MANUAL);
+/// assert_eq!(rasp_sinks::html::rich(&bio).as_str(), "<i>hi</i>");
+/// ```
+#[cfg(feature = "ammonia")]
+#[inline]
+pub fn rich<T: AsRef<str>>(value: &rasp_core::Tainted<T>) -> rasp_core::Sanitized<String, rasp_core::Html> {
+    value.clean_html()
+}

@@ -1,0 +1,190 @@
+//! `cargo xtask policy-check POLICY`: validates a policy file and shows what
+//! it does to every sink registered in this build.
+//!
+//! The sinks listed are those of rasp's own integrations, which this binary
+//! links; an application's own `#[rasp::sink]`s live in its binary, so ids
+//! that match none of these are reported as warnings, not errors, unless
+//! `--strict` is given or the file sets `strict = true`.
+
+use std::path::PathBuf;
+
+use rasp_core::policy::{self, Policy};
+use rasp_core::registry;
+
+/// Parsed command-line options of `policy-check`.
+pub(crate) struct Options {
+    path: PathBuf,
+    strict: bool,
+}
+
+impl Options {
+    pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut path = None;
+        let mut strict = false;
+        for arg in args {
+            match arg.as_str() {
+                "--strict" => strict = true,
+                flag if flag.starts_with('-') => {
+                    return Err(format!("unknown option `{flag}` for policy-check"));
+                }
+                _ if path.is_some() => return Err("policy-check takes one policy file".into()),
+                _ => path = Some(PathBuf::from(arg)),
+            }
+        }
+        Ok(Options {
+            path: path.ok_or("policy-check needs a policy file")?,
+            strict,
+        })
+    }
+}
+
+/// Runs the check; `Ok(false)` when the policy is invalid.
+pub(crate) fn run(options: &Options) -> Result<bool, String> {
+    let policy = match policy::load_file(&options.path) {
+        Ok(policy) => policy,
+        Err(error) => {
+            eprintln!("{}: {error}", options.path.display());
+            return Ok(false);
+        }
+    };
+    // The registry of this build holds rasp's own integrations.
+    link_integrations();
+    print!("{}", report(&options.path, &policy));
+    let unknown = policy.unknown_sink_ids();
+    if unknown.is_empty() {
+        return Ok(true);
+    }
+    let strict = options.strict || policy.strict();
+    let level = if strict { "error" } else { "warning" };
+    for id in &unknown {
+        eprintln!("{level}: sink id `{id}` matches no sink registered in this build");
+    }
+    Ok(!strict)
+}
+
+fn report(path: &std::path::Path, policy: &Policy) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: valid, revision {}, events excerpt {}{}",
+        path.display(),
+        policy.revision(),
+        policy.masking().as_str(),
+        if policy.strict() { ", strict" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "\n{:<32} {:<9} {:<8} {:>6}  {:<8}  notes",
+        "sink", "kind", "action", "canary", "on_error"
+    );
+    for site in registry::sinks() {
+        let (action, canary, on_error) = policy.site_rule(site.id, site.kind);
+        let note = if policy.sink_allowlisted(site.id) {
+            "allowlisted: always allowed"
+        } else {
+            ""
+        };
+        let row = format!(
+            "{:<32} {:<9} {:<8} {:>5}%  {:<8}  {note}",
+            site.id,
+            site.kind.as_str(),
+            action.as_str(),
+            canary,
+            on_error.as_str()
+        );
+        let _ = writeln!(out, "{}", row.trim_end());
+    }
+    let routes = policy.route_rules();
+    if !routes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nroutes (override the sink actions above on these routes):"
+        );
+        for route in routes {
+            let action = route.action.map_or("-", |a| a.as_str());
+            let canary = route.canary.map_or("-".to_owned(), |c| format!("{c}%"));
+            let note = if route.allowlisted {
+                "allowlisted: always allowed"
+            } else {
+                ""
+            };
+            let row = format!(
+                "  {:<30} action {:<8} canary {:<5} {note}",
+                route.route, action, canary
+            );
+            let _ = writeln!(out, "{}", row.trim_end());
+        }
+    }
+    out
+}
+
+/// Makes sure the integrations' sink registrations are linked in: a crate
+/// none of whose symbols is used is dropped by the linker, and its
+/// `inventory` registrations with it.
+fn link_integrations() {
+    let sql: fn(&'static str) -> _ = rasp_sinks::sqlx::sql;
+    let header: fn(&'static [u8]) -> _ = rasp_sinks::header::value;
+    let redirect: fn(&'static [u8]) -> _ = rasp_sinks::redirect::location;
+    std::hint::black_box((sql, header, redirect));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_policy_resolves_for_every_integration() {
+        let path = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/policy.toml"
+        ));
+        let policy = policy::load_file(&path).unwrap();
+        link_integrations();
+        let report = report(&path, &policy);
+        let row = |id: &str| {
+            report
+                .lines()
+                .find(|l| l.starts_with(&format!("{id} ")))
+                .unwrap_or_else(|| panic!("no row for {id} in\n{report}"))
+                .split_whitespace()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            row("sqlx.query"),
+            ["sqlx.query", "sql", "block", "100%", "closed"]
+        );
+        assert_eq!(
+            row("http.redirect.location"),
+            [
+                "http.redirect.location",
+                "redirect",
+                "block",
+                "100%",
+                "open"
+            ]
+        );
+        assert!(report.contains("/healthz"), "{report}");
+    }
+
+    #[test]
+    fn strict_fails_on_unknown_sinks_and_invalid_files_fail() {
+        let dir = std::env::temp_dir().join(format!("rasp-policy-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("policy.toml");
+        std::fs::write(
+            &path,
+            "schema_version = 1\nrevision = 1\nmode = \"block\"\n[sink_ids.\"app.nowhere\"]\naction = \"monitor\"\n",
+        )
+        .unwrap();
+        let options = |strict| Options {
+            path: path.clone(),
+            strict,
+        };
+        assert_eq!(run(&options(false)), Ok(true));
+        assert_eq!(run(&options(true)), Ok(false));
+        std::fs::write(&path, "schema_version = 1\nrevision = 1\nmode = \"blok\"\n").unwrap();
+        assert_eq!(run(&options(false)), Ok(false));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
