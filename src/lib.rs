@@ -13,8 +13,8 @@ pub use rasp_core::{
     ShellSafe, SinkKind, SinkSite, SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe,
     check, context, detect, event, policy, registry, sanitize, trust_unchecked,
 };
-pub use rasp_core::{Redirect, RedirectSafe};
 pub use rasp_core::{Escaped, escaped};
+pub use rasp_core::{Redirect, RedirectSafe};
 pub use rasp_macros::{protect, sink, source};
 /// Guarded HTTP header values (feature `header`).
 #[cfg(feature = "header")]

@@ -58,7 +58,9 @@ fn active_content(html: &str) -> Vec<String> {
             if name.starts_with("on") {
                 found.push(format!("{name}="));
             }
-            if matches!(name, "href" | "src") && value.trim().to_ascii_lowercase().starts_with("javascript:") {
+            if matches!(name, "href" | "src")
+                && value.trim().to_ascii_lowercase().starts_with("javascript:")
+            {
                 found.push(format!("{name}=javascript:"));
             }
         }
@@ -97,7 +99,9 @@ struct Entry {
 }
 
 fn unguarded_card(author: &str, website: &str) -> String {
-    format!("<html><body><div class=\"card\"><a href=\"{website}\">{author}</a></div></body></html>")
+    format!(
+        "<html><body><div class=\"card\"><a href=\"{website}\">{author}</a></div></body></html>"
+    )
 }
 
 #[rasp::protect(route = "/guestbook/card")]
@@ -129,7 +133,10 @@ fn without_rasp_the_attackers_elements_are_in_the_page() {
         (ATTRIBUTE, "onfocus="),
     ] {
         let page = UnsafeEntry { author: attack }.render().unwrap();
-        assert!(active_content(&page).contains(&expected.to_owned()), "{page}");
+        assert!(
+            active_content(&page).contains(&expected.to_owned()),
+            "{page}"
+        );
     }
     let page = unguarded_card("ann", JS_LINK);
     assert_eq!(active_content(&page), ["href=javascript:"]);
@@ -143,7 +150,10 @@ fn a_tainted_author_renders_escaped_in_the_template() {
         // The browser shows exactly what was typed.
         assert_eq!(text_of(&page, "h1"), attack);
         let document = Document::parse_document(&page);
-        let h1 = document.select(&Selector::parse("h1").unwrap()).next().unwrap();
+        let h1 = document
+            .select(&Selector::parse("h1").unwrap())
+            .next()
+            .unwrap();
         assert_eq!(h1.value().attr("title"), Some(attack));
     }
 }
@@ -154,9 +164,22 @@ fn rich_bios_keep_formatting_and_lose_scripts() {
     let page = guarded_entry("ann", &bio).unwrap();
     assert_eq!(active_content(&page), Vec::<String>::new(), "{page}");
     let document = Document::parse_document(&page);
-    assert_eq!(document.select(&Selector::parse(".bio b").unwrap()).count(), 1);
-    assert_eq!(document.select(&Selector::parse(".bio img").unwrap()).count(), 1);
-    assert_eq!(document.select(&Selector::parse("footer small").unwrap()).count(), 1);
+    assert_eq!(
+        document.select(&Selector::parse(".bio b").unwrap()).count(),
+        1
+    );
+    assert_eq!(
+        document
+            .select(&Selector::parse(".bio img").unwrap())
+            .count(),
+        1
+    );
+    assert_eq!(
+        document
+            .select(&Selector::parse("footer small").unwrap())
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -190,9 +213,18 @@ fn escaping_first_makes_hand_built_html_pass() {
     fn card(author: &str) -> Result<RawHtml, PageError> {
         let author = form_field(author);
         let shown = author.escaped::<Html>();
-        Ok(rasp::html::raw(format!("<p title=\"{shown}\">{shown}</p>"))?)
+        Ok(rasp::html::raw(format!(
+            "<p title=\"{shown}\">{shown}</p>"
+        ))?)
     }
     let html = card(SCRIPT).unwrap();
     assert_eq!(active_content(html.as_str()), Vec::<String>::new());
     assert_eq!(text_of(html.as_str(), "p"), SCRIPT);
+}
+
+#[test]
+fn the_raw_guard_is_a_registered_html_sink() {
+    let site = rasp::registry::sink("html.raw").expect("registered");
+    assert_eq!(site.kind, rasp::SinkKind::Html);
+    assert_eq!(site.fn_path, "rasp::html::raw");
 }

@@ -63,7 +63,8 @@ fn login_failed_field(form: &str) {
 /// The formatted message, checked by rasp before it is logged.
 #[rasp::protect(route = "/login")]
 fn login_failed_checked(form: &str) -> Result<(), AuthError> {
-    let line = user_field(form).inspect(|user| rasp::log::line(format!("login failed for {user}")))?;
+    let line =
+        user_field(form).inspect(|user| rasp::log::line(format!("login failed for {user}")))?;
     tracing::warn!("{line}");
     Ok(())
 }
@@ -110,7 +111,10 @@ fn an_escaped_field_keeps_one_line_per_event() {
         lines[0].ends_with("login failed user=bob\\n2026-11-29T00:00:01.000000Z  INFO shop::auth: admin login ok user=admin"),
         "{log}"
     );
-    assert!(lines[1].ends_with(&format!("login failed user={BENIGN}")), "{log}");
+    assert!(
+        lines[1].ends_with(&format!("login failed user={BENIGN}")),
+        "{log}"
+    );
 }
 
 #[test]
@@ -128,7 +132,12 @@ fn a_checked_line_refuses_the_forgery_and_keeps_ordinary_names() {
     let lines: Vec<&str> = log.lines().collect();
     assert!(!log.contains("admin login ok"), "{log}");
     assert!(lines.iter().any(|l| l.contains("forges_log_line")), "{log}");
-    assert!(lines.last().unwrap().ends_with(&format!("login failed for {BENIGN}")));
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with(&format!("login failed for {BENIGN}"))
+    );
     assert_eq!(lines.len(), 2, "{log}");
 }
 
@@ -136,7 +145,10 @@ fn a_checked_line_refuses_the_forgery_and_keeps_ordinary_names() {
 fn terminal_escapes_reach_an_audit_file_without_rasp_only() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw.log");
-    audit(&raw, &format!("FAILED user={}", user_field(ANSI).inspect(String::clone)));
+    audit(
+        &raw,
+        &format!("FAILED user={}", user_field(ANSI).inspect(String::clone)),
+    );
     let written = std::fs::read(&raw).unwrap();
     assert!(written.contains(&0x1b), "the raw ESC byte reached the file");
 
@@ -150,7 +162,10 @@ fn terminal_escapes_reach_an_audit_file_without_rasp_only() {
     // The escaped form: visible text, no ESC byte.
     let user = Tainted::new(ANSI.to_owned(), &rasp::SourceMeta::MANUAL);
     let shown = rasp::log::tainted(&user).to_string();
-    assert_eq!(shown, "bob\\u{1b}[1A\\u{1b}[2K\\u{1b}[32mlogin ok\\u{1b}[0m");
+    assert_eq!(
+        shown,
+        "bob\\u{1b}[1A\\u{1b}[2K\\u{1b}[32mlogin ok\\u{1b}[0m"
+    );
 }
 
 #[test]
@@ -159,4 +174,11 @@ fn unicode_line_separators_are_refused_too() {
         let refused = login_failed_checked(name).expect_err("a line separator is refused");
         assert_eq!(refused.0.reason, rasp::Reason::ForgesLogLine);
     }
+}
+
+#[test]
+fn the_line_guard_is_a_registered_log_sink() {
+    let site = rasp::registry::sink("log.line").expect("registered");
+    assert_eq!(site.kind, rasp::SinkKind::Log);
+    assert_eq!(site.fn_path, "rasp::log::line");
 }

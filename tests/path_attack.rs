@@ -5,8 +5,8 @@
 //! that points at the secret. Without rasp, `../secret.txt`, its decoded
 //! forms (`..%2f`, double-encoded `..%252f`), the secret's absolute path
 //! and the link all read the secret. With `rasp::fs::Root` each is refused
-//! with `Blocked`, for `std::fs` and for `tokio::fs`, while `v1..v2.txt`,
-//! `a/b.txt` and `..foo` are served.
+//! with `Blocked`, for `std::fs`, `tokio::fs` and a `cap_std` directory
+//! handle, while `v1..v2.txt`, `a/b.txt` and `..foo` are served.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -147,6 +147,24 @@ async fn with_rasp_the_secret_stays_out_of_reach_under_tokio() {
         let blocked = refusal(download_async(&root, &Request::new(&query, decodes)).await);
         assert_eq!(blocked.reason, reason, "{query:?}");
     }
+}
+
+#[rasp::protect(route = "/download")]
+fn download_cap(root: &Root, req: &Request) -> Result<Vec<u8>, FsError> {
+    let files = root.cap()?;
+    name_param(req).inspect(|name| files.read(name))
+}
+
+#[test]
+fn with_rasp_and_cap_std_the_secret_stays_out_of_reach() {
+    let site = site();
+    let root = Root::new(&site.files).unwrap();
+    for (query, decodes, reason) in attacks(&site) {
+        let blocked = refusal(download_cap(&root, &Request::new(&query, decodes)));
+        assert_eq!(blocked.reason, reason, "{query:?}");
+    }
+    let body = download_cap(&root, &Request::new("a/b.txt", 1)).unwrap();
+    assert_eq!(body, b"nested");
 }
 
 #[test]

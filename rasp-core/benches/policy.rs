@@ -109,5 +109,42 @@ fn with_and_without_policy(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, with_and_without_policy);
+/// Entry rules of a realistic policy: block lists, two rate limits and a
+/// circuit breaker, none of which refuses the benchmarked request.
+const ENTRY: &str = r#"
+schema_version = 1
+revision = 2
+mode = "block"
+[entry]
+block_ips = ["203.0.113.0/24"]
+block_users = ["mallory"]
+[[entry.rate_limits]]
+key = "ip"
+per_second = 1000000000
+[[entry.rate_limits]]
+key = "user"
+per_second = 1000000000
+[entry.circuit_breaker]
+key = "ip"
+detections = 5
+window_secs = 60
+open_secs = 300
+"#;
+
+fn entry_evaluation(c: &mut Criterion) {
+    let ctx = context(PRESENT);
+    let mut group = c.benchmark_group("entry");
+    policy::uninstall();
+    group.bench_function("no_policy", |b| {
+        b.iter(|| policy::entry::evaluate(black_box(&ctx)))
+    });
+    policy::install(policy::load_str(ENTRY).unwrap()).unwrap();
+    group.bench_function("block_lists_rate_limits_breaker", |b| {
+        b.iter(|| policy::entry::evaluate(black_box(&ctx)))
+    });
+    policy::uninstall();
+    group.finish();
+}
+
+criterion_group!(benches, with_and_without_policy, entry_evaluation);
 criterion_main!(benches);

@@ -21,9 +21,9 @@ pub mod escaped;
 pub mod event;
 pub mod policy;
 pub mod record;
+pub mod registry;
 #[cfg(feature = "ammonia")]
 pub mod rich_html;
-pub mod registry;
 pub mod sanitize;
 pub mod sink;
 pub mod taint;

@@ -93,7 +93,7 @@ trust_trait!(
     HtmlSafe, Html,
     "`{Self}` may carry untrusted data into a HTML sink",
     "not trusted for HTML: unsanitized or tainted",
-    "a `rasp::Tainted` value must not reach a HTML sink as is; render its escaped view: `{{ value.escaped::<rasp::Html>() }}` in an askama template, `value.escaped::<rasp::Html>()` in `format!`",
+    "a `rasp::Tainted` value must not reach a HTML sink as is; render its escaped view: `{{{{ value.escaped::<rasp::Html>() }}}}` in an askama template, `value.escaped::<rasp::Html>()` in `format!`",
     "or sanitize it for this context with `.sanitize::<rasp::Html>()`, or parse it into a number with `.parse::<i64>()`"
 );
 trust_trait!(

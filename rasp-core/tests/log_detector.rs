@@ -113,7 +113,10 @@ fn invalid_utf8_bytes_are_judged_on_their_own() {
         reason(b"user=\x9b2Jx", b"\x9b2J"),
         Some(Reason::TerminalEscape)
     );
-    assert_eq!(reason(b"user=\x85INFO", b"\x85INFO"), Some(Reason::ForgesLogLine));
+    assert_eq!(
+        reason(b"user=\x85INFO", b"\x85INFO"),
+        Some(Reason::ForgesLogLine)
+    );
     assert_eq!(reason("user=Ûx".as_bytes(), "Ûx".as_bytes()), None);
     assert_eq!(reason(b"user=\xff\xfe\xfd", b"\xff\xfe\xfd"), None);
 }

@@ -155,3 +155,34 @@ fn labels_never_carry_request_data() {
         }
     }
 }
+
+#[test]
+fn entry_decisions_are_counted_by_action_and_rule() {
+    let _lock = policy_lock();
+    let recorder = DebuggingRecorder::new();
+    metrics::with_local_recorder(&recorder, || {
+        install(
+            "schema_version = 1\nrevision = 1\nmode = \"block\"\n[entry]\nblock_users = [\"mallory\"]\n\
+             [[entry.rate_limits]]\nkey = \"user\"\nper_minute = 1\n",
+        );
+        let request = |user| Request {
+            user: Some(user),
+            ..Request::default()
+        };
+        for user in ["mallory", "ann", "ann", "ann"] {
+            policy::entry::evaluate(&context(&request(user), &[]));
+        }
+    });
+    let counters = counters(&recorder);
+    assert_eq!(
+        counters[&format!("{}{{action=block,rule=block_list}}", names::ENTRY_DECISIONS)],
+        1
+    );
+    assert_eq!(
+        counters[&format!(
+            "{}{{action=throttle,rule=rate_limit}}",
+            names::ENTRY_DECISIONS
+        )],
+        2
+    );
+}

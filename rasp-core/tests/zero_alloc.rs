@@ -223,3 +223,62 @@ fn shell_and_path_detectors() {
         assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(text));
     }
 }
+
+#[test]
+fn log_and_html_detectors_and_the_escaped_log_field() {
+    use std::fmt::Write;
+
+    use memchr::memmem::Finder;
+    use rasp_core::detect::{html, log};
+    use rasp_core::{Escaped, Log};
+
+    let cases: [(&[u8], &[u8]); 3] = [
+        (
+            b"WARN login failed for user=Zo\xc3\xab ip=203.0.113.7",
+            b"Zo\xc3\xab",
+        ),
+        (
+            b"WARN login failed for user=bob\nINFO admin login ok",
+            b"bob\nINFO admin login ok",
+        ),
+        (b"WARN user=bob\x1b[2J", b"bob\x1b[2J"),
+    ];
+    for (line, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(log::detect(black_box(line), &finder));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(line));
+    }
+    let cases: [(&[u8], &[u8]); 4] = [
+        (b"<p title=\"Ann & co\">Ann & co</p>", b"Ann & co"),
+        (
+            b"<p><script>alert(1)</script></p>",
+            b"<script>alert(1)</script>",
+        ),
+        (b"<a title=\"x\" onclick=\"y\">t</a>", b"x\" onclick=\"y"),
+        (
+            b"<a href=\"&#106;avascript:alert(1)\">t</a>",
+            b"&#106;avascript:alert(1)",
+        ),
+    ];
+    for (page, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(html::detect(black_box(page), &finder));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(page));
+    }
+    let mut out = String::with_capacity(256);
+    let n = allocations(|| {
+        out.clear();
+        write!(
+            out,
+            "{}",
+            Escaped::<Log>::new(black_box("bob\n\x1b[2J\u{2028}INFO ok"))
+        )
+        .unwrap();
+    });
+    assert_eq!(n, 0);
+    assert_eq!(out, "bob\\n\\u{1b}[2J\\u{2028}INFO ok");
+}

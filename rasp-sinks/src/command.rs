@@ -50,6 +50,8 @@ use rasp_core::detect::shell::{detect as detect_shell, detect_option};
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Asserted, Blocked, Dialect, Reason, Tainted};
 
+use crate::refusal::refuse;
+
 macro_rules! shell_site {
     ($name:ident, $id:literal, $fn_path:literal, $guarded:literal, $guard:expr) => {
         static $name: SinkSite = SinkSite {
@@ -84,9 +86,27 @@ shell_site!(
 /// The shell that runs [`CheckedScript`]s.
 const SH: &str = "sh";
 
-/// File names of programs that read an argument as shell text.
-const SHELLS: [&str; 12] = [
-    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox", "env",
+/// File names of programs that read an argument as shell text (`env`
+/// runs the program its arguments name).
+const SHELLS: &[&str] = &[
+    "sh",
+    "bash",
+    "dash",
+    "zsh",
+    "ksh",
+    "mksh",
+    "ash",
+    "fish",
+    "csh",
+    "tcsh",
+    "busybox",
+    "env",
+    "cmd",
+    "cmd.exe",
+    "powershell",
+    "powershell.exe",
+    "pwsh",
+    "pwsh.exe",
 ];
 
 /// A program [`Command::new`] may run: a string literal (`"tar"`,
@@ -350,12 +370,8 @@ impl Command {
     pub fn arg_tainted<T: Into<OsString>>(&mut self, arg: Tainted<T>) -> &mut Self {
         let arg: OsString = arg.__into_inner_asserted().into();
         if self.refused.is_none() {
-            self.refused =
-                refuse_tainted(self.reading, arg.as_encoded_bytes()).map(|reason| Blocked {
-                    sink_id: ARG.id,
-                    kind: ARG.kind,
-                    reason,
-                });
+            self.refused = refuse_tainted(self.reading, arg.as_encoded_bytes())
+                .map(|reason| refuse(&ARG, reason));
         }
         self.args.push(arg);
         self

@@ -109,6 +109,8 @@ pub fn raw(text: impl Into<String>) -> Result<RawHtml, Blocked> {
 /// ```
 #[cfg(feature = "ammonia")]
 #[inline]
-pub fn rich<T: AsRef<str>>(value: &rasp_core::Tainted<T>) -> rasp_core::Sanitized<String, rasp_core::Html> {
+pub fn rich<T: AsRef<str>>(
+    value: &rasp_core::Tainted<T>,
+) -> rasp_core::Sanitized<String, rasp_core::Html> {
     value.clean_html()
 }

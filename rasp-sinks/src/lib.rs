@@ -11,5 +11,7 @@ pub mod html;
 pub mod log;
 #[cfg(feature = "redirect")]
 pub mod redirect;
+#[cfg(any(feature = "process", feature = "fs"))]
+mod refusal;
 #[cfg(feature = "sqlx")]
 pub mod sqlx;

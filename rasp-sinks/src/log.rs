@@ -17,7 +17,7 @@
 //! tracing::info!(agent = rasp::log::field(&user_agent), "request");
 //! ```
 //!
-//! [`line`] is for messages formatted before they reach the logger. It
+//! [`line()`] is for messages formatted before they reach the logger. It
 //! looks for every input recorded in the current request context inside
 //! the line and asks the log detector whether one of them brings a line
 //! break or a terminal control; a detection is reported on the
@@ -27,7 +27,7 @@
 //! tracing::warn!("{}", rasp::log::line(format!("login failed for {name}"))?);
 //! ```
 //!
-//! [`line`] is a registered sink of class `log` (`log.line`), so policies
+//! [`line()`] is a registered sink of class `log` (`log.line`), so policies
 //! and events name it and `rasp::registry::sinks()` lists it.
 
 use std::fmt;
@@ -89,7 +89,7 @@ impl<T: AsRef<str>> CheckedLine<T> {
         self.0.as_ref()
     }
 
-    /// The line, as it was passed to [`line`].
+    /// The line, as it was passed to [`line()`].
     #[inline]
     pub fn into_inner(self) -> T {
         self.0

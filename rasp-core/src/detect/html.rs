@@ -149,7 +149,14 @@ struct Lexer<'t, 'f> {
 /// Elements whose content is raw text or RCDATA: markup inside them is
 /// text until their end tag.
 const RAW_TEXT: [&[u8]; 9] = [
-    b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes",
+    b"script",
+    b"style",
+    b"textarea",
+    b"title",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
     b"noscript",
 ];
 
@@ -173,6 +180,36 @@ const URL_ATTRIBUTES: [&[u8]; 13] = [
 #[inline]
 const fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0c | b'\r' | b' ')
+}
+
+/// Byte classes that end a run inside a tag, one bit each.
+const SPACE: u8 = 1;
+const SLASH: u8 = 2;
+const EQUALS: u8 = 4;
+const GT: u8 = 8;
+
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b'\t' as usize] = SPACE;
+    table[b'\n' as usize] = SPACE;
+    table[0x0c] = SPACE;
+    table[b'\r' as usize] = SPACE;
+    table[b' ' as usize] = SPACE;
+    table[b'/' as usize] = SLASH;
+    table[b'=' as usize] = EQUALS;
+    table[b'>' as usize] = GT;
+    table
+};
+
+/// The index of the first byte at or after `from` in one of the classes
+/// of `mask`, or the length of `t`: a tag name, attribute name or
+/// unquoted value is skipped in one tight loop.
+#[inline]
+fn find_class(t: &[u8], from: usize, mask: u8) -> usize {
+    t[from..]
+        .iter()
+        .position(|&b| CLASS[usize::from(b)] & mask != 0)
+        .map_or(t.len(), |p| from + p)
 }
 
 impl Lexer<'_, '_> {
@@ -213,11 +250,9 @@ impl Lexer<'_, '_> {
                     let lt = i + lt;
                     let name_end = lt + 2 + name.len();
                     let ends = t.get(lt + 1) == Some(&b'/')
-                        && t
-                            .get(lt + 2..name_end)
+                        && t.get(lt + 2..name_end)
                             .is_some_and(|n| n.eq_ignore_ascii_case(name))
-                        && t
-                            .get(name_end)
+                        && t.get(name_end)
                             .is_some_and(|&d| is_space(d) || d == b'/' || d == b'>');
                     if ends {
                         self.boundary(lt, Reason::OpensTag)?;
@@ -246,12 +281,11 @@ impl Lexer<'_, '_> {
                     i = gt + 1;
                 }
                 State::TagName => {
-                    if is_space(b) || b == b'/' || b == b'>' {
+                    i = find_class(t, i, SPACE | SLASH | GT);
+                    if i < t.len() {
                         self.tag.name_end = i;
                         self.boundary(i, Reason::BreaksAttribute)?;
                         (state, i) = self.after_separator(i)?;
-                    } else {
-                        i += 1;
                     }
                 }
                 State::BeforeAttrName => {
@@ -266,7 +300,8 @@ impl Lexer<'_, '_> {
                     }
                 }
                 State::AttrName => {
-                    if is_space(b) || matches!(b, b'/' | b'=' | b'>') {
+                    i = find_class(t, i, SPACE | SLASH | EQUALS | GT);
+                    if let Some(&b) = t.get(i) {
                         self.tag.attr_end = i;
                         self.boundary(i, Reason::BreaksAttribute)?;
                         (state, i) = match b {
@@ -274,8 +309,6 @@ impl Lexer<'_, '_> {
                             b'/' | b'>' => self.after_separator(i)?,
                             _ => (State::AfterAttrName, i + 1),
                         };
-                    } else {
-                        i += 1;
                     }
                 }
                 State::AfterAttrName => {
@@ -295,6 +328,10 @@ impl Lexer<'_, '_> {
                 }
                 State::BeforeAttrValue => {
                     if is_space(b) {
+                        // A space here moves the value to whatever follows:
+                        // an input that is empty but for spaces makes the
+                        // template's next attribute the value.
+                        self.boundary(i, Reason::BreaksAttribute)?;
                         i += 1;
                     } else if b == b'"' || b == b'\'' {
                         self.boundary(i, Reason::BreaksAttribute)?;
@@ -327,12 +364,11 @@ impl Lexer<'_, '_> {
                     }
                 }
                 State::Unquoted => {
-                    if is_space(b) || b == b'>' {
+                    i = find_class(t, i, SPACE | GT);
+                    if i < t.len() {
                         self.value_end(i)?;
                         self.boundary(i, Reason::BreaksAttribute)?;
                         (state, i) = self.after_separator(i)?;
-                    } else {
-                        i += 1;
                     }
                 }
             }
@@ -399,9 +435,7 @@ impl Lexer<'_, '_> {
     #[inline]
     fn after_separator(&mut self, at: usize) -> Result<(State, usize), Stop> {
         if self.text[at] == b'>' {
-            self.close_tag()
-                .map(|state| (state, at + 1))
-                .ok_or(None)
+            self.close_tag().map(|state| (state, at + 1)).ok_or(None)
         } else {
             Ok((State::BeforeAttrName, at + 1))
         }
@@ -436,7 +470,10 @@ impl Lexer<'_, '_> {
             ..
         } = self.tag;
         let name = &self.text[attr_start..attr_end.max(attr_start)];
-        if !URL_ATTRIBUTES.iter().any(|url| name.eq_ignore_ascii_case(url)) {
+        if !URL_ATTRIBUTES
+            .iter()
+            .any(|url| name.eq_ignore_ascii_case(url))
+        {
             return Ok(());
         }
         match script_url(&self.text[value_start..end]) {
@@ -483,7 +520,7 @@ fn script_url(value: &[u8]) -> Option<usize> {
 /// Whether a `data:` URL, read from its media type on, is a document or
 /// image that can run script. Media types that browsers only display as
 /// pictures, sound, video, fonts or plain text pass.
-fn data_runs_script(mut chars: Decoded<'_>) -> bool {
+fn data_runs_script(chars: Decoded<'_>) -> bool {
     const INERT: [&[u8]; 8] = [
         b"image/png",
         b"image/gif",
@@ -496,7 +533,7 @@ fn data_runs_script(mut chars: Decoded<'_>) -> bool {
     ];
     let mut media = [0u8; 16];
     let mut len = 0;
-    while let Some(c) = chars.next() {
+    for c in chars {
         if matches!(c, 0x09 | 0x0a | 0x0d) || (len == 0 && c == 0x20) {
             continue;
         }
@@ -541,7 +578,13 @@ impl Iterator for Decoded<'_> {
             };
             let count = digits
                 .iter()
-                .take_while(|d| if hex { d.is_ascii_hexdigit() } else { d.is_ascii_digit() })
+                .take_while(|d| {
+                    if hex {
+                        d.is_ascii_hexdigit()
+                    } else {
+                        d.is_ascii_digit()
+                    }
+                })
                 .count();
             if count == 0 {
                 return Some(u32::from(b'&'));
@@ -558,7 +601,11 @@ impl Iterator for Decoded<'_> {
             return Some(value);
         }
         // The named references that spell a scheme's separators.
-        for (name, value) in [(&b"colon;"[..], b':'), (b"Tab;", b'\t'), (b"NewLine;", b'\n')] {
+        for (name, value) in [
+            (&b"colon;"[..], b':'),
+            (b"Tab;", b'\t'),
+            (b"NewLine;", b'\n'),
+        ] {
             if rest.starts_with(name) {
                 self.at += name.len();
                 return Some(u32::from(value));
@@ -598,8 +645,14 @@ mod tests {
 
     #[test]
     fn text_markup() {
-        assert_eq!(reason(&page("<script>x</script>"), "<script>x</script>"), Some(Reason::OpensTag));
-        assert_eq!(reason(&page("a <!-- b"), "a <!-- b"), Some(Reason::OpensComment));
+        assert_eq!(
+            reason(&page("<script>x</script>"), "<script>x</script>"),
+            Some(Reason::OpensTag)
+        );
+        assert_eq!(
+            reason(&page("a <!-- b"), "a <!-- b"),
+            Some(Reason::OpensComment)
+        );
         let prose = "a < b, 3 <4, <3 & \"q\" >";
         assert_eq!(reason(&format!("<p>{prose}</p>"), prose), None);
         // The same quotes end the attribute value they are placed in.
@@ -609,11 +662,23 @@ mod tests {
     #[test]
     fn attribute_markup() {
         let html = "<a title=\"x\" onmouseover=\"alert(1)\" href=x>go</a>";
-        assert_eq!(reason(html, "x\" onmouseover=\"alert(1)"), Some(Reason::BreaksAttribute));
+        assert_eq!(
+            reason(html, "x\" onmouseover=\"alert(1)"),
+            Some(Reason::BreaksAttribute)
+        );
         let html = "<img src=a onerror=alert(1)>";
-        assert_eq!(reason(html, "a onerror=alert(1)"), Some(Reason::BreaksAttribute));
-        assert_eq!(reason("<a href=\"javascript:alert(1)\">", "javascript:alert(1)"), Some(Reason::ScriptUrl));
-        assert_eq!(reason("<a href=\"/u/javascript:alert(1)\">", "javascript:alert(1)"), None);
+        assert_eq!(
+            reason(html, "a onerror=alert(1)"),
+            Some(Reason::BreaksAttribute)
+        );
+        assert_eq!(
+            reason("<a href=\"javascript:alert(1)\">", "javascript:alert(1)"),
+            Some(Reason::ScriptUrl)
+        );
+        assert_eq!(
+            reason("<a href=\"/u/javascript:alert(1)\">", "javascript:alert(1)"),
+            None
+        );
     }
 
     #[test]

@@ -57,7 +57,10 @@ pub fn detect(line: &[u8], finder: &Finder<'_>) -> Option<Finding> {
 #[inline]
 pub fn input_reason(input: &[u8]) -> Option<Reason> {
     // Printable ASCII and tab are the common case: one pass, no decoding.
-    if input.iter().all(|&b| (b' '..0x7f).contains(&b) || b == b'\t') {
+    if input
+        .iter()
+        .all(|&b| (b' '..0x7f).contains(&b) || b == b'\t')
+    {
         return None;
     }
     let mut worst: Option<Reason> = None;
@@ -126,8 +129,14 @@ mod tests {
         assert_eq!(input_reason("Ûber café 🎉\t".as_bytes()), None);
         assert_eq!(input_reason(b"a\x9b2J"), Some(Reason::TerminalEscape));
         assert_eq!(input_reason(b"a\x85b"), Some(Reason::ForgesLogLine));
-        assert_eq!(input_reason("a\u{9b}2J".as_bytes()), Some(Reason::TerminalEscape));
-        assert_eq!(input_reason("a\u{2028}b".as_bytes()), Some(Reason::ForgesLogLine));
+        assert_eq!(
+            input_reason("a\u{9b}2J".as_bytes()),
+            Some(Reason::TerminalEscape)
+        );
+        assert_eq!(
+            input_reason("a\u{2028}b".as_bytes()),
+            Some(Reason::ForgesLogLine)
+        );
         assert_eq!(input_reason(b"\xff\xfe"), None);
     }
 

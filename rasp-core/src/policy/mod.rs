@@ -20,6 +20,9 @@
 //! registers keeps the last good policy in force, and is reported as an
 //! event, counted in [`status`] and in the metrics of [`metrics`].
 //!
+//! Entry rules (`[entry]`: block lists, rate limits, a detection circuit
+//! breaker) decide whether a request may enter at all; see [`entry`].
+//!
 //! Reloads can be triggered by [`reload_file`], by a file watch
 //! ([`watch`], feature `policy-watch`) or by `SIGHUP`
 //! ([`reload_on_sighup`], feature `policy-sighup`, unix).

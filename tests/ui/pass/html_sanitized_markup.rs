@@ -35,7 +35,11 @@ struct Comment {
 fn comments() -> Result<(Vec<u8>, String), PageError> {
     append_markup("<hr>")?;
     let markup = append_markup(comment_field().sanitize::<rasp::Html>())?;
-    let page = Comment { comment: comment_field() }.render().unwrap();
+    let page = Comment {
+        comment: comment_field(),
+    }
+    .render()
+    .unwrap();
     Ok((markup, page))
 }
 

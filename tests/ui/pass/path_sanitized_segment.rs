@@ -1,7 +1,7 @@
 //! What path sinks accept: literals and values reduced to one file-name
 //! segment; `rasp::fs::Root` takes the relative path as text and checks it.
 
-use rasp::{Blocked, PathSafe, SinkText};
+use rasp::{Blocked, PathSafe};
 
 #[derive(Debug)]
 struct FileError;

@@ -2,7 +2,7 @@
 //! tainted values as separate arguments. At run time the sanitized word
 //! passes the check while the attacker's input is recorded.
 
-use rasp::{Blocked, ShellSafe, SinkText};
+use rasp::{Blocked, ShellSafe};
 
 #[derive(Debug)]
 struct JobError;

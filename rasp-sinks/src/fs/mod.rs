@@ -27,9 +27,10 @@
 //! ```
 //!
 //! The resolution runs before the operation, so a directory swapped for a
-//! link in between (a race with another writer of the root) is not seen;
-//! roots shared with untrusted writers need an `openat`-style confinement
-//! such as `cap-std`.
+//! link in between (a race with another writer of the root) is not seen.
+//! For roots shared with untrusted writers, [`Root::cap`] (feature
+//! `cap-std`) runs the same checks and then opens the path relative to a
+//! directory handle, which the OS confines at the moment of the operation.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -40,6 +41,18 @@ use std::path::{Component, Path, PathBuf};
 use rasp_core::check::check;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect, Reason};
+
+use crate::refusal::refuse;
+
+#[cfg(feature = "cap-std")]
+mod cap;
+#[cfg(feature = "tokio-fs")]
+mod tokio_fs;
+
+#[cfg(feature = "cap-std")]
+pub use self::cap::CapRoot;
+#[cfg(feature = "tokio-fs")]
+pub use self::tokio_fs::TokioRoot;
 
 static ROOT: SinkSite = SinkSite {
     id: "fs.root",
@@ -103,12 +116,8 @@ impl From<io::Error> for FsError {
     }
 }
 
-const fn refused(reason: Reason) -> Blocked {
-    Blocked {
-        sink_id: ROOT.id,
-        kind: ROOT.kind,
-        reason,
-    }
+fn refused(reason: Reason) -> Blocked {
+    refuse(&ROOT, reason)
 }
 
 /// A directory that untrusted relative paths are confined to.
@@ -238,6 +247,15 @@ impl Root {
     pub fn tokio(&self) -> TokioRoot<'_> {
         TokioRoot { root: self }
     }
+
+    /// The same operations through a [`cap_std::fs::Dir`] opened on the
+    /// root (feature `cap-std`): the path is checked as here, then opened
+    /// relative to the directory handle, so that the OS refuses any step
+    /// outside it — also one a concurrent writer adds after the check.
+    #[cfg(feature = "cap-std")]
+    pub fn cap(&self) -> io::Result<CapRoot<'_>> {
+        CapRoot::new(self)
+    }
 }
 
 /// Whether `relative` leaves the directory it is joined to, read as text:
@@ -297,74 +315,6 @@ fn resolve_under(dir: &Path, joined: PathBuf) -> Result<PathBuf, FsError> {
         path.push(name);
         path
     }))
-}
-
-/// The operations of a [`Root`] with `tokio::fs`; the path checks are the
-/// same, and the resolution on disk runs on tokio's blocking pool.
-#[cfg(feature = "tokio-fs")]
-#[derive(Debug, Clone, Copy)]
-pub struct TokioRoot<'a> {
-    root: &'a Root,
-}
-
-#[cfg(feature = "tokio-fs")]
-impl TokioRoot<'_> {
-    /// Like [`Root::resolve`]. The text check runs here, in the request
-    /// context; only the resolution moves to the blocking pool.
-    pub async fn resolve(&self, relative: impl AsRef<Path>) -> Result<PathBuf, FsError> {
-        let joined = self.root.join(relative)?;
-        let dir = self.root.dir.clone();
-        tokio::task::spawn_blocking(move || resolve_under(&dir, joined))
-            .await
-            .map_err(io::Error::other)?
-    }
-
-    /// Opens a file for reading.
-    pub async fn open(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
-        Ok(tokio::fs::File::open(self.resolve(relative).await?).await?)
-    }
-
-    /// Creates (or truncates) a file for writing.
-    pub async fn create(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
-        Ok(tokio::fs::File::create(self.resolve(relative).await?).await?)
-    }
-
-    /// Reads a whole file.
-    pub async fn read(&self, relative: impl AsRef<Path>) -> Result<Vec<u8>, FsError> {
-        Ok(tokio::fs::read(self.resolve(relative).await?).await?)
-    }
-
-    /// Reads a whole file as UTF-8.
-    pub async fn read_to_string(&self, relative: impl AsRef<Path>) -> Result<String, FsError> {
-        Ok(tokio::fs::read_to_string(self.resolve(relative).await?).await?)
-    }
-
-    /// Writes a whole file, creating or truncating it.
-    pub async fn write(
-        &self,
-        relative: impl AsRef<Path>,
-        contents: impl AsRef<[u8]>,
-    ) -> Result<(), FsError> {
-        Ok(tokio::fs::write(self.resolve(relative).await?, contents).await?)
-    }
-
-    /// Removes a file.
-    pub async fn remove_file(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
-        Ok(tokio::fs::remove_file(self.resolve(relative).await?).await?)
-    }
-
-    /// Creates a directory and its missing parents.
-    pub async fn create_dir_all(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
-        Ok(tokio::fs::create_dir_all(self.resolve(relative).await?).await?)
-    }
-
-    /// Lists a directory.
-    pub async fn read_dir(
-        &self,
-        relative: impl AsRef<Path>,
-    ) -> Result<tokio::fs::ReadDir, FsError> {
-        Ok(tokio::fs::read_dir(self.resolve(relative).await?).await?)
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,2 @@
+//! Cost of the layer.
+fn main() {}

@@ -1,0 +1,99 @@
+//! Recording what the extractors produce in the current request context.
+//!
+//! Recording is bounded by the context's caps; once the count cap is
+//! reached the walks below stop early, so a body with a million strings
+//! costs a million cheap steps at most, not a million lock round-trips.
+
+use std::sync::Arc;
+
+use rasp_core::{RequestContext, SourceMeta};
+use serde_json::Value;
+
+/// Records each of `inputs` in the current context, if any.
+pub(crate) fn record_all<I: AsRef<str>>(
+    source: &'static SourceMeta,
+    inputs: impl IntoIterator<Item = I>,
+) {
+    RequestContext::with_current(|ctx| {
+        if let Some(ctx) = ctx {
+            for input in inputs {
+                let full = is_full(ctx);
+                // Past the cap this call only counts the drop (and reports
+                // it once); the remaining inputs are not looked at.
+                ctx.record_input(source, input.as_ref().as_bytes());
+                if full {
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// Records the decoded keys and values of an `application/x-www-form-urlencoded`
+/// text: the same pairs, decoded the same way, that `serde_urlencoded` hands
+/// to the target type.
+pub(crate) fn record_form_pairs(source: &'static SourceMeta, encoded: &[u8]) {
+    record_all(
+        source,
+        form_urlencoded::parse(encoded).flat_map(|(key, value)| [key, value]),
+    );
+}
+
+/// Records every object key and string leaf of a JSON document, nested
+/// ones included. Numbers, booleans and nulls carry no text an injection
+/// could use once deserialized as such, so they are skipped.
+pub(crate) fn record_json(source: &'static SourceMeta, value: &Value) {
+    RequestContext::with_current(|ctx| {
+        if let Some(ctx) = ctx {
+            // An explicit stack: serde_json bounds nesting already, but the
+            // walk should not depend on that to stay off the call stack.
+            let mut pending = vec![Node::Value(value)];
+            while let Some(node) = pending.pop() {
+                let text = match node {
+                    Node::Key(key) => key,
+                    Node::Value(Value::String(s)) => s,
+                    Node::Value(Value::Array(items)) => {
+                        pending.extend(items.iter().rev().map(Node::Value));
+                        continue;
+                    }
+                    Node::Value(Value::Object(map)) => {
+                        for (key, item) in map.iter().rev() {
+                            pending.push(Node::Value(item));
+                            pending.push(Node::Key(key));
+                        }
+                        continue;
+                    }
+                    Node::Value(Value::Null | Value::Bool(_) | Value::Number(_)) => continue,
+                };
+                let full = is_full(ctx);
+                // Past the cap this call only counts the drop (and reports
+                // it once); the rest of the document is not walked.
+                ctx.record_input(source, text.as_bytes());
+                if full {
+                    break;
+                }
+            }
+        }
+    });
+}
+
+enum Node<'a> {
+    Key(&'a str),
+    Value(&'a Value),
+}
+
+/// Records `input` in `ctx`, the context an extractor captured, rather than
+/// whichever is current when a header or cookie is finally read.
+pub(crate) fn record_in(
+    ctx: Option<&Arc<RequestContext>>,
+    source: &'static SourceMeta,
+    input: &[u8],
+) {
+    if let Some(ctx) = ctx {
+        ctx.record_input(source, input);
+    }
+}
+
+fn is_full(ctx: &RequestContext) -> bool {
+    ctx.input_count() >= ctx.limits().max_inputs
+}
