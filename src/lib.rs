@@ -37,6 +37,10 @@ pub use rasp_sinks::redirect;
 #[cfg(feature = "sqlx")]
 pub use rasp_sinks::sqlx::{Bound, CheckedSql, SqlText, bind, sql, sql_for};
 
+/// axum integration: tainting extractors and `RaspLayer` (feature `axum`).
+#[cfg(feature = "axum")]
+pub use rasp_axum as axum;
+
 #[doc(hidden)]
 pub mod __private {
     pub use rasp_core::__private::*;

@@ -302,12 +302,29 @@ fn option_injection_is_refused() {
 fn tainted_values_are_accepted_only_as_arguments() {
     // Compile-time half: `Command::new(tainted)` and `shell(tainted)` do not
     // compile (tests/ui/fail/shell_*). Here the run-time half: a tainted
-    // value given to a shell is judged as its script.
-    let value = Tainted::new(String::from("id; touch x"), &rasp::SourceMeta::MANUAL);
-    let blocked = Command::new("sh")
+    // value in a shell's script position is refused, whatever it holds;
+    // after the script it is a positional parameter.
+    for (script, reason) in [
+        ("id; touch x", Reason::ShellOperator),
+        ("id", Reason::ChoosesCommand),
+    ] {
+        let value = Tainted::new(String::from(script), &rasp::SourceMeta::MANUAL);
+        let blocked = Command::new("sh")
+            .arg("-c")
+            .arg_tainted(value)
+            .std()
+            .unwrap_err();
+        assert_eq!(blocked.reason, reason, "{script:?}");
+    }
+    let value = Tainted::new(String::from("a; b"), &rasp::SourceMeta::MANUAL);
+    let out = Command::new("sh")
         .arg("-c")
+        .arg("echo \"$1\"")
+        .arg("sh")
         .arg_tainted(value)
         .std()
-        .unwrap_err();
-    assert_eq!(blocked.reason, Reason::ShellOperator);
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"a; b\n");
 }

@@ -25,9 +25,14 @@
 //! or backticks outside single quotes is refused) and returns a
 //! [`CheckedScript`]. Data is best handed to a script as positional
 //! parameters (`"$1"`), with [`CheckedScript::command`] and
-//! [`Command::arg_tainted`]. A [`Command`] whose program is itself a shell
-//! (`sh`, `bash`, `dash`, `zsh`, `ksh`, `busybox`, …) checks every dynamic
-//! argument as shell text, since one of them is the script.
+//! [`Command::arg_tainted`]. A [`Command`] whose program is itself a POSIX
+//! shell (`sh`, `bash`, `dash`, `zsh`, `ksh`, …) reads its arguments the
+//! way the shell does: up to the script (the first argument that is not an
+//! option), a tainted value is refused and built text is checked as shell
+//! text; after it come positional parameters, which are data. A program
+//! that runs a command written in its arguments (`env`, `busybox`, `cmd`,
+//! `powershell`) refuses every tainted argument and checks built ones as
+//! shell text.
 //!
 //! ```text
 //! rasp::process::Command::new("grep").arg("-F").arg("--").arg_tainted(q).arg(path).std()?.output()?;
@@ -86,21 +91,19 @@ shell_site!(
 /// The shell that runs [`CheckedScript`]s.
 const SH: &str = "sh";
 
-/// File names of programs that read an argument as shell text (`env`
-/// runs the program its arguments name).
-const SHELLS: &[&str] = &[
-    "sh",
-    "bash",
-    "dash",
-    "zsh",
-    "ksh",
-    "mksh",
-    "ash",
-    "fish",
-    "csh",
-    "tcsh",
-    "busybox",
+/// File names of POSIX shells: `sh [options] [-c] script [name [args…]]`.
+/// Their first argument that is not an option is the script (with `-c`) or
+/// the script file; the arguments after it are positional parameters.
+const POSIX_SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh",
+];
+
+/// File names of other programs that run a command named or written in
+/// their arguments (`env prog`, `busybox sh -c`, `cmd /c`,
+/// `powershell -Command`): every argument may be that command.
+const COMMAND_RUNNERS: &[&str] = &[
     "env",
+    "busybox",
     "cmd",
     "cmd.exe",
     "powershell",
@@ -271,9 +274,12 @@ enum Reading {
     Options,
     /// After `--`: operands only.
     Operands,
-    /// The program is a shell: every argument may be its script.
-    ShellText,
-    /// Positional parameters of a [`CheckedScript`]: plain data.
+    /// A POSIX shell before its script: options, then the script.
+    ShellScript,
+    /// A program that runs a command written in its arguments: every
+    /// argument may be that command.
+    CommandText,
+    /// Positional parameters of a shell script: plain data.
     Positional,
 }
 
@@ -306,12 +312,18 @@ pub struct Command {
 
 impl Command {
     /// A command that runs `program`, which must be fixed in the program
-    /// (see [`Program`]). Arguments of a shell (`sh`, `bash`, …) are all
-    /// checked as shell text; use [`shell`] to run a script.
+    /// (see [`Program`]). For a shell (`sh`, `bash`, …) the script is
+    /// checked as shell text; [`shell`] is the direct way to run one.
     pub fn new(program: impl Program) -> Self {
         let program = program.into_os().into_owned();
-        let reading = if is_shell(&program) {
-            Reading::ShellText
+        let name = Path::new(&program)
+            .file_name()
+            .and_then(OsStr::to_str)
+            .unwrap_or_default();
+        let reading = if POSIX_SHELLS.contains(&name) {
+            Reading::ShellScript
+        } else if COMMAND_RUNNERS.contains(&name) {
+            Reading::CommandText
         } else {
             Reading::Options
         };
@@ -328,8 +340,8 @@ impl Command {
     /// Adds an argument the application wrote or built. Text built at run
     /// time is checked against the inputs recorded in the request context:
     /// refused when an input starts it with `-` (before `--`), or, for a
-    /// shell, when an input changes its structure as shell text. A literal
-    /// `--` ends the options.
+    /// shell's script or a runner's command, when an input changes its
+    /// structure as shell text. A literal `--` ends the options.
     pub fn arg(&mut self, arg: impl ArgText) -> &mut Self {
         let arg = arg.into_os();
         if let Cow::Owned(text) = &arg
@@ -338,14 +350,15 @@ impl Command {
             let bytes = text.as_encoded_bytes();
             let checked = match self.reading {
                 Reading::Options => check_with(&ARG, bytes, detect_option),
-                Reading::ShellText => check_with(&ARG, bytes, detect_shell_finding),
+                Reading::ShellScript if is_option(bytes) => check_with(&ARG, bytes, detect_option),
+                Reading::ShellScript | Reading::CommandText => {
+                    check_with(&ARG, bytes, detect_shell_finding)
+                }
                 Reading::Operands | Reading::Positional => Ok(()),
             };
             self.refused = checked.err();
         }
-        if self.reading == Reading::Options && *arg == *OsStr::new("--") {
-            self.reading = Reading::Operands;
-        }
+        self.advance(&arg);
         self.args.push(arg.into_owned());
         self
     }
@@ -365,16 +378,30 @@ impl Command {
     /// Adds an untrusted value as one argument. It cannot add a word or an
     /// operator (no shell reads it), but it is refused when it carries a
     /// NUL byte, when it starts with `-` before a literal `--` (the program
-    /// would read an option), and, for a shell program, when it is more
-    /// than one plain shell word.
+    /// would read an option), and when it would be a shell's option or
+    /// script or a runner's command (it would choose what runs).
     pub fn arg_tainted<T: Into<OsString>>(&mut self, arg: Tainted<T>) -> &mut Self {
         let arg: OsString = arg.__into_inner_asserted().into();
         if self.refused.is_none() {
             self.refused = refuse_tainted(self.reading, arg.as_encoded_bytes())
                 .map(|reason| refuse(&ARG, reason));
         }
+        self.advance(&arg);
         self.args.push(arg);
         self
+    }
+
+    /// Moves past the argument just added: a literal `--` ends the options
+    /// of an ordinary program, the first operand of a POSIX shell is its
+    /// script.
+    fn advance(&mut self, arg: &OsStr) {
+        match self.reading {
+            Reading::Options if arg == "--" => self.reading = Reading::Operands,
+            Reading::ShellScript if !is_option(arg.as_encoded_bytes()) => {
+                self.reading = Reading::Positional;
+            }
+            _ => {}
+        }
     }
 
     /// Sets the working directory of the program.
@@ -440,17 +467,21 @@ fn refuse_tainted(reading: Reading, arg: &[u8]) -> Option<Reason> {
     }
     match reading {
         Reading::Options if arg.first() == Some(&b'-') => Some(Reason::OptionInjection),
-        Reading::ShellText => {
-            // The whole argument is the input: flagged unless it is one
-            // plain word, and never allowed to look like an option.
-            if arg.first() == Some(&b'-') {
-                return Some(Reason::OptionInjection);
-            }
+        Reading::ShellScript if is_option(arg) => Some(Reason::OptionInjection),
+        // The script itself, or the command a runner runs: whatever the
+        // value holds, it decides what runs. Report the structure it
+        // brings, if any, as the shell detector sees it.
+        Reading::ShellScript | Reading::CommandText => {
             let finder = memchr::memmem::Finder::new(arg);
-            detect_shell(arg, &finder).map(|f| f.reason)
+            Some(detect_shell(arg, &finder).map_or(Reason::ChoosesCommand, |f| f.reason))
         }
         _ => None,
     }
+}
+
+/// Whether a shell reads `arg` as an option (`-c`, `-e`, `+x`, `--`).
+fn is_option(arg: &[u8]) -> bool {
+    matches!(arg.first(), Some(b'-' | b'+'))
 }
 
 fn detect_shell_finding(
@@ -461,16 +492,6 @@ fn detect_shell_finding(
         offset: f.offset,
         reason: f.reason,
     })
-}
-
-/// Whether `program` names a shell (or `env`, which runs one), whatever
-/// its directory.
-fn is_shell(program: &OsStr) -> bool {
-    let name = Path::new(program)
-        .file_name()
-        .and_then(OsStr::to_str)
-        .unwrap_or_default();
-    SHELLS.contains(&name)
 }
 
 /// An `sh -c` script that has passed rasp's runtime check.
@@ -599,21 +620,31 @@ mod tests {
     }
 
     #[test]
-    fn shells_read_arguments_as_shell_text() {
-        assert!(
-            Command::new("sh")
-                .arg("-c")
-                .arg_tainted(tainted("ls"))
-                .std()
-                .is_ok()
-        );
-        for script in ["ls; id", "$(id)", "a b", "-c"] {
+    fn shells_refuse_tainted_scripts_and_take_tainted_parameters() {
+        for (script, reason) in [
+            ("ls", Reason::ChoosesCommand),
+            ("ls; id", Reason::ShellOperator),
+            ("$(id)", Reason::CommandSubstitution),
+            ("-c", Reason::OptionInjection),
+        ] {
             let refused = Command::new("/bin/sh")
                 .arg("-c")
                 .arg_tainted(tainted(script))
                 .std();
-            assert!(refused.is_err(), "{script:?}");
+            assert_eq!(refused.unwrap_err().reason, reason, "{script:?}");
         }
+        let refused = Command::new("env").arg_tainted(tainted("id")).std();
+        assert_eq!(refused.unwrap_err().reason, Reason::ChoosesCommand);
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("printf %s \"$1\"")
+            .arg("sh")
+            .arg_tainted(tainted("a b; $(id)"))
+            .std()
+            .unwrap()
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, b"a b; $(id)");
         let ctx = RequestContext::new();
         ctx.record_input(&SRC, b"x; id");
         let refused = ctx.scope(|| {

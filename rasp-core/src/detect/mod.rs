@@ -45,6 +45,8 @@ pub enum Reason {
     /// it as an option (`--output=/etc/cron.d/x`), not as the operand it was
     /// meant to be.
     OptionInjection,
+    /// The input is the command or script a program runs (`sh -c {input}`).
+    ChoosesCommand,
     /// The input controls the scheme or authority of a URL.
     ControlsAuthority,
     /// The URL targets a loopback, private, link-local or metadata address.
@@ -96,6 +98,7 @@ impl Reason {
             Reason::AbsolutePath => "absolute_path",
             Reason::NulByte => "nul_byte",
             Reason::OptionInjection => "option_injection",
+            Reason::ChoosesCommand => "chooses_command",
             Reason::ControlsAuthority => "controls_authority",
             Reason::InternalAddress => "internal_address",
             Reason::DangerousScheme => "dangerous_scheme",
@@ -127,6 +130,7 @@ impl Reason {
             Reason::AbsolutePath => "an input makes the path absolute",
             Reason::NulByte => "an input carries a NUL byte",
             Reason::OptionInjection => "an input is read as a command-line option",
+            Reason::ChoosesCommand => "an input chooses the command that runs",
             Reason::ControlsAuthority => "an input controls the URL's scheme or host",
             Reason::InternalAddress => "the URL targets an internal address",
             Reason::DangerousScheme => "the URL uses a dangerous scheme",

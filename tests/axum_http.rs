@@ -1,0 +1,1 @@
+//! rasp in an axum app, through real HTTP.
