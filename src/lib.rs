@@ -31,6 +31,9 @@ pub use rasp_sinks::fs;
 /// Guarded processes and shell scripts (feature `process`).
 #[cfg(feature = "process")]
 pub use rasp_sinks::command as process;
+/// Guarded outbound HTTP with `reqwest`, checked at connect time (feature `reqwest`).
+#[cfg(feature = "reqwest")]
+pub use rasp_sinks::http_client as http;
 /// Guarded redirects (feature `redirect`).
 #[cfg(feature = "redirect")]
 pub use rasp_sinks::redirect;

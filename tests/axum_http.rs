@@ -18,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rasp::axum::{
-    BlockedResponse, ClientAddrPolicy, IpBlocklist, PerIpRateLimit, Quota, RaspLayer, Refusal,
-    TaintedCookies, TaintedForm, TaintedHeaders, TaintedJson, TaintedPath, TaintedQuery,
+    BlockedResponse, ClientAddrPolicy, EntryDecision, Identity, IpBlocklist, PerIpRateLimit, Quota,
+    RaspLayer, Refusal, TaintedCookies, TaintedForm, TaintedHeaders, TaintedJson, TaintedPath,
+    TaintedQuery,
 };
 use rasp::{Blocked, ContextFutureExt, Dialect, RequestContext, Tainted};
 use serde::{Deserialize, Serialize};
@@ -594,9 +595,9 @@ async fn a_custom_responder_renders_entry_and_handler_refusals() {
     };
     let only_hello_blocked = |ctx: &RequestContext| {
         if ctx.route() == Some("/hello") {
-            rasp::axum::EntryDecision::Block
+            EntryDecision::Block
         } else {
-            rasp::axum::EntryDecision::Allow
+            EntryDecision::Allow
         }
     };
     let layer = RaspLayer::new()
@@ -616,4 +617,30 @@ async fn a_custom_responder_renders_entry_and_handler_refusals() {
         send(http.get(format!("{base}/users")).query(&[("name", "ann")])).await,
         &["ann-secret"],
     );
+}
+
+#[tokio::test]
+async fn identified_users_reach_the_entry_guard() {
+    // As a gateway that authenticated the caller would set it.
+    let identify = |headers: &axum::http::HeaderMap, _: &axum::http::Extensions| Identity {
+        user: headers
+            .get("x-authenticated-user")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        tenant: None,
+    };
+    let no_mallory = |ctx: &RequestContext| {
+        if ctx.user() == Some("mallory") {
+            EntryDecision::Block
+        } else {
+            EntryDecision::Allow
+        }
+    };
+    let layer = RaspLayer::new().identify(identify).entry_guard(no_mallory);
+    let base = serve(app(layer).await).await;
+    let http = client();
+    let url = format!("{base}/hello");
+    let (status, _) = send(http.get(&url).header("x-authenticated-user", "alice")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_forbidden(send(http.get(&url).header("x-authenticated-user", "mallory")).await);
 }

@@ -7,7 +7,7 @@
 //! first and the rate limit only for requests the blocklist let through.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::clock::Clock;
@@ -153,14 +153,17 @@ const SWEEP_EVERY: u64 = 4096;
 /// A GCRA rate limit (`governor`) per client address. Requests without a
 /// known client address enter.
 ///
-/// Memory is bounded: idle addresses are forgotten every few thousand
-/// checks, and while more than 100 000 addresses are still tracked after
-/// that, the limit lets requests through (fail-open) rather than growing
-/// without bound under a flood of fresh addresses.
+/// Memory is bounded: idle addresses are forgotten every 4096 checks, and
+/// when more than 100 000 addresses are still tracked after that, the limit
+/// lets requests through (fail-open) until a later sweep frees room, rather
+/// than growing without bound under a flood of fresh addresses.
 #[derive(Debug)]
 pub struct PerIpRateLimit {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
+    /// Set by a sweep that left the table over capacity. Counting the
+    /// table walks every shard, so it is done only when sweeping.
+    suspended: AtomicBool,
 }
 
 impl PerIpRateLimit {
@@ -170,16 +173,19 @@ impl PerIpRateLimit {
         PerIpRateLimit {
             limiter: RateLimiter::keyed(quota),
             checks: AtomicU64::new(0),
+            suspended: AtomicBool::new(false),
         }
     }
 
-    fn over_capacity(&self) -> bool {
+    fn suspended(&self) -> bool {
         let n = self.checks.fetch_add(1, Ordering::Relaxed);
         if n % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.limiter.retain_recent();
             self.limiter.shrink_to_fit();
+            let full = self.limiter.len() > MAX_TRACKED;
+            self.suspended.store(full, Ordering::Relaxed);
         }
-        self.limiter.len() > MAX_TRACKED
+        self.suspended.load(Ordering::Relaxed)
     }
 }
 
@@ -188,7 +194,7 @@ impl EntryGuard for PerIpRateLimit {
         let Some(ip) = ctx.client_ip() else {
             return EntryDecision::Allow;
         };
-        if self.over_capacity() {
+        if self.suspended() {
             return EntryDecision::Allow;
         }
         match self.limiter.check_key(&ip.to_canonical()) {
@@ -217,4 +223,85 @@ fn refused_event(ctx: &RequestContext, guard: &'static str, decision: Decision) 
         client.address = ctx.client_ip().map(tracing::field::display),
         "request refused at entry",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::*;
+
+    fn from(ip: &str) -> std::sync::Arc<RequestContext> {
+        RequestContext::builder()
+            .client_ip(ip.parse().unwrap())
+            .build()
+    }
+
+    #[test]
+    fn blocklist_matches_networks_and_mapped_addresses() {
+        let list = IpBlocklist::new(["192.0.2.0/24".parse().unwrap()]);
+        assert_eq!(list.check(&from("192.0.2.200")), EntryDecision::Block);
+        assert_eq!(list.check(&from("::ffff:192.0.2.1")), EntryDecision::Block);
+        assert_eq!(list.check(&from("198.51.100.1")), EntryDecision::Allow);
+        assert_eq!(list.check(&RequestContext::new()), EntryDecision::Allow);
+    }
+
+    #[test]
+    fn rate_limit_is_per_address_and_says_when_to_retry() {
+        let limit = PerIpRateLimit::new(Quota::per_hour(NonZeroU32::new(1).unwrap()));
+        assert_eq!(limit.check(&from("198.51.100.1")), EntryDecision::Allow);
+        assert_eq!(limit.check(&from("198.51.100.2")), EntryDecision::Allow);
+        match limit.check(&from("198.51.100.1")) {
+            EntryDecision::Throttle { retry_after } => {
+                assert!(retry_after > Duration::from_secs(3500), "{retry_after:?}");
+            }
+            other => panic!("expected a throttle, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_tuple_asks_the_second_guard_only_for_admitted_requests() {
+        let limit = PerIpRateLimit::new(Quota::per_hour(NonZeroU32::new(1).unwrap()));
+        let guard = (IpBlocklist::new(["192.0.2.0/24".parse().unwrap()]), limit);
+        // Blocked requests do not spend the rate limit.
+        for _ in 0..3 {
+            assert_eq!(guard.check(&from("192.0.2.1")), EntryDecision::Block);
+        }
+        assert_eq!(guard.1.limiter.len(), 0);
+        assert_eq!(guard.check(&from("198.51.100.1")), EntryDecision::Allow);
+    }
+
+    #[test]
+    fn installed_policy_entry_rules_decide() {
+        assert_eq!(
+            InstalledPolicy::new().check(&from("203.0.113.9")),
+            EntryDecision::Allow,
+            "no policy, no refusal"
+        );
+        let policy = rasp_core::policy::load_str(
+            r#"
+            schema_version = 1
+            revision = 1
+            mode = "block"
+            [entry]
+            action = "block"
+            block_ips = ["203.0.113.0/24"]
+            [[entry.rate_limits]]
+            key = "ip"
+            per_minute = 1
+            "#,
+        )
+        .unwrap();
+        rasp_core::policy::install(policy).unwrap();
+        let guard = InstalledPolicy::new().retry_after(Duration::from_secs(7));
+        assert_eq!(guard.check(&from("203.0.113.9")), EntryDecision::Block);
+        assert_eq!(guard.check(&from("198.51.100.1")), EntryDecision::Allow);
+        assert_eq!(
+            guard.check(&from("198.51.100.1")),
+            EntryDecision::Throttle {
+                retry_after: Duration::from_secs(7)
+            }
+        );
+        rasp_core::policy::uninstall();
+    }
 }

@@ -15,6 +15,7 @@ use tower::{Layer, Service};
 
 use crate::client_addr::ClientAddrPolicy;
 use crate::guard::{AllowAll, EntryDecision, EntryGuard};
+use crate::identity::Identify;
 use crate::refusal::{DefaultResponder, Refusal, RefusalResponder};
 use crate::request_id;
 
@@ -22,7 +23,8 @@ use crate::request_id;
 ///
 /// For each request it opens a [`RequestContext`] (route from
 /// `MatchedPath`, request id from the `x-request-id` header when present,
-/// client address per the [`ClientAddrPolicy`]), asks the [`EntryGuard`]
+/// client address per the [`ClientAddrPolicy`], user and tenant from the
+/// [`Identify`] hook when set), asks the [`EntryGuard`]
 /// whether the request may enter, and runs the handler with the context
 /// current: the extractors record into it, guarded sinks check against it,
 /// `#[rasp::protect]` handlers reuse it. Refusals, at entry or from a
@@ -49,6 +51,7 @@ pub struct RaspLayer<G = AllowAll> {
     request_id_header: HeaderName,
     limits: InputLimits,
     responder: Arc<dyn RefusalResponder>,
+    identify: Option<Arc<dyn Identify>>,
 }
 
 impl RaspLayer<AllowAll> {
@@ -61,6 +64,7 @@ impl RaspLayer<AllowAll> {
             request_id_header: HeaderName::from_static("x-request-id"),
             limits: InputLimits::default(),
             responder: Arc::new(DefaultResponder),
+            identify: None,
         }
     }
 }
@@ -80,6 +84,7 @@ impl<G: EntryGuard> RaspLayer<G> {
             request_id_header: self.request_id_header,
             limits: self.limits,
             responder: self.responder,
+            identify: self.identify,
         }
     }
 
@@ -107,6 +112,14 @@ impl<G: EntryGuard> RaspLayer<G> {
         self.responder = Arc::new(responder);
         self
     }
+
+    /// Sets how the user and tenant of a request are told, for entry rules
+    /// and events. Layers that run before this one (authentication) have
+    /// already put their extensions on the request.
+    pub fn identify(mut self, identify: impl Identify) -> Self {
+        self.identify = Some(Arc::new(identify));
+        self
+    }
 }
 
 impl<G> Clone for RaspLayer<G> {
@@ -117,6 +130,7 @@ impl<G> Clone for RaspLayer<G> {
             request_id_header: self.request_id_header.clone(),
             limits: self.limits,
             responder: Arc::clone(&self.responder),
+            identify: self.identify.clone(),
         }
     }
 }
@@ -178,6 +192,15 @@ impl<G> RaspLayer<G> {
         }
         if let Some(ip) = self.client_addr.client_ip(req) {
             builder = builder.client_ip(ip);
+        }
+        if let Some(identify) = &self.identify {
+            let identity = identify.identify(req.headers(), req.extensions());
+            if let Some(user) = identity.user {
+                builder = builder.user(user);
+            }
+            if let Some(tenant) = identity.tenant {
+                builder = builder.tenant(tenant);
+            }
         }
         builder.build()
     }

@@ -42,12 +42,15 @@
 //!   [`TaintedForm`], [`TaintedHeaders`], [`TaintedCookies`]) delegate to
 //!   axum's own, record every string they produce in the context, and hand
 //!   the handler a [`Tainted`](rasp_core::Tainted) value.
+//! - [`Identify`] tells the layer the user and tenant of a request, for
+//!   entry rules and events.
 //! - [`BlockedResponse`] carries a sink's [`Blocked`](rasp_core::Blocked) out
 //!   of a handler with `?`.
 
 mod client_addr;
 mod extract;
 mod guard;
+mod identity;
 mod layer;
 mod record;
 mod refusal;
@@ -62,6 +65,7 @@ pub use governor::Quota;
 pub use guard::{
     AllowAll, EntryDecision, EntryGuard, InstalledPolicy, IpBlocklist, PerIpRateLimit,
 };
+pub use identity::{Identify, Identity};
 pub use ipnet::IpNet;
 pub use layer::{RaspLayer, RaspService, ResponseFuture};
 pub use refusal::{BlockedResponse, DefaultResponder, Refusal, RefusalResponder};

@@ -97,3 +97,63 @@ pub(crate) fn record_in(
 fn is_full(ctx: &RequestContext) -> bool {
     ctx.input_count() >= ctx.limits().max_inputs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rasp_core::InputLimits;
+
+    fn recorded(ctx: &RequestContext) -> Vec<String> {
+        ctx.inputs()
+            .map(|i| String::from_utf8_lossy(i.bytes()).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn json_keys_and_nested_strings_are_recorded_in_document_order() {
+        let ctx = RequestContext::new();
+        let doc = serde_json::json!({
+            "user": { "name": "ann", "tags": ["a", 1, null, true, { "deep": "x' OR 1=1" }] },
+            "n": 5
+        });
+        ctx.scope(|| record_json(&crate::sources::JSON, &doc));
+        assert_eq!(
+            recorded(&ctx),
+            ["n", "user", "name", "ann", "tags", "a", "deep", "x' OR 1=1"]
+        );
+    }
+
+    #[test]
+    fn walks_stop_at_the_count_cap_and_count_one_drop() {
+        let ctx = RequestContext::builder()
+            .limits(InputLimits {
+                max_inputs: 3,
+                max_total_bytes: 1024,
+            })
+            .build();
+        let doc = Value::Array(
+            (0..100_000)
+                .map(|i| Value::String(format!("s{i}")))
+                .collect(),
+        );
+        ctx.scope(|| record_json(&crate::sources::JSON, &doc));
+        assert_eq!(recorded(&ctx), ["s0", "s1", "s2"]);
+        assert_eq!(ctx.dropped_inputs(), 1);
+    }
+
+    #[test]
+    fn form_pairs_are_recorded_decoded() {
+        let ctx = RequestContext::new();
+        ctx.scope(|| record_form_pairs(&crate::sources::FORM, b"na%6De=O%27Brien&q=a+b&bad=%FF"));
+        assert_eq!(
+            recorded(&ctx),
+            ["name", "O'Brien", "q", "a b", "bad", "\u{fffd}"]
+        );
+    }
+
+    #[test]
+    fn nothing_is_recorded_outside_a_context() {
+        record_form_pairs(&crate::sources::QUERY, b"a=b");
+        assert!(RequestContext::current().is_none());
+    }
+}

@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use memchr::memmem::Finder;
 use proptest::prelude::*;
 use rasp_core::Reason;
@@ -235,6 +236,146 @@ fn survives_hostile_text_in_linear_time() {
     ];
     for (url, input) in &cases {
         let _ = detect(url.as_bytes(), &Finder::new(input.as_bytes()));
+    }
+}
+
+/// The IPv4 ranges that are not public, from the IANA special-purpose
+/// registry and the clouds' documentation, in order of precedence: the
+/// first range that holds an address decides its class.
+const IPV4_RANGES: &[(&str, HostClass)] = &[
+    ("169.254.169.254/32", HostClass::Metadata),
+    ("169.254.170.2/32", HostClass::Metadata),
+    ("169.254.170.23/32", HostClass::Metadata),
+    ("169.254.0.23/32", HostClass::Metadata),
+    ("100.100.100.200/32", HostClass::Metadata),
+    ("192.0.0.192/32", HostClass::Metadata),
+    ("168.63.129.16/32", HostClass::Metadata),
+    ("0.0.0.0/8", HostClass::Unspecified),
+    ("10.0.0.0/8", HostClass::Private),
+    ("100.64.0.0/10", HostClass::SharedAddressSpace),
+    ("127.0.0.0/8", HostClass::Loopback),
+    ("169.254.0.0/16", HostClass::LinkLocal),
+    ("172.16.0.0/12", HostClass::Private),
+    ("192.168.0.0/16", HostClass::Private),
+    ("192.0.0.0/24", HostClass::Reserved),
+    ("198.18.0.0/15", HostClass::Reserved),
+    ("224.0.0.0/4", HostClass::Multicast),
+    ("255.255.255.255/32", HostClass::Broadcast),
+    ("240.0.0.0/4", HostClass::Reserved),
+];
+
+/// IPv6 ranges with a class of their own, in order of precedence.
+const IPV6_RANGES: &[(&str, HostClass)] = &[
+    ("::/128", HostClass::Unspecified),
+    ("::1/128", HostClass::Loopback),
+    ("64:ff9b:1::/48", HostClass::Private),
+    ("fd00:ec2::254/128", HostClass::Metadata),
+    ("100::/64", HostClass::Reserved),
+    ("fc00::/7", HostClass::Private),
+    ("fe80::/10", HostClass::LinkLocal),
+    ("fec0::/10", HostClass::Private),
+    ("ff00::/8", HostClass::Multicast),
+];
+
+/// IPv6 ranges that carry an IPv4 address, with the bit offset of that
+/// address: IPv4-compatible, IPv4-mapped, IPv4-translated, NAT64, 6to4.
+const IPV6_EMBEDDING: &[(&str, u32)] = &[
+    ("::/96", 96),
+    ("::ffff:0:0/96", 96),
+    ("::ffff:0:0:0/96", 96),
+    ("64:ff9b::/96", 96),
+    ("2002::/16", 16),
+];
+
+fn v4_nets() -> Vec<(Ipv4Net, HostClass)> {
+    IPV4_RANGES
+        .iter()
+        .map(|(net, class)| (net.parse().expect("a CIDR"), *class))
+        .collect()
+}
+
+fn oracle_v4(ip: Ipv4Addr) -> HostClass {
+    v4_nets()
+        .into_iter()
+        .find(|(net, _)| net.contains(&ip))
+        .map_or(HostClass::Public, |(_, class)| class)
+}
+
+fn oracle_v6(ip: Ipv6Addr) -> HostClass {
+    // The loopback and unspecified addresses are also IPv4-compatible.
+    for (net, class) in &IPV6_RANGES[..2] {
+        if net.parse::<Ipv6Net>().expect("a CIDR").contains(&ip) {
+            return *class;
+        }
+    }
+    for (net, offset) in IPV6_EMBEDDING {
+        if net.parse::<Ipv6Net>().expect("a CIDR").contains(&ip) {
+            let bits = u128::from(ip) >> (96 - offset) & 0xffff_ffff;
+            return oracle_v4(Ipv4Addr::from(bits as u32));
+        }
+    }
+    IPV6_RANGES[2..]
+        .iter()
+        .find(|(net, _)| net.parse::<Ipv6Net>().expect("a CIDR").contains(&ip))
+        .map_or(HostClass::Public, |(_, class)| *class)
+}
+
+/// An address inside one of the listed ranges (host bits from `bits`), or
+/// anywhere.
+fn near_ranges() -> impl Strategy<Value = IpAddr> {
+    let nets: Vec<IpNet> = IPV4_RANGES
+        .iter()
+        .chain(IPV6_RANGES)
+        .map(|(net, _)| net)
+        .chain(IPV6_EMBEDDING.iter().map(|(net, _)| net))
+        .map(|net| net.parse().expect("a CIDR"))
+        .collect();
+    prop_oneof![
+        (0..nets.len(), any::<u128>()).prop_map(move |(i, bits)| match nets[i] {
+            IpNet::V4(net) => {
+                let host = u32::from(net.hostmask()) & bits as u32;
+                IpAddr::V4(Ipv4Addr::from(u32::from(net.network()) | host))
+            }
+            IpNet::V6(net) => {
+                let host = u128::from(net.hostmask()) & bits;
+                IpAddr::V6(Ipv6Addr::from(u128::from(net.network()) | host))
+            }
+        }),
+        any::<u32>().prop_map(|n| IpAddr::V4(Ipv4Addr::from(n))),
+        any::<u128>().prop_map(|n| IpAddr::V6(Ipv6Addr::from(n))),
+    ]
+}
+
+#[test]
+fn range_tables_cover_every_class() {
+    for (net, class) in IPV4_RANGES.iter().chain(IPV6_RANGES) {
+        let net: IpNet = net.parse().expect("a CIDR");
+        for ip in [net.network(), net.broadcast()] {
+            let expected = match ip {
+                IpAddr::V4(v4) => oracle_v4(v4),
+                IpAddr::V6(v6) => oracle_v6(v6),
+            };
+            assert_eq!(classify_ip(ip), expected, "{ip} in {net}");
+        }
+        assert!(class.is_internal());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn classifies_addresses_like_the_range_tables(ip in near_ranges()) {
+        let expected = match ip {
+            IpAddr::V4(v4) => oracle_v4(v4),
+            IpAddr::V6(v6) => oracle_v6(v6),
+        };
+        prop_assert_eq!(classify_ip(ip), expected, "{}", ip);
+        let host = match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        prop_assert_eq!(classify_host(host.as_bytes()), expected, "{}", host);
     }
 }
 

@@ -282,3 +282,41 @@ fn log_and_html_detectors_and_the_escaped_log_field() {
     assert_eq!(n, 0);
     assert_eq!(out, "bob\\n\\u{1b}[2J\\u{2028}INFO ok");
 }
+
+#[test]
+fn ssrf_detector() {
+    use memchr::memmem::Finder;
+    use rasp_core::detect::ssrf::{classify_host, detect};
+
+    let cases: [(&[u8], &[u8]); 6] = [
+        (
+            b"http://10.0.0.5:8080/v1/orders/ord_8f2k1?x=1",
+            b"ord_8f2k1",
+        ),
+        (
+            b"https://hooks.example.net/t/42",
+            b"https://hooks.example.net/t/42",
+        ),
+        (
+            b"http://2130706433:8080/admin",
+            b"http://2130706433:8080/admin",
+        ),
+        (
+            b"http://[::ffff:127.0.0.1]:6379/",
+            b"[::ffff:127.0.0.1]:6379",
+        ),
+        (
+            b"http://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/",
+            b"%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1",
+        ),
+        (b"gopher://10.0.0.3:11211/_stats", b"gopher"),
+    ];
+    for (url, input) in cases {
+        let finder = Finder::new(input);
+        let n = allocations(|| {
+            black_box(detect(black_box(url), &finder));
+            black_box(classify_host(black_box(input)));
+        });
+        assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(url));
+    }
+}

@@ -7,11 +7,13 @@ pub mod fs;
 pub mod header;
 #[cfg(feature = "html")]
 pub mod html;
+#[cfg(feature = "reqwest")]
+pub mod http_client;
 #[cfg(feature = "log")]
 pub mod log;
 #[cfg(feature = "redirect")]
 pub mod redirect;
-#[cfg(any(feature = "process", feature = "fs"))]
+#[cfg(any(feature = "process", feature = "fs", feature = "reqwest"))]
 mod refusal;
 #[cfg(feature = "sqlx")]
 pub mod sqlx;

@@ -243,6 +243,8 @@ def shell():
             ('"; rm -rf ~; "', "quote-break"),
             ('x"\nid\n"', "quote-break", "newline"),
             ('a" "b', "quote-break", "extra-word"),
+            # The quotes close and reopen around an unquoted space: two words.
+            ('fix "foo bar" baz', "quote-break", "extra-word"),
         ],
         True,
         "double-quoted",
@@ -264,6 +266,8 @@ def shell():
             ("#123 closes bug",),
             ("\\$(id)", "backslash-escaped"),
             ("\\`id\\`", "backslash-escaped"),
+            # The quotes close and reopen with nothing unquoted but a word.
+            ('fix "foo" bug', "quote-reopen"),
         ],
         False,
         "double-quoted",
@@ -501,6 +505,11 @@ def ssrf():
             ("http://127.127.127.127/", "loopback"),
             ("http://[fdff:ffff::1]/", "unique-local", "ipv6"),
             ("http://100.127.255.254/", "cgnat"),
+            ("http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/", "loopback", "idna"),
+            ("http://１２７.０.０.１/", "loopback", "idna"),
+            ("http://127.0.0.1\\@example.com/", "loopback", "backslash"),
+            ("http://%31%32%37.0.0.1/", "loopback", "percent-host"),
+            ("http://0x7F000001/", "loopback", "hex"),
         ],
         True,
         "full-url",
@@ -541,6 +550,10 @@ def ssrf():
             ("https://example.com/?url=http%3A%2F%2F169.254.169.254%2F", "ip-in-query"),
             ("http://128.0.0.1/", "near-private"),
             ("http://[fe00::1]/", "near-private", "ipv6"),
+            ("https://example.com/?callback=file:///etc/passwd", "scheme-in-query"),
+            ("https://file.example.com/report.pdf", "scheme-lookalike"),
+            ("https://gopher.example.org/", "scheme-lookalike"),
+            ("https://dict.example.org/?q=hello", "scheme-lookalike"),
         ],
         False,
         "full-url",
@@ -690,6 +703,9 @@ def redirect():
             ("\t\t//evil.example", "leading-control"),
             ("DATA:text/html,<script>alert(1)</script>", "data"),
             ("\x00//evil.example", "leading-control"),
+            ("//evil.example\\@shop.example.com", "backslash"),
+            ("javascript\t:alert(1)", "javascript"),
+            ("\x0b//evil.example", "leading-control"),
         ],
         True,
         "full",
@@ -720,6 +736,8 @@ def redirect():
             ("%09//evil.example", "encoded-tab"),
             ("/redirect?to=https://evil.example", "url-in-query"),
             ("#//evil.example", "fragment"),
+            ("/%5Cevil.example", "encoded-backslash"),
+            ("/login?next=/\\evil.example", "url-in-query"),
         ],
         False,
         "full",
@@ -844,6 +862,7 @@ def header():
             ("Set-Cookie: admin=1", "no-break"),
             ("\u560d\u560a", "unicode"),
             ("👨\u200d👩\u200d👧.jpg", "unicode"),
+            ("a\u0085b", "c1"),
         ],
         False,
         "value",
@@ -891,12 +910,11 @@ def header():
 def log():
     c = Corpus("log")
     lines = [
-        "2026-11-29T10:00:00Z INFO user login name={}",
-        '2026-11-29T10:00:00Z WARN login failed user="{}" ip=203.0.113.7',
-        "2026-11-29T10:00:00Z INFO search q={} results=12",
+        ("2026-11-29T10:00:00Z INFO user login name={}", "line-end"),
+        ('2026-11-29T10:00:00Z WARN login failed user="{}" ip=203.0.113.7', "quoted-field"),
+        ("2026-11-29T10:00:00Z INFO search q={} results=12", "mid-line"),
     ]
-    c.place_all(
-        lines,
+    attacks = (
         [
             ("bob\n2026-11-29T10:00:01Z INFO user login name=admin", "lf", "forged-line"),
             ("bob\r\n2026-11-29T10:00:01Z INFO user login name=admin", "crlf", "forged-line"),
@@ -927,11 +945,9 @@ def log():
             ("a\u0080b", "c1"),
             ("a\u009fb", "c1"),
             ("bob\r", "cr"),
-        ],
-        True,
+        ]
     )
-    c.place_all(
-        lines,
+    benign = (
         [
             ("bob",),
             ("O'Brien", "apostrophe"),
@@ -960,9 +976,12 @@ def log():
             ("👨\u200d👩\u200d👧", "unicode"),
             ("مرحبا", "unicode"),
             ("\ufeffbob", "unicode"),
-        ],
-        False,
+            ("\u2424 and \u240d\u240a", "control-pictures"),
+        ]
     )
+    for template, placement in lines:
+        c.place_all([template], attacks, True, placement)
+        c.place_all([template], benign, False, placement)
     return c
 
 
@@ -993,6 +1012,10 @@ def xss():
             ("<b>bold</b>", "tag"),
             ("<input autofocus onfocus=alert(1)>", "tag"),
             ("<a href=javascript:alert(1)>x</a>", "tag"),
+            ("<img src=x onerror=alert(1)//", "tag", "unclosed"),
+            ("<svg><animate onbegin=alert(1) attributeName=x>", "tag"),
+            ("<script/x>alert(1)</script>", "tag"),
+            ("if a<b then", "tag", "lt-letter"),
             ("<!-- hidden -->", "comment"),
         ],
         True,
@@ -1169,6 +1192,7 @@ def xss():
         [
             ("/avatars/42.png",),
             ("https://cdn.example.com/a.png?w=64&h=64", "ampersand"),
+            ("//cdn.example.com/avatars/42.png",),
             (
                 "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
                 "data-image",
@@ -1184,6 +1208,7 @@ def xss():
             ("</textarea><script>alert(1)</script>", "end-tag"),
             ("</TEXTAREA><img src=x onerror=alert(1)>", "end-tag"),
             ("</textarea ><svg onload=alert(1)>", "end-tag"),
+            ("</textarea/><script>alert(1)</script>", "end-tag"),
         ],
         True,
         "textarea",
@@ -1218,6 +1243,7 @@ def xss():
             ("Tom & Jerry", "ampersand"),
             ("a < b", "lt-prose"),
             ("Café ☕", "unicode"),
+            ("</titles><script>alert(1)</script>", "rcdata", "other-end-tag"),
         ],
         False,
         "title",

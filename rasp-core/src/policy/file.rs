@@ -102,6 +102,8 @@ pub(crate) struct PolicyFile {
     pub(crate) routes: BTreeMap<String, RouteRule>,
     #[serde(default)]
     pub(crate) entry: Option<Entry>,
+    #[serde(default)]
+    pub(crate) fleet: Option<Fleet>,
 }
 
 /// The global mode: `allow` is not a mode, so it has its own type.
@@ -206,4 +208,19 @@ pub(crate) struct CircuitBreaker {
     pub(crate) detections: u32,
     pub(crate) window_secs: u64,
     pub(crate) open_secs: u64,
+}
+
+/// Entry state shared by every instance through Redis (feature `redis`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Fleet {
+    pub(crate) redis_url: String,
+    #[serde(default)]
+    pub(crate) timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub(crate) on_error: Option<OnError>,
+    #[serde(default)]
+    pub(crate) key_prefix: Option<String>,
+    #[serde(default)]
+    pub(crate) refresh_ms: Option<u64>,
 }

@@ -122,7 +122,9 @@ impl From<CheckedUrl> for Url {
 
 impl fmt::Debug for CheckedUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CheckedUrl").field(&self.url.as_str()).finish()
+        f.debug_tuple("CheckedUrl")
+            .field(&self.url.as_str())
+            .finish()
     }
 }
 
@@ -290,7 +292,10 @@ mod tests {
         assert!(matches!(url("http://[::1"), Err(Error::InvalidUrl(_))));
         assert!(matches!(url("\u{0}\u{ffff}"), Err(Error::InvalidUrl(_))));
         let huge = format!("https://example.org/{}", "a".repeat(1 << 20));
-        assert_eq!(url(&huge).expect("long but valid").as_str().len(), huge.len());
+        assert_eq!(
+            url(&huge).expect("long but valid").as_str().len(),
+            huge.len()
+        );
     }
 
     #[test]

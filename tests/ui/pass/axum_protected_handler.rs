@@ -54,8 +54,8 @@ async fn main() {
     assert_eq!(search_direct(search).await, "1");
 }
 
-async fn search_direct(search: Tainted<Search>) -> String {
-    match search(TaintedQuery(search)).await {
+async fn search_direct(term: Tainted<Search>) -> String {
+    match search(TaintedQuery(term)).await {
         Ok(rows) => rows,
         Err(_) => unreachable!("a sanitized term is never blocked"),
     }

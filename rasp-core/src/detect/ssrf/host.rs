@@ -34,7 +34,7 @@ pub enum HostClass {
     /// machine itself on most systems.
     Unspecified,
     /// A cloud metadata service: `169.254.169.254`, `fd00:ec2::254`,
-    /// `100.100.100.200`, `metadata.google.internal` …
+    /// `100.100.100.200`, `168.63.129.16`, `metadata.google.internal` …
     Metadata,
     /// Multicast: `224/4`, `ff00::/8`.
     Multicast,
@@ -98,10 +98,17 @@ pub fn classify_ip(ip: IpAddr) -> HostClass {
 fn classify_ipv4(ip: Ipv4Addr) -> HostClass {
     let [a, b, c, d] = ip.octets();
     match (a, b, c, d) {
-        (169, 254, 169, 254) | (169, 254, 170, 2) | (169, 254, 170, 23) | (169, 254, 0, 23) => {
-            HostClass::Metadata
-        }
-        (100, 100, 100, 200) => HostClass::Metadata,
+        // AWS, GCP, Azure, OpenStack and most others; AWS ECS task
+        // metadata and its v4 endpoint; Alibaba Cloud; Oracle Cloud's
+        // legacy endpoint; Azure's WireServer, a public address that every
+        // Azure VM reaches and that serves the VM's extension settings.
+        (169, 254, 169, 254)
+        | (169, 254, 170, 2)
+        | (169, 254, 170, 23)
+        | (169, 254, 0, 23)
+        | (100, 100, 100, 200)
+        | (192, 0, 0, 192)
+        | (168, 63, 129, 16) => HostClass::Metadata,
         (0, ..) => HostClass::Unspecified,
         (10, ..) => HostClass::Private,
         (100, 64..=127, ..) => HostClass::SharedAddressSpace,

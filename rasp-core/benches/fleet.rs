@@ -1,0 +1,2 @@
+//! Entry evaluation with the fleet tier.
+fn main() {}

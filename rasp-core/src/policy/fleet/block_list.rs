@@ -1,0 +1,230 @@
+//! The shared block lists: three Redis sets, copied into a local snapshot
+//! by a background thread, so that a request reads them without waiting on
+//! Redis.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Condvar, Mutex, Once, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use ipnet::IpNet;
+use rustc_hash::FxHashSet;
+
+use super::link::{Link, Op};
+use super::super::entry::lock;
+use super::super::metrics;
+use crate::context::RequestContext;
+use crate::event::TARGET;
+
+/// Most members read from one shared list; a larger set is refused (and
+/// the last good copy kept) rather than copied into every instance.
+pub const MAX_SHARED_BLOCKED: usize = 1_000_000;
+
+/// How long one refresh may take: longer than a request's timeout, since
+/// no request waits on it once the first copy is in.
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One copy of the three lists.
+#[derive(Default)]
+struct Lists {
+    ips: FxHashSet<IpAddr>,
+    nets: Vec<IpNet>,
+    users: FxHashSet<Box<str>>,
+    tenants: FxHashSet<Box<str>>,
+    /// When this copy was read; `None` before the first read.
+    read_at: Option<Instant>,
+}
+
+/// Whether a request is on a shared list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listed {
+    Yes,
+    No,
+    /// The copy is missing or older than the staleness bound: the
+    /// policy's fail mode decides (fail-open reads the stale copy).
+    Stale(bool),
+}
+
+pub(crate) struct BlockLists {
+    keys: [String; 3],
+    refresh: Duration,
+    current: ArcSwap<Lists>,
+    started: Once,
+    /// Set (and notified) once the first refresh has finished either way.
+    first: (Mutex<bool>, Condvar),
+}
+
+impl BlockLists {
+    pub(crate) fn new(prefix: &str, refresh: Duration) -> BlockLists {
+        BlockLists {
+            keys: ["ip", "user", "tenant"].map(|list| format!("{prefix}block:{list}")),
+            refresh,
+            current: ArcSwap::from_pointee(Lists::default()),
+            started: Once::new(),
+            first: (Mutex::new(false), Condvar::new()),
+        }
+    }
+
+    /// Whether `ctx` is on a shared list. The first call starts the refresh
+    /// thread and waits up to `timeout` for the first copy.
+    pub(crate) fn check(
+        self: &Arc<Self>,
+        link: &Arc<Link>,
+        ctx: &RequestContext,
+        timeout: Duration,
+    ) -> Listed {
+        self.started.call_once(|| self.start(link));
+        let lists = self.current.load();
+        if lists.read_at.is_none() {
+            self.wait_first(timeout);
+        }
+        let lists = self.current.load();
+        let listed = lists.contains(ctx);
+        let fresh = lists
+            .read_at
+            .is_some_and(|at| at.elapsed() <= self.stale_after());
+        match (fresh, listed) {
+            (true, true) => Listed::Yes,
+            (true, false) => Listed::No,
+            (false, listed) => Listed::Stale(listed),
+        }
+    }
+
+    /// A copy older than three refresh periods means refreshes are failing.
+    fn stale_after(&self) -> Duration {
+        self.refresh * 3
+    }
+
+    fn wait_first(&self, timeout: Duration) {
+        let (done, ready) = &self.first;
+        let guard = lock(done);
+        let _ = ready.wait_timeout_while(guard, timeout, |done| !*done);
+    }
+
+    /// Starts the thread that keeps the copy fresh. It holds only weak
+    /// references, so it ends within one period once the policy that owns
+    /// the lists is replaced.
+    fn start(self: &Arc<Self>, link: &Arc<Link>) {
+        let lists = Arc::downgrade(self);
+        let link = Arc::downgrade(link);
+        let spawned = std::thread::Builder::new()
+            .name("rasp-fleet-refresh".into())
+            .spawn(move || refresh_loop(&lists, &link));
+        if let Err(error) = spawned {
+            tracing::event!(
+                target: TARGET,
+                tracing::Level::WARN,
+                event.name = "rasp.fleet.unavailable",
+                rasp.fleet.op = Op::BlockList.as_str(),
+                error.message = %error,
+                "cannot start the block-list refresh thread",
+            );
+            self.finish_first();
+        }
+    }
+
+    fn finish_first(&self) {
+        let (done, ready) = &self.first;
+        *lock(done) = true;
+        ready.notify_all();
+    }
+
+    /// Reads the three sets once; keeps the last good copy on failure.
+    fn refresh(&self, link: &Link) {
+        let [ip, user, tenant] = &self.keys;
+        let read = link.run(Op::BlockList, REFRESH_TIMEOUT, |connection| {
+            let sizes: (usize, usize, usize) = redis::pipe()
+                .scard(ip)
+                .scard(user)
+                .scard(tenant)
+                .query(connection)?;
+            if sizes.0.max(sizes.1).max(sizes.2) > MAX_SHARED_BLOCKED {
+                return Ok(Err(sizes));
+            }
+            let members: (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) = redis::pipe()
+                .smembers(ip)
+                .smembers(user)
+                .smembers(tenant)
+                .query(connection)?;
+            Ok(Ok(members))
+        });
+        match read {
+            Some(Ok((ips, users, tenants))) => {
+                self.current.store(Arc::new(Lists::parse(ips, users, tenants)));
+            }
+            Some(Err(sizes)) => {
+                metrics::fleet_error(Op::BlockList);
+                tracing::event!(
+                    target: TARGET,
+                    tracing::Level::WARN,
+                    event.name = "rasp.fleet.block_list_too_large",
+                    rasp.fleet.block_ips = sizes.0,
+                    rasp.fleet.block_users = sizes.1,
+                    rasp.fleet.block_tenants = sizes.2,
+                    "a shared block list has more than {MAX_SHARED_BLOCKED} members; \
+                     keeping the last copy read",
+                );
+            }
+            None => {}
+        }
+    }
+}
+
+fn refresh_loop(lists: &Weak<BlockLists>, link: &Weak<Link>) {
+    let mut first = true;
+    loop {
+        let (Some(owner), Some(connection)) = (lists.upgrade(), link.upgrade()) else {
+            return;
+        };
+        owner.refresh(&connection);
+        if first {
+            owner.finish_first();
+            first = false;
+        }
+        let period = owner.refresh;
+        drop((owner, connection));
+        std::thread::sleep(period);
+    }
+}
+
+impl Lists {
+    /// Members that are not UTF-8, or not an address or network in the
+    /// address list, match nothing and are skipped.
+    fn parse(ips: Vec<Vec<u8>>, users: Vec<Vec<u8>>, tenants: Vec<Vec<u8>>) -> Lists {
+        let names = |members: Vec<Vec<u8>>| -> FxHashSet<Box<str>> {
+            members
+                .into_iter()
+                .filter_map(|m| String::from_utf8(m).ok())
+                .filter(|m| !m.trim().is_empty())
+                .map(String::into_boxed_str)
+                .collect()
+        };
+        let mut lists = Lists {
+            users: names(users),
+            tenants: names(tenants),
+            read_at: Some(Instant::now()),
+            ..Lists::default()
+        };
+        for member in ips {
+            let Ok(text) = std::str::from_utf8(&member) else {
+                continue;
+            };
+            let text = text.trim();
+            if let Ok(ip) = text.parse::<IpAddr>() {
+                lists.ips.insert(ip.to_canonical());
+            } else if let Ok(net) = text.parse::<IpNet>() {
+                lists.nets.push(net);
+            }
+        }
+        lists
+    }
+
+    fn contains(&self, ctx: &RequestContext) -> bool {
+        ctx.user().is_some_and(|user| self.users.contains(user))
+            || ctx.tenant().is_some_and(|tenant| self.tenants.contains(tenant))
+            || ctx.client_ip().is_some_and(|ip| {
+                let ip = ip.to_canonical();
+                self.ips.contains(&ip) || self.nets.iter().any(|net| net.contains(&ip))
+            })
+    }
+}

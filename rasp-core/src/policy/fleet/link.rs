@@ -1,0 +1,169 @@
+//! The connection to Redis: a few idle synchronous connections, every
+//! command bounded by a deadline, and a short back-off after a failure so
+//! that an outage costs one bounded wait per back-off period instead of one
+//! per request.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::{Client, Connection, RedisResult};
+
+use super::super::entry::lock;
+use super::super::metrics;
+use crate::event::TARGET;
+
+/// How long requests skip Redis (and take the fail mode at once) after a
+/// failed command, before one request probes it again.
+pub(crate) const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// Idle connections kept for reuse; more concurrent requests open more,
+/// which are closed after use.
+const MAX_IDLE: usize = 8;
+
+/// What a command was for: the `op` label of [`metrics::FLEET_ERRORS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    RateLimit,
+    BlockList,
+}
+
+impl Op {
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Op::RateLimit => "rate_limit",
+            Op::BlockList => "block_list",
+        }
+    }
+}
+
+pub(crate) struct Link {
+    client: Client,
+    idle: Mutex<Vec<Connection>>,
+    /// The origin of `retry_at`.
+    base: Instant,
+    /// Zero while Redis answers; after a failure, one plus the nanoseconds
+    /// from `base` until the next probe.
+    retry_at: AtomicU64,
+}
+
+impl Link {
+    pub(crate) fn new(client: Client) -> Link {
+        Link {
+            client,
+            idle: Mutex::new(Vec::new()),
+            base: Instant::now(),
+            retry_at: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs `command` on a connection within `timeout`. `None` when Redis
+    /// failed, did not answer in time, or is in its back-off period; the
+    /// failure is counted and, on the transition from healthy, reported.
+    pub(crate) fn run<T>(
+        &self,
+        op: Op,
+        timeout: Duration,
+        command: impl FnOnce(&mut Connection) -> RedisResult<T>,
+    ) -> Option<T> {
+        if !self.may_try() {
+            return None;
+        }
+        let start = Instant::now();
+        let result = self.connection(timeout).and_then(|mut connection| {
+            // The socket timeouts bound each read and write by what is left
+            // of the deadline; a connection that timed out mid-reply is
+            // dropped below, never reused with a reply still in flight.
+            let left = timeout.saturating_sub(start.elapsed()).max(MIN_WAIT);
+            connection.set_write_timeout(Some(left))?;
+            connection.set_read_timeout(Some(left))?;
+            let value = command(&mut connection)?;
+            Ok((connection, value))
+        });
+        match result {
+            Ok((connection, value)) => {
+                let mut idle = lock(&self.idle);
+                if idle.len() < MAX_IDLE {
+                    idle.push(connection);
+                }
+                drop(idle);
+                self.succeeded();
+                Some(value)
+            }
+            Err(error) => {
+                self.failed(op, &error);
+                None
+            }
+        }
+    }
+
+    fn connection(&self, timeout: Duration) -> RedisResult<Connection> {
+        if let Some(connection) = lock(&self.idle).pop() {
+            return Ok(connection);
+        }
+        self.client.get_connection_with_timeout(timeout)
+    }
+
+    /// Whether a command may be sent now: always while healthy; during the
+    /// back-off only by the one request that claims the next probe.
+    fn may_try(&self) -> bool {
+        let retry_at = self.retry_at.load(Ordering::Acquire);
+        if retry_at == 0 {
+            return true;
+        }
+        let now = self.now();
+        now >= retry_at
+            && self
+                .retry_at
+                .compare_exchange(
+                    retry_at,
+                    now + nanos(RETRY_AFTER),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+    }
+
+    fn succeeded(&self) {
+        if self.retry_at.load(Ordering::Relaxed) != 0 && self.retry_at.swap(0, Ordering::AcqRel) != 0
+        {
+            tracing::event!(
+                target: TARGET,
+                tracing::Level::INFO,
+                event.name = "rasp.fleet.recovered",
+                "fleet state in Redis is reachable again",
+            );
+        }
+    }
+
+    fn failed(&self, op: Op, error: &redis::RedisError) {
+        // The idle connections were opened before the failure and are
+        // likely broken too (a restarted server closes them all).
+        lock(&self.idle).clear();
+        metrics::fleet_error(op);
+        let was_healthy =
+            self.retry_at.swap(self.now() + nanos(RETRY_AFTER), Ordering::AcqRel) == 0;
+        if was_healthy {
+            tracing::event!(
+                target: TARGET,
+                tracing::Level::WARN,
+                event.name = "rasp.fleet.unavailable",
+                rasp.fleet.op = op.as_str(),
+                error.message = %error,
+                "fleet state in Redis is unavailable; the policy's fleet on_error applies",
+            );
+        }
+    }
+
+    /// Nanoseconds since `base`, plus one so that zero stays "healthy".
+    fn now(&self) -> u64 {
+        nanos(self.base.elapsed()) + 1
+    }
+}
+
+/// A socket timeout of zero means "none" to the OS; never pass it.
+const MIN_WAIT: Duration = Duration::from_millis(1);
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}

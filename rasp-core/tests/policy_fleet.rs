@@ -1,0 +1,1 @@
+//! Fleet state in Redis.

@@ -1,0 +1,384 @@
+//! [`GuardedClient`]: a `reqwest` client whose every connection is checked.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rasp_core::Tainted;
+use rasp_core::check::check;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Body, Method, Request, Response, Version};
+
+use super::destination::Destinations;
+use super::resolver::GuardedResolver;
+use super::{CheckedUrl, Error, REQUEST, Url};
+use crate::refusal::refuse;
+
+/// Redirects followed before a request fails, as `reqwest`'s default.
+const MAX_REDIRECTS: usize = 10;
+
+/// An HTTP client that reaches public hosts and the internal hosts its
+/// builder names, nothing else.
+///
+/// Every request is checked three times: its URL for recorded inputs that
+/// chose its destination (as [`url`](super::url) does); its host before it
+/// is sent, and each redirect hop's before it is followed (IP literals of
+/// any spelling, local and metadata names); and each address a name
+/// resolves to, when the connection is made. Cloning is cheap and shares
+/// the connection pool.
+///
+/// ```no_run
+/// use rasp_sinks::http_client::{Error, GuardedClient};
+///
+/// # async fn demo(webhook: String) -> Result<(), Error> {
+/// let client = GuardedClient::builder()
+///     .allow_internal("billing.internal:8443")
+///     .build()?;
+/// client.post(webhook).body("{\"event\":\"paid\"}").send().await?;
+/// client.get("https://billing.internal:8443/v1/invoices").send().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct GuardedClient {
+    inner: reqwest::Client,
+    destinations: Arc<Destinations>,
+}
+
+impl fmt::Debug for GuardedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardedClient")
+            .field("destinations", &self.destinations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuardedClient {
+    /// A builder; by default only public destinations are reachable.
+    pub fn builder() -> GuardedClientBuilder {
+        GuardedClientBuilder::default()
+    }
+
+    /// A client that reaches public destinations only.
+    pub fn new() -> Result<GuardedClient, Error> {
+        GuardedClientBuilder::default().build()
+    }
+
+    /// Starts a `GET` request.
+    pub fn get(&self, url: impl TargetUrl) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// Starts a `POST` request.
+    pub fn post(&self, url: impl TargetUrl) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// Starts a `PUT` request.
+    pub fn put(&self, url: impl TargetUrl) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// Starts a `DELETE` request.
+    pub fn delete(&self, url: impl TargetUrl) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// Starts a `HEAD` request.
+    pub fn head(&self, url: impl TargetUrl) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// Starts a request with `method`. A URL given as text is checked for
+    /// recorded inputs as written, before parsing normalizes it.
+    pub fn request(&self, method: Method, url: impl TargetUrl) -> RequestBuilder {
+        RequestBuilder {
+            client: self.clone(),
+            inner: url.into_target().and_then(|url| {
+                self.screen(&url)?;
+                Ok(self.inner.request(method, url))
+            }),
+        }
+    }
+
+    /// Refuses a URL whose scheme or host the client must not reach; see
+    /// [`GuardedClientBuilder::allow_internal`].
+    fn screen(&self, url: &Url) -> Result<(), Error> {
+        match self.destinations.check(url) {
+            Ok(()) => Ok(()),
+            Err(reason) => Err(Error::Refused(refuse(&REQUEST, reason))),
+        }
+    }
+
+    /// Sends `request`, built with any `reqwest` builder (for `json`,
+    /// `form`, `multipart` bodies), after checking its URL and destination.
+    pub async fn execute(&self, request: Request) -> Result<Response, Error> {
+        let url = request.url();
+        check(&REQUEST, url.as_str().as_bytes())?;
+        self.screen(url)?;
+        Ok(self.inner.execute(request).await?)
+    }
+}
+
+/// Configures a [`GuardedClient`].
+#[derive(Debug)]
+pub struct GuardedClientBuilder {
+    destinations: Destinations,
+    hosts: HashMap<Box<str>, Vec<SocketAddr>>,
+    invalid: Option<Box<str>>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<HeaderValue>,
+    max_redirects: usize,
+}
+
+impl Default for GuardedClientBuilder {
+    fn default() -> Self {
+        GuardedClientBuilder {
+            destinations: Destinations::default(),
+            hosts: HashMap::new(),
+            invalid: None,
+            timeout: None,
+            connect_timeout: None,
+            user_agent: None,
+            max_redirects: MAX_REDIRECTS,
+        }
+    }
+}
+
+impl GuardedClientBuilder {
+    /// Lets requests reach one internal destination: `host` (any port) or
+    /// `host:port`, a name (`billing.internal`), an IPv4 address in any
+    /// spelling, or a bracketed IPv6 address (`[fd00::7]:8080`).
+    ///
+    /// This is the escape hatch for legitimate internal calls, scoped to
+    /// the hosts named: a name listed here may resolve to internal
+    /// addresses, an address listed here may be connected to, and a host
+    /// listed with a port is refused on every other port. A metadata
+    /// address is reached only through an entry that names the metadata
+    /// service itself (`169.254.169.254`, `metadata.google.internal`), never
+    /// through an ordinary internal name that resolves to it. Inputs that
+    /// choose the authority of a URL are refused on listed hosts too.
+    /// An entry that names no host makes [`build`](Self::build) fail.
+    pub fn allow_internal(mut self, host: &str) -> Self {
+        if !self.destinations.allow(host) && self.invalid.is_none() {
+            self.invalid = Some(host.into());
+        }
+        self
+    }
+
+    /// Answers lookups of `name` with `addrs` instead of asking DNS, like
+    /// a hosts file entry. The answers are checked like any other: an
+    /// internal address is reached only if `name` is allowed with
+    /// [`allow_internal`](Self::allow_internal).
+    pub fn resolve(mut self, name: &str, addrs: &[SocketAddr]) -> Self {
+        let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+        self.hosts.insert(name.into(), addrs.to_vec());
+        self
+    }
+
+    /// Total time allowed for a request, redirects included.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed to connect to one address.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` of every request.
+    pub fn user_agent(mut self, value: HeaderValue) -> Self {
+        self.user_agent = Some(value);
+        self
+    }
+
+    /// Redirects followed before a request fails (10 by default; 0 returns
+    /// every redirect response as it is).
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<GuardedClient, Error> {
+        if let Some(entry) = self.invalid {
+            return Err(Error::InvalidAllowlist(entry));
+        }
+        let destinations = Arc::new(self.destinations);
+        let resolver = GuardedResolver {
+            destinations: Arc::clone(&destinations),
+            hosts: Arc::new(self.hosts),
+        };
+        let hops = Arc::clone(&destinations);
+        let max = self.max_redirects;
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if max == 0 {
+                return attempt.stop();
+            }
+            if attempt.previous().len() > max {
+                return attempt.error(format!("more than {max} redirects"));
+            }
+            match hops.check(attempt.url()) {
+                Ok(()) => attempt.follow(),
+                Err(reason) => attempt.error(refuse(&REQUEST, reason)),
+            }
+        });
+        // Through a proxy the proxy resolves and connects, where no check
+        // can follow: system proxies are ignored.
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .dns_resolver(resolver)
+            .redirect(redirects);
+        if let Some(timeout) = self.timeout {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        if let Some(agent) = self.user_agent {
+            builder = builder.user_agent(agent);
+        }
+        Ok(GuardedClient {
+            inner: builder.build()?,
+            destinations,
+        })
+    }
+}
+
+/// A request being built by a [`GuardedClient`]; sent with
+/// [`send`](Self::send). For bodies this builder does not offer (JSON,
+/// forms), build a `reqwest::Request` and pass it to
+/// [`GuardedClient::execute`].
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder {
+    client: GuardedClient,
+    inner: Result<reqwest::RequestBuilder, Error>,
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestBuilder {
+    fn map(mut self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Self {
+        self.inner = self.inner.map(f);
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(self, name: HeaderName, value: HeaderValue) -> Self {
+        self.map(|b| b.header(name, value))
+    }
+
+    /// Adds headers.
+    pub fn headers(self, headers: HeaderMap) -> Self {
+        self.map(|b| b.headers(headers))
+    }
+
+    /// Sets `Authorization: Basic …`.
+    pub fn basic_auth(self, user: &str, password: Option<&str>) -> Self {
+        self.map(|b| b.basic_auth(user, password))
+    }
+
+    /// Sets `Authorization: Bearer …`.
+    pub fn bearer_auth(self, token: &str) -> Self {
+        self.map(|b| b.bearer_auth(token))
+    }
+
+    /// Sets the body.
+    pub fn body(self, body: impl Into<Body>) -> Self {
+        self.map(|b| b.body(body))
+    }
+
+    /// Time allowed for this request, redirects included.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.map(|b| b.timeout(timeout))
+    }
+
+    /// The HTTP version to use.
+    pub fn version(self, version: Version) -> Self {
+        self.map(|b| b.version(version))
+    }
+
+    /// The request, for [`GuardedClient::execute`].
+    pub fn build(self) -> Result<Request, Error> {
+        Ok(self.inner?.build()?)
+    }
+
+    /// Checks and sends the request.
+    pub async fn send(self) -> Result<Response, Error> {
+        let client = self.client.clone();
+        client.execute(self.build()?).await
+    }
+}
+
+/// What a [`GuardedClient`] takes as a URL: a [`CheckedUrl`], a parsed
+/// [`Url`], or text (`&str`, `String`, `&String`, and a `Tainted<String>`
+/// as received from a user), which is checked for recorded inputs as
+/// written and then parsed. Sealed.
+pub trait TargetUrl: sealed::Sealed {}
+
+#[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
+mod sealed {
+    use super::{Error, Url};
+
+    /// Turns an accepted URL into the one to request.
+    pub trait Sealed {
+        /// The parsed URL, or why there is none.
+        fn into_target(self) -> Result<Url, Error>;
+    }
+}
+
+impl sealed::Sealed for CheckedUrl {
+    fn into_target(self) -> Result<Url, Error> {
+        Ok(self.into_url())
+    }
+}
+impl TargetUrl for CheckedUrl {}
+
+impl sealed::Sealed for Url {
+    fn into_target(self) -> Result<Url, Error> {
+        Ok(self)
+    }
+}
+impl TargetUrl for Url {}
+
+impl sealed::Sealed for &str {
+    fn into_target(self) -> Result<Url, Error> {
+        check(&REQUEST, self.as_bytes())?;
+        Ok(Url::parse(self)?)
+    }
+}
+impl TargetUrl for &str {}
+
+impl sealed::Sealed for String {
+    fn into_target(self) -> Result<Url, Error> {
+        self.as_str().into_target()
+    }
+}
+impl TargetUrl for String {}
+
+/// A tainted URL goes straight in: the client itself refuses every
+/// internal destination, whoever chose it, and checks the text for
+/// recorded inputs like any other.
+impl sealed::Sealed for Tainted<String> {
+    fn into_target(self) -> Result<Url, Error> {
+        self.__into_inner_asserted().into_target()
+    }
+}
+impl TargetUrl for Tainted<String> {}
+
+impl sealed::Sealed for &String {
+    fn into_target(self) -> Result<Url, Error> {
+        self.as_str().into_target()
+    }
+}
+impl TargetUrl for &String {}
