@@ -559,7 +559,7 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
         allow_ips: allow.ips,
         allow_users: set("users", allow.users)?,
         allow_tenants: set("tenants", allow.tenants)?,
-        entry: file.entry.map(EntryRules::compile).transpose()?,
+        entry: EntryRules::from_file(file.entry, file.fleet)?,
     })
 }
 

@@ -15,6 +15,10 @@
 //! is suspended (fail-open) until a later eviction frees room, rather than
 //! letting a flood of fresh addresses grow memory without bound. The breaker
 //! stops tracking new requesters at the same bound.
+//!
+//! With `[fleet]` (feature `redis`), rate limits and block lists are also
+//! shared by every instance through Redis; see `docs/policy.md`, "Fleet
+//! state".
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -30,6 +34,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::compile::{PolicyError, invalid, non_empty};
 use super::file::{self, Requester};
+#[cfg(feature = "redis")]
+use super::fleet::{Fleet, Outcome, SharedQuota};
 use super::{metrics, store};
 use crate::context::RequestContext;
 use crate::decision::Decision;
@@ -51,6 +57,9 @@ pub enum EntryRule {
     CircuitBreaker,
     /// A rate limit is exhausted.
     RateLimit,
+    /// The shared fleet state could not be read and `[fleet] on_error` is
+    /// `closed`.
+    FleetUnavailable,
 }
 
 impl EntryRule {
@@ -60,6 +69,7 @@ impl EntryRule {
             EntryRule::BlockList => "block_list",
             EntryRule::CircuitBreaker => "circuit_breaker",
             EntryRule::RateLimit => "rate_limit",
+            EntryRule::FleetUnavailable => "fleet_unavailable",
         }
     }
 }
@@ -84,6 +94,8 @@ pub(crate) struct EntryRules {
     breaker: Option<Breaker>,
     hasher: RandomState,
     evaluations: AtomicU64,
+    #[cfg(feature = "redis")]
+    fleet: Option<Fleet>,
 }
 
 impl fmt::Debug for EntryRules {
@@ -95,7 +107,7 @@ impl fmt::Debug for EntryRules {
             .field("block_tenants", &self.block_tenants.len())
             .field("rate_limits", &self.rate_limits.len())
             .field("breaker", &self.breaker.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,6 +117,12 @@ struct Limit {
     /// Set by a sweep that found the table full: the limit is suspended
     /// until a later sweep has evicted enough idle requesters.
     full: AtomicBool,
+    /// The same quota for the budget shared through Redis.
+    #[cfg(feature = "redis")]
+    shared: SharedQuota,
+    /// The limit's place in `rate_limits`: its name in Redis keys.
+    #[cfg(feature = "redis")]
+    index: usize,
 }
 
 struct Breaker {
@@ -125,7 +143,30 @@ struct Trip {
 }
 
 impl EntryRules {
-    pub(crate) fn compile(entry: file::Entry) -> Result<EntryRules, PolicyError> {
+    /// Compiles `[entry]` and `[fleet]`: `None` when the policy has neither.
+    pub(crate) fn from_file(
+        entry: Option<file::Entry>,
+        fleet: Option<file::Fleet>,
+    ) -> Result<Option<EntryRules>, PolicyError> {
+        if entry.is_none() && fleet.is_none() {
+            return Ok(None);
+        }
+        #[cfg(feature = "redis")]
+        let fleet = fleet.map(Fleet::compile).transpose()?;
+        #[cfg(not(feature = "redis"))]
+        if fleet.is_some() {
+            return Err(invalid(
+                "fleet",
+                "this build has no fleet support; enable the `redis` feature".into(),
+            ));
+        }
+        let rules = EntryRules::compile(entry.unwrap_or_default())?;
+        #[cfg(feature = "redis")]
+        let rules = EntryRules { fleet, ..rules };
+        Ok(Some(rules))
+    }
+
+    fn compile(entry: file::Entry) -> Result<EntryRules, PolicyError> {
         let set = |key: &str, items: Vec<String>| -> Result<FxHashSet<Box<str>>, PolicyError> {
             items
                 .into_iter()
@@ -160,6 +201,10 @@ impl EntryRules {
                 key: limit.key,
                 limiter: RateLimiter::keyed(quota),
                 full: AtomicBool::new(false),
+                #[cfg(feature = "redis")]
+                shared: SharedQuota::new(quota),
+                #[cfg(feature = "redis")]
+                index: i,
             });
         }
         let breaker = match entry.circuit_breaker {
@@ -202,6 +247,8 @@ impl EntryRules {
             breaker,
             hasher: RandomState::new(),
             evaluations: AtomicU64::new(0),
+            #[cfg(feature = "redis")]
+            fleet: None,
         })
     }
 
@@ -224,12 +271,12 @@ impl EntryRules {
         }
         let refused = if self.on_block_list(ctx) {
             Some((Decision::Block, EntryRule::BlockList))
+        } else if let Some(refused) = self.fleet_block_listed(ctx) {
+            Some(refused)
         } else if self.breaker_open(ctx) {
             Some((Decision::Block, EntryRule::CircuitBreaker))
-        } else if self.rate_limited(ctx) {
-            Some((Decision::Throttle, EntryRule::RateLimit))
         } else {
-            None
+            self.rate_limited(ctx)
         };
         let Some((decision, rule)) = refused else {
             return Decision::Allow;
@@ -255,14 +302,49 @@ impl EntryRules {
                 .is_some_and(|ip| self.block_ips.iter().any(|net| net.contains(&ip)))
     }
 
-    fn rate_limited(&self, ctx: &RequestContext) -> bool {
-        self.rate_limits.iter().any(|limit| {
+    /// The shared block lists: `None` without `[fleet]`, or when the
+    /// request is not on them (or they are unavailable and the policy
+    /// fails open).
+    fn fleet_block_listed(&self, _ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.fleet {
+            return match fleet.block_listed(_ctx) {
+                Outcome::Pass => None,
+                Outcome::Refuse => Some((Decision::Block, EntryRule::BlockList)),
+                Outcome::Unavailable => fleet_unavailable(fleet),
+            };
+        }
+        None
+    }
+
+    /// Each rate limit in turn: the local tier first, then, for a request
+    /// it allows, the budget shared through Redis.
+    fn rate_limited(&self, ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
+        let throttled = Some((Decision::Throttle, EntryRule::RateLimit));
+        for limit in &self.rate_limits {
             if limit.full.load(Ordering::Relaxed) {
-                return false;
+                continue;
             }
-            self.requester(limit.key, ctx)
-                .is_some_and(|requester| limit.limiter.check_key(&requester).is_err())
-        })
+            let Some(requester) = self.requester(limit.key, ctx) else {
+                continue;
+            };
+            if limit.limiter.check_key(&requester).is_err() {
+                return throttled;
+            }
+            #[cfg(feature = "redis")]
+            if let Some(fleet) = &self.fleet {
+                match fleet.rate_limit(limit.index, limit.key, limit.shared, ctx) {
+                    Outcome::Pass => {}
+                    Outcome::Refuse => return throttled,
+                    Outcome::Unavailable => {
+                        if let Some(refused) = fleet_unavailable(fleet) {
+                            return Some(refused);
+                        }
+                    }
+                }
+            }
+        }
+        None
     }
 
     fn breaker_open(&self, ctx: &RequestContext) -> bool {
@@ -341,6 +423,15 @@ impl EntryRules {
     }
 }
 
+/// What fleet state that could not be read means for a request: refused
+/// (throttled: it may succeed later) under `on_error = "closed"`.
+#[cfg(feature = "redis")]
+fn fleet_unavailable(fleet: &Fleet) -> Option<(Decision, EntryRule)> {
+    fleet
+        .fails_closed()
+        .then_some((Decision::Throttle, EntryRule::FleetUnavailable))
+}
+
 /// Drops trips whose window has passed and whose circuit is closed or has
 /// expired.
 fn prune(trips: &mut FxHashMap<u64, Trip>, breaker: &Breaker, now: Instant) {
@@ -354,7 +445,9 @@ fn prune(trips: &mut FxHashMap<u64, Trip>, breaker: &Breaker, now: Instant) {
     });
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `mutex`, recovering it from a poisoning panic: every table behind
+/// one of these mutexes is left consistent by each update.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Every update leaves the table consistent; a panic while it was held
     // cannot have left half an update.
     mutex

@@ -211,7 +211,10 @@ pub(crate) struct CircuitBreaker {
 }
 
 /// Entry state shared by every instance through Redis (feature `redis`).
+/// Parsed in every build, so that a build without the feature names the
+/// missing feature instead of an unknown key.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Fleet {
     pub(crate) redis_url: String,

@@ -15,6 +15,7 @@
 //! | [`RELOADS`] | — |
 //! | [`RELOAD_FAILURES`] | — |
 //! | [`ENTRY_DECISIONS`] | `action`, `rule` |
+//! | [`FLEET_ERRORS`] | `op` |
 
 use metrics::{Key, Label, Level, Metadata};
 
@@ -41,6 +42,10 @@ pub const RELOAD_FAILURES: &str = "rasp_policy_reload_failures_total";
 /// Requests refused (or, with `[entry] action = "monitor"`, reported) by
 /// an entry rule.
 pub const ENTRY_DECISIONS: &str = "rasp_entry_decisions_total";
+
+/// Redis calls for fleet state that failed or timed out, by what they were
+/// for (`rate_limit`, `block_list`).
+pub const FLEET_ERRORS: &str = "rasp_fleet_errors_total";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -121,10 +126,16 @@ macro_rules! entry_keys {
             key!(ENTRY_DECISIONS; "action" = $action, "rule" = "block_list"),
             key!(ENTRY_DECISIONS; "action" = $action, "rule" = "circuit_breaker"),
             key!(ENTRY_DECISIONS; "action" = $action, "rule" = "rate_limit"),
+            key!(ENTRY_DECISIONS; "action" = $action, "rule" = "fleet_unavailable"),
         ]),*]
     };
 }
-static ENTRY_KEYS: [[Key; 3]; 3] = entry_keys!("monitor", "block", "throttle");
+static ENTRY_KEYS: [[Key; 4]; 3] = entry_keys!("monitor", "block", "throttle");
+#[cfg(feature = "redis")]
+static FLEET_ERROR_KEYS: [Key; 2] = [
+    key!(FLEET_ERRORS; "op" = "rate_limit"),
+    key!(FLEET_ERRORS; "op" = "block_list"),
+];
 
 #[inline]
 fn increment(key: &'static Key) {
@@ -171,6 +182,12 @@ pub(crate) fn entry_decided(decision: Decision, rule: EntryRule) {
         EntryRule::BlockList => 0,
         EntryRule::CircuitBreaker => 1,
         EntryRule::RateLimit => 2,
+        EntryRule::FleetUnavailable => 3,
     };
     increment(&ENTRY_KEYS[action][rule]);
+}
+
+#[cfg(feature = "redis")]
+pub(crate) fn fleet_error(op: super::fleet::Op) {
+    increment(&FLEET_ERROR_KEYS[op as usize]);
 }

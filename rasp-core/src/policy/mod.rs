@@ -22,6 +22,8 @@
 //!
 //! Entry rules (`[entry]`: block lists, rate limits, a detection circuit
 //! breaker) decide whether a request may enter at all; see [`entry`].
+//! With `[fleet]` (feature `redis`) their rate limits and block lists are
+//! shared by every instance through Redis.
 //!
 //! Reloads can be triggered by [`reload_file`], by a file watch
 //! ([`watch`], feature `policy-watch`) or by `SIGHUP`
@@ -31,6 +33,8 @@ mod compile;
 mod decide;
 pub mod entry;
 mod file;
+#[cfg(feature = "redis")]
+mod fleet;
 pub mod metrics;
 #[cfg(all(unix, feature = "policy-sighup"))]
 mod sighup;

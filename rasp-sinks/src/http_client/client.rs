@@ -382,3 +382,47 @@ impl sealed::Sealed for &String {
     }
 }
 impl TargetUrl for &String {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rasp_core::{Reason, SinkKind};
+
+    #[test]
+    fn bad_urls_and_refused_destinations_fail_before_any_io() {
+        let client = GuardedClient::new().expect("a client");
+        let built = |url: &str| client.get(url).build();
+        assert!(matches!(built("not a url"), Err(Error::InvalidUrl(_))));
+        assert!(matches!(built("http://[::1"), Err(Error::InvalidUrl(_))));
+        assert!(matches!(
+            built("\u{0}\u{7f}\u{ffff}"),
+            Err(Error::InvalidUrl(_))
+        ));
+        for (url, reason) in [
+            ("file:///etc/passwd", Reason::DangerousScheme),
+            ("dict://example.org:11211/stat", Reason::DangerousScheme),
+            ("http://0x7f.1/", Reason::InternalAddress),
+            ("http://[fd00:ec2::254]/latest", Reason::InternalAddress),
+            ("http://metadata.google.internal./", Reason::InternalAddress),
+        ] {
+            let blocked = *built(url).expect_err(url).blocked().expect(url);
+            assert_eq!(blocked.reason, reason, "{url}");
+            assert_eq!(blocked.kind, SinkKind::Url, "{url}");
+            assert_eq!(blocked.sink_id, "reqwest.request", "{url}");
+        }
+        let huge = format!("https://example.org/{}", "%41".repeat(1 << 18));
+        assert!(built(&huge).is_ok());
+    }
+
+    #[test]
+    fn an_allowlist_entry_that_names_no_host_fails_the_build() {
+        let err = GuardedClient::builder()
+            .allow_internal("10.0.0.7:8080")
+            .allow_internal("http://billing.internal/")
+            .build()
+            .expect_err("an URL is not a host");
+        assert!(
+            matches!(err, Error::InvalidAllowlist(ref e) if &**e == "http://billing.internal/")
+        );
+    }
+}

@@ -8,7 +8,7 @@
 //! an admin port on loopback, a database in the private network. Two
 //! defences work together here:
 //!
-//! - **Who chose the destination.** [`url`] (and every request of a
+//! - **Who chose the destination.** [`url()`] (and every request of a
 //!   [`GuardedClient`]) looks for the inputs recorded in the current
 //!   request context inside the URL text and asks the SSRF detector
 //!   whether one of them decides its scheme or host and leads somewhere
@@ -85,7 +85,7 @@ inventory::submit! { SinkRegistration(&REQUEST) }
 /// A URL that passed rasp's check: no recorded input chose its scheme or
 /// host to lead somewhere internal.
 ///
-/// The only way to get one is [`url`]. Send it with a [`GuardedClient`]
+/// The only way to get one is [`url()`]. Send it with a [`GuardedClient`]
 /// (which still checks where it connects), or hand it to another client
 /// with [`CheckedUrl::into_url`].
 #[derive(Clone, PartialEq, Eq)]

@@ -3,26 +3,28 @@
 //! Redis.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Condvar, Mutex, Once, Weak};
+use std::sync::{Arc, Once, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use rustc_hash::FxHashSet;
 
-use super::link::{Link, Op};
-use super::super::entry::lock;
 use super::super::metrics;
+use super::link::{Link, Op};
 use crate::context::RequestContext;
 use crate::event::TARGET;
 
 /// Most members read from one shared list; a larger set is refused (and
 /// the last good copy kept) rather than copied into every instance.
-pub const MAX_SHARED_BLOCKED: usize = 1_000_000;
+pub(crate) const MAX_SHARED_BLOCKED: usize = 1_000_000;
 
-/// How long one refresh may take: longer than a request's timeout, since
-/// no request waits on it once the first copy is in.
+/// How long one background refresh may take: longer than a request's
+/// timeout, since no request waits on it.
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The raw members of one set, as Redis sends them.
+type Members = Vec<Vec<u8>>;
 
 /// One copy of the three lists.
 #[derive(Default)]
@@ -50,8 +52,6 @@ pub(crate) struct BlockLists {
     refresh: Duration,
     current: ArcSwap<Lists>,
     started: Once,
-    /// Set (and notified) once the first refresh has finished either way.
-    first: (Mutex<bool>, Condvar),
 }
 
 impl BlockLists {
@@ -61,23 +61,22 @@ impl BlockLists {
             refresh,
             current: ArcSwap::from_pointee(Lists::default()),
             started: Once::new(),
-            first: (Mutex::new(false), Condvar::new()),
         }
     }
 
-    /// Whether `ctx` is on a shared list. The first call starts the refresh
-    /// thread and waits up to `timeout` for the first copy.
+    /// Whether `ctx` is on a shared list. The first call reads the lists
+    /// (within `timeout`, like any request's call to Redis; concurrent first
+    /// calls wait for it) and starts the refresh thread.
     pub(crate) fn check(
         self: &Arc<Self>,
         link: &Arc<Link>,
         ctx: &RequestContext,
         timeout: Duration,
     ) -> Listed {
-        self.started.call_once(|| self.start(link));
-        let lists = self.current.load();
-        if lists.read_at.is_none() {
-            self.wait_first(timeout);
-        }
+        self.started.call_once(|| {
+            self.refresh(link, timeout);
+            self.start(link);
+        });
         let lists = self.current.load();
         let listed = lists.contains(ctx);
         let fresh = lists
@@ -93,12 +92,6 @@ impl BlockLists {
     /// A copy older than three refresh periods means refreshes are failing.
     fn stale_after(&self) -> Duration {
         self.refresh * 3
-    }
-
-    fn wait_first(&self, timeout: Duration) {
-        let (done, ready) = &self.first;
-        let guard = lock(done);
-        let _ = ready.wait_timeout_while(guard, timeout, |done| !*done);
     }
 
     /// Starts the thread that keeps the copy fresh. It holds only weak
@@ -119,20 +112,13 @@ impl BlockLists {
                 error.message = %error,
                 "cannot start the block-list refresh thread",
             );
-            self.finish_first();
         }
     }
 
-    fn finish_first(&self) {
-        let (done, ready) = &self.first;
-        *lock(done) = true;
-        ready.notify_all();
-    }
-
     /// Reads the three sets once; keeps the last good copy on failure.
-    fn refresh(&self, link: &Link) {
+    fn refresh(&self, link: &Link, timeout: Duration) {
         let [ip, user, tenant] = &self.keys;
-        let read = link.run(Op::BlockList, REFRESH_TIMEOUT, |connection| {
+        let read = link.run(Op::BlockList, timeout, |connection| {
             let sizes: (usize, usize, usize) = redis::pipe()
                 .scard(ip)
                 .scard(user)
@@ -141,7 +127,7 @@ impl BlockLists {
             if sizes.0.max(sizes.1).max(sizes.2) > MAX_SHARED_BLOCKED {
                 return Ok(Err(sizes));
             }
-            let members: (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) = redis::pipe()
+            let members: [Members; 3] = redis::pipe()
                 .smembers(ip)
                 .smembers(user)
                 .smembers(tenant)
@@ -149,8 +135,9 @@ impl BlockLists {
             Ok(Ok(members))
         });
         match read {
-            Some(Ok((ips, users, tenants))) => {
-                self.current.store(Arc::new(Lists::parse(ips, users, tenants)));
+            Some(Ok([ips, users, tenants])) => {
+                self.current
+                    .store(Arc::new(Lists::parse(ips, users, tenants)));
             }
             Some(Err(sizes)) => {
                 metrics::fleet_error(Op::BlockList);
@@ -171,27 +158,23 @@ impl BlockLists {
 }
 
 fn refresh_loop(lists: &Weak<BlockLists>, link: &Weak<Link>) {
-    let mut first = true;
     loop {
-        let (Some(owner), Some(connection)) = (lists.upgrade(), link.upgrade()) else {
+        let Some(period) = lists.upgrade().map(|owner| owner.refresh) else {
             return;
         };
-        owner.refresh(&connection);
-        if first {
-            owner.finish_first();
-            first = false;
-        }
-        let period = owner.refresh;
-        drop((owner, connection));
         std::thread::sleep(period);
+        let (Some(owner), Some(link)) = (lists.upgrade(), link.upgrade()) else {
+            return;
+        };
+        owner.refresh(&link, REFRESH_TIMEOUT);
     }
 }
 
 impl Lists {
     /// Members that are not UTF-8, or not an address or network in the
     /// address list, match nothing and are skipped.
-    fn parse(ips: Vec<Vec<u8>>, users: Vec<Vec<u8>>, tenants: Vec<Vec<u8>>) -> Lists {
-        let names = |members: Vec<Vec<u8>>| -> FxHashSet<Box<str>> {
+    fn parse(ips: Members, users: Members, tenants: Members) -> Lists {
+        let names = |members: Members| -> FxHashSet<Box<str>> {
             members
                 .into_iter()
                 .filter_map(|m| String::from_utf8(m).ok())
@@ -221,7 +204,9 @@ impl Lists {
 
     fn contains(&self, ctx: &RequestContext) -> bool {
         ctx.user().is_some_and(|user| self.users.contains(user))
-            || ctx.tenant().is_some_and(|tenant| self.tenants.contains(tenant))
+            || ctx
+                .tenant()
+                .is_some_and(|tenant| self.tenants.contains(tenant))
             || ctx.client_ip().is_some_and(|ip| {
                 let ip = ip.to_canonical();
                 self.ips.contains(&ip) || self.nets.iter().any(|net| net.contains(&ip))

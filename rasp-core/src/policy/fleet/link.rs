@@ -125,7 +125,8 @@ impl Link {
     }
 
     fn succeeded(&self) {
-        if self.retry_at.load(Ordering::Relaxed) != 0 && self.retry_at.swap(0, Ordering::AcqRel) != 0
+        if self.retry_at.load(Ordering::Relaxed) != 0
+            && self.retry_at.swap(0, Ordering::AcqRel) != 0
         {
             tracing::event!(
                 target: TARGET,
@@ -141,8 +142,10 @@ impl Link {
         // likely broken too (a restarted server closes them all).
         lock(&self.idle).clear();
         metrics::fleet_error(op);
-        let was_healthy =
-            self.retry_at.swap(self.now() + nanos(RETRY_AFTER), Ordering::AcqRel) == 0;
+        let was_healthy = self
+            .retry_at
+            .swap(self.now() + nanos(RETRY_AFTER), Ordering::AcqRel)
+            == 0;
         if was_healthy {
             tracing::event!(
                 target: TARGET,
