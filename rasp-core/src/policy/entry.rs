@@ -44,6 +44,11 @@ use crate::event::TARGET;
 /// Most requesters tracked per rate limit and by the circuit breaker.
 pub const MAX_TRACKED: usize = 100_000;
 
+/// The longest window or refill time an entry rule may have, in seconds:
+/// beyond it `Instant` and nanosecond arithmetic could overflow on some
+/// platforms, and no rule needs it.
+const YEAR: u64 = 365 * 24 * 3600;
+
 /// How often (in evaluations) idle requesters are evicted.
 const SWEEP_EVERY: u64 = 4096;
 
@@ -197,6 +202,17 @@ impl EntryRules {
                 Some(n) => quota.allow_burst(positive("burst", n)?),
                 None => quota,
             };
+            // The limiter multiplies the interval by the burst in 64-bit
+            // nanoseconds; a burst that takes more than a year to refill
+            // would overflow it, and no limit needs one.
+            let refill =
+                quota.replenish_interval().as_secs_f64() * f64::from(quota.burst_size().get());
+            if refill > YEAR as f64 {
+                return Err(invalid(
+                    &key("burst"),
+                    "the burst would take more than a year to refill at this rate".into(),
+                ));
+            }
             rate_limits.push(Limit {
                 key: limit.key,
                 limiter: RateLimiter::keyed(quota),
@@ -220,9 +236,6 @@ impl EntryRules {
                         return Err(invalid(&key(field), "must be at least 1".into()));
                     }
                 }
-                // Beyond a year an `Instant` addition could overflow on some
-                // platforms, and no breaker needs it.
-                const YEAR: u64 = 365 * 24 * 3600;
                 for (field, value) in [("window_secs", b.window_secs), ("open_secs", b.open_secs)] {
                     if value > YEAR {
                         return Err(invalid(&key(field), format!("at most {YEAR} seconds")));

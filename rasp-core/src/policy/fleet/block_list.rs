@@ -89,9 +89,10 @@ impl BlockLists {
         }
     }
 
-    /// A copy older than three refresh periods means refreshes are failing.
+    /// A copy older than three refresh periods (plus the time one refresh
+    /// may take) means refreshes are failing.
     fn stale_after(&self) -> Duration {
-        self.refresh * 3
+        self.refresh * 3 + REFRESH_TIMEOUT
     }
 
     /// Starts the thread that keeps the copy fresh. It holds only weak

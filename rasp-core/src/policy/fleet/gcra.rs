@@ -11,7 +11,9 @@ use redis::Script;
 /// GCRA with the server's clock, so that instances whose clocks disagree
 /// still share one schedule. Times are microseconds (exact in a Lua double
 /// until the year 2255). The key expires once its budget is whole again,
-/// so idle requesters cost nothing.
+/// so idle requesters cost nothing. Numbers sent back to Redis are
+/// formatted explicitly: Lua's default conversion writes large ones in
+/// exponent notation, which `SET` would refuse.
 ///
 /// KEYS[1]: the requester's key. ARGV[1]: emission interval; ARGV[2]:
 /// tolerance (interval × (burst − 1)). Returns 1 to allow, 0 to refuse.
@@ -24,7 +26,8 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or now) or now
 if tat < now then tat = now end
 if tat - now > tolerance then return 0 end
 local next = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.ceil((next - now) / 1000) + 1)
+local px = math.ceil((next - now) / 1000) + 1
+redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', string.format('%.0f', px))
 return 1
 ";
 

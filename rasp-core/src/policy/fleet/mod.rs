@@ -158,11 +158,13 @@ impl Fleet {
         let Some(requester) = requester_hash(key, ctx) else {
             return Outcome::Pass;
         };
-        let name = format!("{}rl:{rule}:{requester:016x}", self.prefix);
         let [interval, tolerance] = quota.args();
         let allowed = self.link.run(Op::RateLimit, self.timeout, |connection| {
+            // Named only once Redis is to be asked: during a back-off a
+            // request costs no allocation.
+            let name = format!("{}rl:{rule}:{requester:016x}", self.prefix);
             self.script
-                .key(&name)
+                .key(name)
                 .arg(interval)
                 .arg(tolerance)
                 .invoke::<i64>(connection)
