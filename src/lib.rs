@@ -8,32 +8,31 @@
 
 pub use rasp_core::{
     Asserted, Blocked, Context, ContextFutureExt, ContextKind, Decision, Dialect, EscapeHatch,
-    Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Log, LogSafe, Mode,
-    OnBlocked, Path, PathSafe, Reason, Recordable, RequestContext, Sanitize, Sanitized, Shell,
-    ShellSafe, SinkKind, SinkSite, SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe,
-    check, context, detect, event, policy, registry, sanitize, trust_unchecked,
+    Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Log, LogSafe, Mode,
+    OnBlocked, Path, PathSafe, Reason, Recordable, Redirect, RedirectSafe, RequestContext,
+    Sanitize, Sanitized, Shell, ShellSafe, SinkKind, SinkSite, SinkText, SourceMeta, Sql, SqlSafe,
+    Tainted, Url, UrlSafe, check, context, detect, escaped, event, policy, registry, sanitize,
+    trust_unchecked,
 };
-pub use rasp_core::{Escaped, escaped};
-pub use rasp_core::{Redirect, RedirectSafe};
 pub use rasp_macros::{protect, sink, source};
+/// Guarded processes and shell scripts (feature `process`).
+#[cfg(feature = "process")]
+pub use rasp_sinks::command as process;
+/// Confined file access (feature `fs`).
+#[cfg(feature = "fs")]
+pub use rasp_sinks::fs;
 /// Guarded HTTP header values (feature `header`).
 #[cfg(feature = "header")]
 pub use rasp_sinks::header;
 /// Guarded raw HTML and cleaned rich HTML (features `html`, `ammonia`).
 #[cfg(feature = "html")]
 pub use rasp_sinks::html;
-/// Escaped log fields and checked log lines (feature `log`).
-#[cfg(feature = "log")]
-pub use rasp_sinks::log;
-/// Confined file access (feature `fs`).
-#[cfg(feature = "fs")]
-pub use rasp_sinks::fs;
-/// Guarded processes and shell scripts (feature `process`).
-#[cfg(feature = "process")]
-pub use rasp_sinks::command as process;
 /// Guarded outbound HTTP with `reqwest`, checked at connect time (feature `reqwest`).
 #[cfg(feature = "reqwest")]
 pub use rasp_sinks::http_client as http;
+/// Escaped log fields and checked log lines (feature `log`).
+#[cfg(feature = "log")]
+pub use rasp_sinks::log;
 /// Guarded redirects (feature `redirect`).
 #[cfg(feature = "redirect")]
 pub use rasp_sinks::redirect;

@@ -17,40 +17,7 @@ use std::sync::LazyLock;
 
 use cookie::Cookie;
 use http::HeaderValue;
-use loopback_http::{Received, Request, Response, Server, get, query};
-use rasp::Blocked;
-use rasp::header::HeaderError;
-
-#[derive(Debug)]
-enum AppError {
-    Refused(Blocked),
-    BadHeader(String),
-}
-
-impl From<Blocked> for AppError {
-    fn from(blocked: Blocked) -> Self {
-        AppError::Refused(blocked)
-    }
-}
-
-impl From<HeaderError> for AppError {
-    fn from(err: HeaderError) -> Self {
-        match err.blocked() {
-            Some(blocked) => AppError::Refused(*blocked),
-            None => AppError::BadHeader(err.to_string()),
-        }
-    }
-}
-
-fn respond(result: Result<Response, AppError>) -> Response {
-    match result {
-        Ok(response) => response,
-        Err(AppError::Refused(blocked)) => {
-            Response::new(400, format!("blocked: {}", blocked.reason.as_str()))
-        }
-        Err(AppError::BadHeader(message)) => Response::new(400, message),
-    }
-}
+use loopback_http::{AppError, Received, Request, Response, Server, get, query, respond};
 
 #[rasp::source(kind = "http.query")]
 fn lang_param(req: &Request) -> String {

@@ -14,42 +14,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::LazyLock;
 
-use loopback_http::{Received, Request, Response, Server, get, query};
-use rasp::header::HeaderError;
+use loopback_http::{AppError, Received, Request, Response, Server, get, query, respond};
 use rasp::redirect::RedirectPolicy;
-use rasp::{Blocked, RedirectSafe};
+use rasp::RedirectSafe;
 use url::Url;
-
-#[derive(Debug)]
-enum AppError {
-    Refused(Blocked),
-    BadHeader(String),
-}
-
-impl From<Blocked> for AppError {
-    fn from(blocked: Blocked) -> Self {
-        AppError::Refused(blocked)
-    }
-}
-
-impl From<HeaderError> for AppError {
-    fn from(err: HeaderError) -> Self {
-        match err.blocked() {
-            Some(blocked) => AppError::Refused(*blocked),
-            None => AppError::BadHeader(err.to_string()),
-        }
-    }
-}
-
-fn respond(result: Result<Response, AppError>) -> Response {
-    match result {
-        Ok(response) => response,
-        Err(AppError::Refused(blocked)) => {
-            Response::new(400, format!("blocked: {}", blocked.reason.as_str()))
-        }
-        Err(AppError::BadHeader(message)) => Response::new(400, message),
-    }
-}
 
 #[rasp::source(kind = "http.query")]
 fn next_param(req: &Request) -> String {

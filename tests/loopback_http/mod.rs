@@ -19,6 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use rasp::Blocked;
+use rasp::header::HeaderError;
+
 /// A request as the application sees it: path and decoded query.
 pub(crate) struct Request {
     /// The path, without the query.
@@ -214,4 +217,39 @@ pub(crate) fn query(name: &str, value: &str) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .append_pair(name, value)
         .finish()
+}
+
+/// An application's error: a refusal by rasp, or a header value `http`
+/// itself rejects. Both become a 400 answer.
+#[derive(Debug)]
+pub(crate) enum AppError {
+    Refused(Blocked),
+    BadHeader(String),
+}
+
+impl From<Blocked> for AppError {
+    fn from(blocked: Blocked) -> Self {
+        AppError::Refused(blocked)
+    }
+}
+
+impl From<HeaderError> for AppError {
+    fn from(err: HeaderError) -> Self {
+        match err.blocked() {
+            Some(blocked) => AppError::Refused(*blocked),
+            None => AppError::BadHeader(err.to_string()),
+        }
+    }
+}
+
+/// The answer to a handler's result: its response, or a 400 that names
+/// why rasp refused.
+pub(crate) fn respond(result: Result<Response, AppError>) -> Response {
+    match result {
+        Ok(response) => response,
+        Err(AppError::Refused(blocked)) => {
+            Response::new(400, format!("blocked: {}", blocked.reason.as_str()))
+        }
+        Err(AppError::BadHeader(message)) => Response::new(400, message),
+    }
 }

@@ -79,11 +79,7 @@ pub fn detect_cookie(value: &[u8], finder: &Finder<'_>) -> Option<HeaderFinding>
 /// The finding for the first occurrence of the input, if it occurs.
 #[inline]
 fn occurrence(value: &[u8], finder: &Finder<'_>, reason: Reason) -> Option<HeaderFinding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > value.len() {
-        return None;
-    }
-    let offset = finder.find(value)?;
+    let offset = crate::detect::first_occurrence(value, finder)?;
     Some(HeaderFinding { offset, reason })
 }
 

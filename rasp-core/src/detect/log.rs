@@ -43,12 +43,10 @@ use crate::detect::{Finding, Reason};
 /// or `None`.
 #[inline]
 pub fn detect(line: &[u8], finder: &Finder<'_>) -> Option<Finding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > line.len() {
-        return None;
-    }
-    let reason = input_reason(needle)?;
-    let offset = finder.find(line)?;
+    // The input's own characters decide; the search only runs for inputs
+    // that carry something a log line must not hold.
+    let reason = input_reason(finder.needle())?;
+    let offset = crate::detect::first_occurrence(line, finder)?;
     Some(Finding { offset, reason })
 }
 

@@ -17,6 +17,19 @@ pub mod shell;
 pub mod sql;
 pub mod ssrf;
 
+/// The first occurrence of the input searched by `finder` in `text`: the
+/// prefilter every detector starts with, so an absent input costs one
+/// substring search. An empty input, or one longer than the text, never
+/// occurs.
+#[inline]
+pub(crate) fn first_occurrence(text: &[u8], finder: &Finder<'_>) -> Option<usize> {
+    let needle = finder.needle();
+    if needle.is_empty() || needle.len() > text.len() {
+        return None;
+    }
+    finder.find(text)
+}
+
 /// Why a detector flagged an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

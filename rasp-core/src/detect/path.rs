@@ -72,11 +72,7 @@ pub struct PathFinding {
 /// substring search, or is empty.
 #[inline]
 pub fn detect(path: &[u8], finder: &Finder<'_>) -> Option<PathFinding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > path.len() {
-        return None;
-    }
-    let first = finder.find(path)?;
+    let first = crate::detect::first_occurrence(path, finder)?;
     scan(path, finder, first)
 }
 

@@ -116,11 +116,7 @@ pub fn destination(location: &[u8]) -> Destination<'_> {
 /// all, which costs one substring search, or is empty.
 #[inline]
 pub fn detect(location: &[u8], finder: &Finder<'_>) -> Option<RedirectFinding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > location.len() {
-        return None;
-    }
-    let first = finder.find(location)?;
+    let first = crate::detect::first_occurrence(location, finder)?;
     examine(location, finder, first)
 }
 

@@ -103,11 +103,7 @@ pub struct ShellFinding {
 /// not occur at all, which costs one substring search, or is empty.
 #[inline]
 pub fn detect(command: &[u8], finder: &Finder<'_>) -> Option<ShellFinding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > command.len() {
-        return None;
-    }
-    let first = finder.find(command)?;
+    let first = crate::detect::first_occurrence(command, finder)?;
     scan(command, finder, first)
 }
 

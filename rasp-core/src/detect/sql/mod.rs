@@ -74,11 +74,7 @@ pub struct SqlFinding {
 /// search) or is empty.
 #[inline]
 pub fn detect(dialect: Dialect, sql: &[u8], finder: &Finder<'_>) -> Option<SqlFinding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > sql.len() {
-        return None;
-    }
-    let first = finder.find(sql)?;
+    let first = crate::detect::first_occurrence(sql, finder)?;
     examine(dialect, sql, finder, first)
 }
 

@@ -81,11 +81,7 @@ pub struct SsrfFinding {
 /// search, or is empty.
 #[inline]
 pub fn detect(url: &[u8], finder: &Finder<'_>) -> Option<SsrfFinding> {
-    let needle = finder.needle();
-    if needle.is_empty() || needle.len() > url.len() {
-        return None;
-    }
-    let first = finder.find(url)?;
+    let first = crate::detect::first_occurrence(url, finder)?;
     examine(url, finder, first)
 }
 
