@@ -15,8 +15,8 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use loopback_http::{AppError, Received, Request, Response, Server, get, query, respond};
-use rasp::redirect::RedirectPolicy;
 use rasp::RedirectSafe;
+use rasp::redirect::RedirectPolicy;
 use url::Url;
 
 #[rasp::source(kind = "http.query")]

@@ -548,6 +548,30 @@ mod tests {
                 Class::Sqli,
                 case("sqli", "SELECT 1 WHERE a = 1 OR 1=1", "1 OR 1=1"),
             ),
+            (
+                Class::Redirect,
+                case("redirect", "//evil.example/login", "//evil.example/login"),
+            ),
+            (
+                Class::Header,
+                case(
+                    "header",
+                    "en\r\nSet-Cookie: admin=1",
+                    "en\r\nSet-Cookie: admin=1",
+                ),
+            ),
+            (
+                Class::Log,
+                case("log", "login name=ann\nINFO admin ok", "ann\nINFO admin ok"),
+            ),
+            (
+                Class::Xss,
+                case(
+                    "xss",
+                    "<p>Hi <script>alert(1)</script></p>",
+                    "<script>alert(1)</script>",
+                ),
+            ),
         ];
         for (class, case) in cases {
             let outcome = evaluate(class, case, 1, "test", 1).unwrap();
