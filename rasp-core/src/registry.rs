@@ -2,7 +2,9 @@
 //!
 //! Every `#[rasp::sink]`, guarded integration and `trust_unchecked!` use
 //! registers itself at link time through `inventory`. A running service can
-//! list them, e.g. to log its coverage at start-up.
+//! list them, e.g. to log its coverage at start-up; `cargo xtask
+//! audit-sinks` links a workspace's crates into a small program that prints
+//! the same two lists, to map and gate the sinks of a whole workspace.
 
 use crate::escape_hatch::{EscapeHatch, EscapeHatchRegistration};
 use crate::sink::{SinkRegistration, SinkSite};

@@ -4,10 +4,13 @@
 //! cargo xtask eval --corpus FILE [--class CLASS] [--results FILE] [--misses N]
 //!                  [--min-recall R] [--max-fpr F]
 //! cargo xtask policy-check POLICY [--strict]
+//! cargo xtask audit-sinks [--manifest-path PATH] [--package P]... [--features F] [--all-features]
+//!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
 //! ```
 
 use std::process::ExitCode;
 
+mod audit;
 mod eval;
 mod policy_check;
 
@@ -23,6 +26,19 @@ commands:
           --reps N           timed detector calls per case (default 64)
           --min-recall R     fail when an evaluated class has recall below R
           --max-fpr F        fail when an evaluated class has a false-positive rate above F
+  audit-sinks
+          list every sink and trust_unchecked! use of the workspace crates
+          that depend on rasp (see docs/audit.md)
+          --manifest-path PATH   the workspace to audit (default: the current one)
+          --package P            audit only P (repeatable)
+          --features F           features to enable: `f` or `crate/f`, comma-separated
+          --all-features         enable every feature of the audited crates
+          --no-default-features  disable their default features
+          --format FORMAT        table (default), json, sarif or html
+          --output FILE          write the report to FILE instead of stdout
+          --baseline FILE        compare with a saved JSON map
+          --check                fail on new runtime-checked sinks, new escape hatches or
+                                 vanished sinks (baseline default: audit/baseline.json)
   policy-check POLICY
           validate a policy file and print the action it resolves for every
           sink registered in this build
@@ -33,6 +49,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
+        Some("audit-sinks") => audit::Options::parse(args).and_then(|options| audit::run(&options)),
         Some("policy-check") => {
             policy_check::Options::parse(args).and_then(|options| policy_check::run(&options))
         }

@@ -1,0 +1,123 @@
+//! The sink map: what the harness found, in the versioned JSON schema that
+//! every output format and the baseline share.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Schema tag written into every JSON sink map; bump it on any breaking
+/// change so an old baseline is refused instead of misread.
+pub(crate) const SCHEMA: &str = "rasp.sink-map/1";
+
+/// Every sink and escape hatch of the audited crates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SinkMap {
+    /// Always [`SCHEMA`].
+    pub(crate) schema: String,
+    /// Sorted by kind, then id.
+    pub(crate) sinks: Vec<Sink>,
+    /// Sorted by file, line, column.
+    pub(crate) escape_hatches: Vec<EscapeHatch>,
+}
+
+/// One registered sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Sink {
+    pub(crate) kind: String,
+    pub(crate) id: String,
+    pub(crate) fn_path: String,
+    /// Relative to the audited workspace root when the file is inside it.
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    pub(crate) guarded: Vec<String>,
+    pub(crate) guard: GuardStatus,
+}
+
+/// One `trust_unchecked!` use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EscapeHatch {
+    pub(crate) reason: String,
+    pub(crate) module: String,
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+}
+
+/// How a sink's input is guarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum GuardStatus {
+    /// Trust-trait bounds checked by the compiler, plus the runtime check.
+    Typed,
+    /// Only the runtime check: the text is built as a string.
+    RuntimeChecked,
+}
+
+impl GuardStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            GuardStatus::Typed => "typed",
+            GuardStatus::RuntimeChecked => "runtime-checked",
+        }
+    }
+}
+
+/// Status of an escape hatch in the reports: the value was asserted safe.
+pub(crate) const ASSERTED: &str = "asserted";
+
+impl SinkMap {
+    /// Parses a map written by the harness or saved as a baseline.
+    pub(crate) fn from_json(text: &str) -> Result<SinkMap, String> {
+        let map: SinkMap = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if map.schema != SCHEMA {
+            return Err(format!(
+                "schema `{}` is not `{SCHEMA}`; regenerate it with this xtask",
+                map.schema
+            ));
+        }
+        Ok(map)
+    }
+
+    /// Pretty JSON with a trailing newline, stable for diffs.
+    pub(crate) fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a sink map always serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Rewrites file paths under `root` as workspace-relative paths with `/`
+    /// separators and sorts the entries into their documented order.
+    pub(crate) fn normalize(&mut self, root: &Path) {
+        for sink in &mut self.sinks {
+            sink.file = relative_to(root, &sink.file);
+        }
+        for hatch in &mut self.escape_hatches {
+            hatch.file = relative_to(root, &hatch.file);
+        }
+        self.sinks.sort_by(|a, b| {
+            (&a.kind, &a.id, &a.file, a.line).cmp(&(&b.kind, &b.id, &b.file, b.line))
+        });
+        self.sinks.dedup();
+        self.escape_hatches
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        self.escape_hatches.dedup();
+    }
+}
+
+/// Whether `file` is a path inside the audited workspace (after
+/// [`SinkMap::normalize`]), i.e. one a code-scanning service can show.
+pub(crate) fn in_workspace(file: &str) -> bool {
+    !Path::new(file).is_absolute()
+}
+
+fn relative_to(root: &Path, file: &str) -> String {
+    let path = Path::new(file);
+    match path.strip_prefix(root) {
+        Ok(relative) => relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => file.to_owned(),
+    }
+}

@@ -1,0 +1,83 @@
+//! The terminal table: one row per sink, then the escape hatches.
+
+use std::fmt::Write as _;
+
+use super::map::{ASSERTED, SinkMap};
+
+/// Renders `map` as aligned columns for a terminal.
+pub(crate) fn render(map: &SinkMap) -> String {
+    let header = [
+        "kind",
+        "id",
+        "fn path",
+        "file:line",
+        "guarded params",
+        "guard",
+    ];
+    let rows: Vec<[String; 6]> = map
+        .sinks
+        .iter()
+        .map(|sink| {
+            [
+                sink.kind.clone(),
+                sink.id.clone(),
+                sink.fn_path.clone(),
+                format!("{}:{}", sink.file, sink.line),
+                sink.guarded.join(", "),
+                sink.guard.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "{} sinks", map.sinks.len());
+    write_columns(&mut out, &header, &rows);
+
+    let header = ["file:line", "module", "guard", "reason"];
+    let rows: Vec<[String; 4]> = map
+        .escape_hatches
+        .iter()
+        .map(|hatch| {
+            [
+                format!("{}:{}:{}", hatch.file, hatch.line, hatch.column),
+                hatch.module.clone(),
+                ASSERTED.to_owned(),
+                hatch.reason.clone(),
+            ]
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} escape hatches (trust_unchecked!)",
+        map.escape_hatches.len()
+    );
+    if !rows.is_empty() {
+        write_columns(&mut out, &header, &rows);
+    }
+    out
+}
+
+fn write_columns<const N: usize>(out: &mut String, header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (index, (cell, width)) in cells.zip(widths).enumerate() {
+            // The last column is not padded: no trailing spaces.
+            if index + 1 == N {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<width$}  ");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+}
