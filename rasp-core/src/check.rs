@@ -27,10 +27,27 @@ use crate::event::{self, Excerpt};
 use crate::policy::{self, OnError, Verdict, metrics};
 use crate::sink::SinkSite;
 
-/// Inputs shorter than this are not looked for. A single byte occurs by
-/// coincidence in almost every sink text, and one character cannot carry an
-/// exploit on its own: at most it breaks the statement (an error, no data).
+/// Inputs shorter than this are not looked for in SQL, shell, path,
+/// redirect and HTML text. A single byte occurs by coincidence in almost
+/// every such text, where one quote or one comma of the application's own
+/// would be read as the input's, and one character cannot carry an exploit
+/// on its own there: at most it breaks the statement (an error, no data).
 pub const MIN_INPUT_LEN: usize = 2;
+
+/// The shortest input the check of sink class `kind` looks for.
+///
+/// Header and log detectors judge an input by its own characters (a lone
+/// CR is an attack wherever it lands), and the URL detector only by whether
+/// the occurrence decides the scheme or host, so a coincidental byte of the
+/// application's own text cannot be mistaken for the input there: those
+/// classes check one-byte inputs too (`0` is a whole host: `http://0/`).
+#[inline]
+pub const fn min_input_len(kind: crate::ContextKind) -> usize {
+    match kind {
+        crate::ContextKind::Url | crate::ContextKind::Header | crate::ContextKind::Log => 1,
+        _ => MIN_INPUT_LEN,
+    }
+}
 
 static DETECTIONS: AtomicU64 = AtomicU64::new(0);
 static BLOCKS: AtomicU64 = AtomicU64::new(0);
@@ -100,7 +117,7 @@ where
     D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
 {
     metrics::checked(site.kind);
-    match find(ctx, text, detector) {
+    match find(ctx, min_input_len(site.kind), text, detector) {
         Ok(None) => Ok(()),
         Ok(Some(found)) => decide(site, ctx, found),
         Err(()) => internal_error(site),
@@ -115,12 +132,17 @@ struct Found {
     input_len: usize,
 }
 
-fn find<D>(ctx: &RequestContext, text: &[u8], detector: &D) -> Result<Option<Found>, ()>
+fn find<D>(
+    ctx: &RequestContext,
+    min_len: usize,
+    text: &[u8],
+    detector: &D,
+) -> Result<Option<Found>, ()>
 where
     D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
 {
     catch_unwind(AssertUnwindSafe(|| {
-        detect_any(detector, text, ctx.inputs())
+        detect_any(detector, min_len, text, ctx.inputs())
     }))
     .map_err(|_| ())
 }
@@ -128,6 +150,7 @@ where
 #[inline]
 fn detect_any<'a, D>(
     detector: &D,
+    min_len: usize,
     text: &[u8],
     inputs: impl Iterator<Item = &'a RecordedInput>,
 ) -> Option<Found>
@@ -135,7 +158,7 @@ where
     D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
 {
     for (index, input) in inputs.enumerate() {
-        if input.bytes().len() < MIN_INPUT_LEN || input.bytes().len() > text.len() {
+        if input.bytes().len() < min_len || input.bytes().len() > text.len() {
             continue;
         }
         if let Some(Finding { offset, reason }) = detector(text, input.finder()) {

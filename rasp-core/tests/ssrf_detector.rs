@@ -412,3 +412,44 @@ proptest! {
         prop_assert_eq!(classify_host(format!("{n:#x}").as_bytes()), classify_ip(ip));
     }
 }
+
+#[test]
+fn an_input_that_changes_a_host_the_application_fixed_is_flagged_wherever_it_leads() {
+    for (input, why) in [
+        (
+            "@evil.example/",
+            "userinfo turns the fixed host into a user name",
+        ),
+        (
+            ".evil.example/",
+            "extends the fixed host into the attacker's domain",
+        ),
+        (
+            ":6379/",
+            "moves the request to another port of the fixed host",
+        ),
+    ] {
+        let url = format!("https://api.example.com{input}");
+        assert_eq!(
+            reason(&url, input),
+            Some(Reason::ControlsAuthority),
+            "{url}: {why}"
+        );
+    }
+}
+
+#[test]
+fn an_input_that_only_names_a_public_host_or_a_label_of_it_is_not_flagged() {
+    for (url, input) in [
+        (
+            "https://hooks.slack.com/services/T000/B000",
+            "https://hooks.slack.com/services/T000/B000",
+        ),
+        ("https://cdn.example.org:8443/api", "cdn.example.org:8443"),
+        ("https://acme.example.com/dashboard", "acme"),
+        ("https://api.example.com/v1/users/@me", "@me"),
+        ("https://api.example.com/search?q=a:b/c", "a:b/c"),
+    ] {
+        assert_eq!(reason(url, input), None, "{url} with {input:?}");
+    }
+}

@@ -14,7 +14,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
 use memchr::memmem::Finder;
-use rasp_core::detect::detect;
+use rasp_core::check::min_input_len;
+use rasp_core::detect::{detect, header};
 use rasp_core::{ContextKind, Dialect};
 use serde::Deserialize;
 
@@ -137,6 +138,10 @@ struct Case {
     template: String,
     input: String,
     attack: bool,
+    /// Free-form notes; `set-cookie` selects the cookie rule of the
+    /// header detector, as `rasp::header::set_cookie` does.
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 /// A case after its detector ran.
@@ -258,14 +263,29 @@ fn evaluate(
     let name = case.dialect.as_deref().unwrap_or("generic");
     let dialect = Dialect::from_name(name)
         .ok_or_else(|| format!("{corpus}:{line}: unknown SQL dialect `{name}`"))?;
-    let run = || detect(kind, dialect, text, &finder);
+    let cookie = class == Class::Header && case.tags.iter().any(|t| t == "set-cookie");
+    // Inputs the runtime check does not look for are not detections here
+    // either: the evaluator scores what a guarded sink would do.
+    let min_len = min_input_len(kind);
+    let checked = case.input.len() >= min_len;
+    let run = || {
+        if !checked {
+            None
+        } else if cookie {
+            header::detect_cookie(text, &finder).map(|f| (f.offset, f.reason))
+        } else {
+            detect(kind, dialect, text, &finder).map(|f| (f.offset, f.reason))
+        }
+    };
     let ns = median_ns(reps, || {
         black_box(run());
     });
     let found = run();
-    let detail = found.map_or_else(String::new, |f| {
-        format!("{} at byte {}", f.reason.as_str(), f.offset)
-    });
+    let detail = match found {
+        Some((offset, reason)) => format!("{} at byte {offset}", reason.as_str()),
+        None if !checked => format!("shorter than {min_len} bytes: not checked at run time"),
+        None => String::new(),
+    };
     let verdict = found.is_some();
     Ok(Outcome {
         case,
@@ -494,6 +514,7 @@ mod tests {
             template: template.into(),
             input: input.into(),
             attack,
+            tags: Vec::new(),
         };
         let cases = [
             case(
@@ -533,6 +554,7 @@ mod tests {
             template: template.into(),
             input: input.into(),
             attack: true,
+            tags: Vec::new(),
         };
         let cases = [
             (

@@ -28,8 +28,13 @@
 //! tabs and line breaks, and read a text without a scheme as curl does
 //! (`host[:port]/…`). A host that either reading finds internal counts.
 //!
-//! A public destination is no finding: users legitimately hand out public
-//! URLs, and which public hosts are allowed is a matter of policy. Neither is an input confined to the path, query or
+//! An input that changes a host the application wrote itself is a finding
+//! wherever it leads ([`Reason::ControlsAuthority`]): in
+//! `https://api.example.com{input}` the input `@evil.example/`,
+//! `.evil.example/` or `:6379/` turns the application's fixed destination
+//! into the attacker's. Otherwise a public destination is no finding: users
+//! legitimately hand out public URLs and hosts (webhooks, avatars), and
+//! which public hosts are allowed is a matter of policy. Neither is an input confined to the path, query or
 //! fragment: once the path has started, nothing in it can move the request
 //! to another host, so `http://10.0.0.5:8080/items/{input}` is the
 //! application's choice of host, not the user's. An input that is only part
@@ -168,6 +173,7 @@ fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
     let scheme_chosen = head.scheme != Scheme::Absent && covers(&head.scheme_span);
     let mut internal = false;
     let mut host_chosen = false;
+    let mut fixed_host_changed = false;
     for (reading, auth) in head.readings.iter().enumerate() {
         let Some(auth) = auth else { continue };
         let inside = auth.span.contains(&start);
@@ -180,6 +186,11 @@ fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
         let moves_end = inside && end > auth.span.end;
         let chosen = covers(&auth.host) || writes_delimiter || moves_end;
         host_chosen |= chosen;
+        // The application wrote the start of the authority itself, so it
+        // meant to fix the host; an input that then writes a delimiter or
+        // ends the authority moves the request elsewhere (`@evil`,
+        // `.evil.example/`, `:6379/`), wherever that is.
+        fixed_host_changed |= (writes_delimiter || moves_end) && start > auth.span.start;
         internal = internal || (chosen && hosts.internal(reading));
     }
     if !(scheme_chosen || host_chosen) {
@@ -189,6 +200,8 @@ fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
         Some(Reason::DangerousScheme)
     } else if internal {
         Some(Reason::InternalAddress)
+    } else if fixed_host_changed {
+        Some(Reason::ControlsAuthority)
     } else {
         None
     }
