@@ -6,6 +6,7 @@
 //! cargo xtask policy-check POLICY [--strict]
 //! cargo xtask audit-sinks [--manifest-path PATH] [--package P]... [--features F] [--all-features]
 //!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
+//!                         [--policy FILE]
 //! ```
 
 use std::process::ExitCode;
@@ -34,6 +35,7 @@ commands:
           --features F           features to enable: `f` or `crate/f`, comma-separated
           --all-features         enable every feature of the audited crates
           --no-default-features  disable their default features
+          --policy FILE          add each sink's action under this policy file
           --format FORMAT        table (default), json, sarif or html
           --output FILE          write the report to FILE instead of stdout
           --baseline FILE        compare with a saved JSON map

@@ -57,8 +57,8 @@ code { font: 13px ui-monospace, monospace; }
 {% endfor %}</table>
 <h2>Sinks</h2>
 <table>
-<tr><th>kind</th><th>id</th><th>fn path</th><th>file:line</th><th>guarded params</th><th>guard</th></tr>
-{% for sink in sinks %}<tr><td>{{ sink.kind }}</td><td><code>{{ sink.id }}</code></td><td><code>{{ sink.fn_path }}</code></td><td><code>{{ sink.file }}:{{ sink.line }}</code></td><td>{{ sink.guarded.join(", ") }}</td><td class="{{ sink.guard.as_str() }}">{{ sink.guard.as_str() }}</td></tr>
+<tr><th>kind</th><th>id</th><th>fn path</th><th>file:line</th><th>guarded params</th><th>guard</th>{% if with_actions %}<th>action</th>{% endif %}</tr>
+{% for sink in sinks %}<tr><td>{{ sink.kind }}</td><td><code>{{ sink.id }}</code></td><td><code>{{ sink.fn_path }}</code></td><td><code>{{ sink.file }}:{{ sink.line }}</code></td><td>{{ sink.guarded.join(", ") }}</td><td class="{{ sink.guard.as_str() }}">{{ sink.guard.as_str() }}</td>{% if with_actions %}<td>{{ sink.action.as_deref().unwrap_or("") }}</td>{% endif %}</tr>
 {% endfor %}</table>
 <h2>Escape hatches</h2>
 {% if escape_hatches.is_empty() %}<p>No <code>trust_unchecked!</code> use.</p>
@@ -77,6 +77,8 @@ struct Report<'a> {
     runtime_checked: usize,
     counts: Vec<KindCount<'a>>,
     sinks: &'a [Sink],
+    /// Whether `--policy` filled in the sinks' actions.
+    with_actions: bool,
     escape_hatches: &'a [EscapeHatch],
 }
 
@@ -107,6 +109,7 @@ pub(crate) fn render(map: &SinkMap, crates: &[String]) -> String {
         runtime_checked: map.sinks.len() - typed,
         counts: counts.into_values().collect(),
         sinks: &map.sinks,
+        with_actions: map.sinks.iter().any(|s| s.action.is_some()),
         escape_hatches: &map.escape_hatches,
     }
     .render()

@@ -31,6 +31,10 @@ pub(crate) struct Sink {
     pub(crate) line: u32,
     pub(crate) guarded: Vec<String>,
     pub(crate) guard: GuardStatus,
+    /// What a detection at this sink does under the policy given with
+    /// `--policy` (absent without one, so baselines do not depend on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) action: Option<String>,
 }
 
 /// One `trust_unchecked!` use.

@@ -13,6 +13,7 @@ mod baseline;
 mod harness;
 mod html;
 mod map;
+mod policy;
 mod sarif;
 mod severity;
 mod table;
@@ -40,6 +41,7 @@ pub(crate) struct Options {
     output: Option<PathBuf>,
     baseline: Option<PathBuf>,
     check: bool,
+    policy: Option<PathBuf>,
     /// The selection flags as given, repeated in the advice of a failed check.
     selection_args: Vec<String>,
 }
@@ -52,6 +54,7 @@ impl Options {
             output: None,
             baseline: None,
             check: false,
+            policy: None,
             selection_args: Vec::new(),
         };
         while let Some(arg) = args.next() {
@@ -118,6 +121,7 @@ impl Options {
                 "-o" | "--output" => options.output = Some(value()?.into()),
                 "--baseline" => options.baseline = Some(value()?.into()),
                 "--check" => options.check = true,
+                "--policy" => options.policy = Some(value()?.into()),
                 other => return Err(format!("unknown option `{other}` for audit-sinks")),
             }
         }
@@ -127,7 +131,10 @@ impl Options {
 
 /// Runs the audit; `Ok(false)` when `--check` finds drift from the baseline.
 pub(crate) fn run(options: &Options) -> Result<bool, String> {
-    let gathered = harness::gather(&options.selection)?;
+    let mut gathered = harness::gather(&options.selection)?;
+    if let Some(path) = &options.policy {
+        policy::annotate(&mut gathered.map, path)?;
+    }
     let map = &gathered.map;
     let rendered = match options.format {
         Format::Table => table::render(map),

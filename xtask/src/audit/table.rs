@@ -13,8 +13,9 @@ pub(crate) fn render(map: &SinkMap) -> String {
         "file:line",
         "guarded params",
         "guard",
+        "action",
     ];
-    let rows: Vec<[String; 6]> = map
+    let rows: Vec<[String; 7]> = map
         .sinks
         .iter()
         .map(|sink| {
@@ -25,12 +26,23 @@ pub(crate) fn render(map: &SinkMap) -> String {
                 format!("{}:{}", sink.file, sink.line),
                 sink.guarded.join(", "),
                 sink.guard.as_str().to_owned(),
+                sink.action.clone().unwrap_or_default(),
             ]
         })
         .collect();
     let mut out = String::new();
     let _ = writeln!(out, "{} sinks", map.sinks.len());
-    write_columns(&mut out, &header, &rows);
+    // The action column exists only under `--policy`.
+    if map.sinks.iter().any(|s| s.action.is_some()) {
+        write_columns(&mut out, &header, &rows);
+    } else {
+        let header: [&str; 6] = core::array::from_fn(|i| header[i]);
+        let rows: Vec<[String; 6]> = rows
+            .into_iter()
+            .map(|row| core::array::from_fn(|i| row[i].clone()))
+            .collect();
+        write_columns(&mut out, &header, &rows);
+    }
 
     let header = ["file:line", "module", "guard", "reason"];
     let rows: Vec<[String; 4]> = map
