@@ -30,6 +30,40 @@ pub(crate) fn first_occurrence(text: &[u8], finder: &Finder<'_>) -> Option<usize
     finder.find(text)
 }
 
+/// How many occurrences [`occurrences_before`] yields one byte apart before
+/// it moves on to non-overlapping occurrences only.
+pub(crate) const MAX_OVERLAPS: u32 = 64;
+
+/// The occurrences of the input searched by `finder` in `text` that start
+/// before `bound`, from `first` (an occurrence) on. The first
+/// [`MAX_OVERLAPS`] may overlap; after them only non-overlapping ones are
+/// yielded, which keeps a periodic input in a periodic text linear.
+pub(crate) fn occurrences_before<'a>(
+    text: &'a [u8],
+    finder: &'a Finder<'_>,
+    first: usize,
+    bound: usize,
+) -> impl Iterator<Item = usize> + 'a {
+    let len = finder.needle().len();
+    let mut next = Some(first);
+    let mut examined = 0u32;
+    core::iter::from_fn(move || {
+        let start = next.filter(|&start| start < bound)?;
+        examined += 1;
+        let from = if examined < MAX_OVERLAPS {
+            start + 1
+        } else {
+            start + len
+        };
+        // A later occurrence matters only if it starts before `bound`.
+        next = text
+            .get(from..(bound + len - 1).min(text.len()))
+            .and_then(|window| finder.find(window))
+            .map(|at| at + from);
+        Some(start)
+    })
+}
+
 /// Why a detector flagged an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

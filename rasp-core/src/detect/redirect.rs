@@ -47,10 +47,6 @@ use memchr::memmem::Finder;
 use crate::detect::Reason;
 use crate::detect::ssrf::url::{self, Authority, Scheme, significant};
 
-/// How many occurrences in the head of a `Location` are examined one byte
-/// apart before the search moves to non-overlapping occurrences only.
-const MAX_OVERLAPS: u32 = 64;
-
 /// A finding of the open-redirect detector: the occurrence offset and why
 /// it is an injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,33 +121,17 @@ fn examine(location: &[u8], finder: &Finder<'_>, first: usize) -> Option<Redirec
     let head = Head::read(location);
     let head_end = head.end();
     let len = finder.needle().len();
-    let mut start = first;
-    let mut examined = 0u32;
-    while start < head_end {
-        if head.decided_by(location, start, start + len) {
-            let reason = if head.script {
-                Reason::ScriptScheme
-            } else {
-                Reason::OffSiteRedirect
-            };
-            return Some(RedirectFinding {
-                offset: start,
-                reason,
-            });
-        }
-        examined += 1;
-        // Past a few overlapping occurrences (a periodic input in a
-        // periodic head) only non-overlapping ones are examined, which
-        // keeps the work linear.
-        let from = if examined < MAX_OVERLAPS {
-            start + 1
-        } else {
-            start + len
-        };
-        let window = location.get(from..(head_end + len - 1).min(location.len()))?;
-        start = finder.find(window)? + from;
-    }
-    None
+    let start = crate::detect::occurrences_before(location, finder, first, head_end)
+        .find(|&start| head.decided_by(location, start, start + len))?;
+    let reason = if head.script {
+        Reason::ScriptScheme
+    } else {
+        Reason::OffSiteRedirect
+    };
+    Some(RedirectFinding {
+        offset: start,
+        reason,
+    })
 }
 
 /// What a `Location` starts with.

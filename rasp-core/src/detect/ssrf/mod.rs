@@ -62,10 +62,6 @@ pub use self::host::{HostClass, classify_host, classify_ip};
 use self::url::{Head, Scheme};
 use crate::detect::Reason;
 
-/// How many occurrences in the head of a URL are examined one byte apart
-/// before the search moves to non-overlapping occurrences only.
-const MAX_OVERLAPS: u32 = 64;
-
 /// A finding of the SSRF detector: the occurrence offset and why it is an
 /// injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,30 +102,14 @@ fn examine(url: &[u8], finder: &Finder<'_>, first: usize) -> Option<SsrfFinding>
         head: &head,
         internal: [None; 2],
     };
-    let mut start = first;
-    let mut examined = 0u32;
     // Only occurrences starting before the path can decide the
-    // destination. Past a few overlapping ones (a periodic input in a
-    // periodic host), only non-overlapping ones are examined, which keeps
-    // the work linear.
-    while start <= head_end {
-        if let Some(reason) = judge(&mut hosts, start, start + len) {
-            return Some(SsrfFinding {
-                offset: start,
-                reason,
-            });
-        }
-        examined += 1;
-        let from = if examined < MAX_OVERLAPS {
-            start + 1
-        } else {
-            start + len
-        };
-        // Later occurrences matter only if they start in the head.
-        let window = url.get(from..(head_end + len).min(url.len()))?;
-        start = finder.find(window)? + from;
-    }
-    None
+    // destination (the head's last byte included).
+    crate::detect::occurrences_before(url, finder, first, head_end + 1).find_map(|start| {
+        judge(&mut hosts, start, start + len).map(|reason| SsrfFinding {
+            offset: start,
+            reason,
+        })
+    })
 }
 
 /// The URL's head with the classification of each reading's host, made
