@@ -14,6 +14,8 @@ use std::process::ExitCode;
 mod audit;
 mod eval;
 mod policy_check;
+#[allow(dead_code, reason = "the demo and the load benchmark build on it")]
+mod shop;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]

@@ -62,17 +62,30 @@ impl Shop {
         })
     }
 
-    /// The shop's routes under [`RaspLayer`], which records every request's
-    /// input for the guarded sinks.
+    /// The shop's routes. Protected, they run under [`RaspLayer`], which
+    /// records every request's input for the guarded sinks; unprotected,
+    /// without it, as a service that never heard of rasp.
     pub fn router(self) -> Router {
-        Router::new()
+        let protected = self.protected;
+        let routes = Router::new()
             .route("/search", get(search))
             .route("/files/{*path}", get(download))
             .route("/export", get(export))
-            .route("/login", post(login))
-            .layer(RaspLayer::new())
-            .with_state(self)
+            .route("/login", post(login));
+        let routes = if protected {
+            routes.layer(RaspLayer::new())
+        } else {
+            routes
+        };
+        // Outside the layer: a fixed answer with no input and no sink, the
+        // baseline a load benchmark compares the guarded routes with.
+        routes.route("/health", get(health)).with_state(self)
     }
+}
+
+/// `GET /health`: `ok`, touching neither the database nor any sink.
+async fn health() -> &'static str {
+    "ok"
 }
 
 /// The shop's policy (`policy.toml`, block mode), built in.
