@@ -47,3 +47,62 @@ pub use rasp_axum as axum;
 pub mod __private {
     pub use rasp_core::__private::*;
 }
+
+/// The guide in `docs/` as doctests: every Rust block of every page is
+/// compiled, and most are run, by `cargo test --doc`, so the guide cannot
+/// drift from the API. Pages whose examples use an integration are tested
+/// when its feature is on (`--all-features` tests them all).
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../docs/README.md")]
+    mod index {}
+    #[cfg(all(feature = "axum", feature = "sqlx", feature = "policy-watch"))]
+    #[doc = include_str!("../docs/getting-started.md")]
+    mod getting_started {}
+    #[doc = include_str!("../docs/concepts.md")]
+    mod concepts {}
+    #[doc = include_str!("../docs/macros.md")]
+    mod macros {}
+    #[cfg(all(feature = "axum", feature = "sqlx"))]
+    #[doc = include_str!("../docs/axum.md")]
+    mod axum {}
+    #[doc = include_str!("../docs/policy.md")]
+    mod policy {}
+    #[doc = include_str!("../docs/operations.md")]
+    mod operations {}
+    #[doc = include_str!("../docs/audit.md")]
+    mod audit {}
+    #[doc = include_str!("../docs/threat-model.md")]
+    mod threat_model {}
+    #[doc = include_str!("../docs/benchmarks.md")]
+    mod benchmarks {}
+    #[doc = include_str!("../docs/accuracy.md")]
+    mod accuracy {}
+
+    /// One page per sink class.
+    mod sinks {
+        #[doc = include_str!("../docs/sinks/sql.md")]
+        mod sql {}
+        #[cfg(feature = "process")]
+        #[doc = include_str!("../docs/sinks/shell.md")]
+        mod shell {}
+        #[cfg(feature = "fs")]
+        #[doc = include_str!("../docs/sinks/path.md")]
+        mod path {}
+        #[cfg(feature = "reqwest")]
+        #[doc = include_str!("../docs/sinks/ssrf.md")]
+        mod ssrf {}
+        #[cfg(feature = "redirect")]
+        #[doc = include_str!("../docs/sinks/redirect.md")]
+        mod redirect {}
+        #[cfg(feature = "header")]
+        #[doc = include_str!("../docs/sinks/header.md")]
+        mod header {}
+        #[cfg(feature = "log")]
+        #[doc = include_str!("../docs/sinks/log.md")]
+        mod log {}
+        #[cfg(all(feature = "html", feature = "askama", feature = "ammonia"))]
+        #[doc = include_str!("../docs/sinks/html.md")]
+        mod html {}
+    }
+}
