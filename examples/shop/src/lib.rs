@@ -1,46 +1,119 @@
 //! A small shop whose handlers make the mistakes rasp exists for: they vouch
-//! for request input with `rasp::trust_unchecked!` and splice it into SQL
-//! and file paths. Protected, the guarded sinks refuse the attacks at run
-//! time with a 403; unprotected (the same handlers with plain `sqlx` and
-//! `std::fs`), the attacks really work.
+//! for request input with `rasp::trust_unchecked!` and splice it into SQL,
+//! file paths, a shell script, an outbound URL, a `Location`, a cookie, a
+//! page and an audit log line. Protected, the guarded sinks refuse the
+//! attacks at run time with a 403, and the policy's entry rules throttle
+//! login guessing; unprotected (the same handlers with plain `sqlx`,
+//! `std::fs`, `std::process`, `reqwest`, `http` and file writes, without
+//! `RaspLayer`), the attacks really work.
+//!
+//! | route | sink class | protected sink |
+//! |---|---|---|
+//! | `GET /search?q=` | sql | `rasp::sql_for` |
+//! | `GET /files/{*path}` | path | `rasp::fs::Root` |
+//! | `GET /export?name=` | shell | `rasp::process::shell` |
+//! | `GET /avatar?url=` | url (SSRF) | `rasp::http::GuardedClient` |
+//! | `POST /login` (`name`, `key`, `next`) | sql, redirect, log; entry rate limit | `rasp::sql_for`, `RedirectPolicy`, `rasp::log::line` |
+//! | `GET /profile?name=&bio=` | html | `rasp::html::raw` in an askama page |
+//! | `GET /lang?lang=` | header | `rasp::header::set_cookie` |
+//! | `GET /health` | none | none |
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::State;
+use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use rasp::axum::{BlockedResponse, RaspLayer, TaintedForm, TaintedPath, TaintedQuery};
-use rasp::{Blocked, Dialect, Tainted};
-use serde::Deserialize;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use rasp::axum::{BlockedResponse, InstalledPolicy, RaspLayer};
+use rasp::{Blocked, Tainted};
 
-const SCHEMA: &str = "
-    CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL);
-    INSERT INTO products (name, price) VALUES ('kettle', 30), ('teapot', 25), ('mug', 8);
-    CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, api_key TEXT NOT NULL);
-    INSERT INTO users (name, api_key) VALUES ('ann', 'key-ann-7f3a'), ('admin', 'key-admin-91c2');
-";
+mod db;
+mod handlers;
 
-/// The shop's data: a seeded SQLite file and a `files/` folder in a
-/// temporary directory removed when the shop is dropped.
+use db::Database;
+
+/// Where the shop fetches avatars from unless told otherwise.
+pub const AVATAR_HOST: &str = "avatars.shop.example";
+
+/// How the shop is set up. [`Options::new`] gives the defaults.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Guarded sinks, `RaspLayer` and entry rules (`true`), or plain sinks
+    /// and no layer (`false`, really vulnerable).
+    pub protected: bool,
+    /// PostgreSQL to use instead of a SQLite file (`postgres://…`). The
+    /// shop creates a schema of its own there and drops it on
+    /// [`Shop::close`].
+    pub database_url: Option<String>,
+    /// The one host the avatar fetch is meant to reach, and the only
+    /// internal one the protected shop's client may reach.
+    pub avatar_host: String,
+    /// Where [`Options::avatar_host`] resolves to, like a hosts file entry:
+    /// a stand-in CDN on this machine. `None` uses DNS.
+    pub avatar_addr: Option<SocketAddr>,
+    /// The audit log file (appended to). `None`: `audit.log` in the shop's
+    /// temporary folder.
+    pub audit_log: Option<PathBuf>,
+}
+
+impl Options {
+    /// SQLite, avatars from [`AVATAR_HOST`] through DNS, the audit log in
+    /// the shop's temporary folder.
+    pub fn new(protected: bool) -> Options {
+        Options {
+            protected,
+            database_url: None,
+            avatar_host: AVATAR_HOST.to_owned(),
+            avatar_addr: None,
+            audit_log: None,
+        }
+    }
+}
+
+/// What opening the shop can fail with.
+pub type OpenError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The shop's data: a seeded database, a `files/` folder and an audit log,
+/// in a temporary directory removed when the last clone is dropped.
 #[derive(Clone)]
 pub struct Shop {
-    pool: SqlitePool,
+    db: Database,
     files: PathBuf,
     root: rasp::fs::Root,
+    avatars: Avatars,
+    audit_log: Arc<AuditLog>,
     protected: bool,
     dir: Arc<tempfile::TempDir>,
 }
 
+/// The avatar fetch's client: guarded with the avatar host allowlisted, or
+/// plain.
+#[derive(Clone)]
+enum Avatars {
+    Guarded(rasp::http::GuardedClient),
+    Plain(reqwest::Client),
+}
+
+/// The audit log file; the lock keeps each line whole.
+struct AuditLog {
+    path: PathBuf,
+    lock: std::sync::Mutex<()>,
+}
+
 impl Shop {
-    /// Creates and seeds the shop's database and files. `protected` chooses
-    /// the guarded sinks; `false` runs the same handlers through plain
-    /// `sqlx` and `std::fs`, really vulnerable.
-    pub async fn open(protected: bool) -> Result<Shop, Box<dyn std::error::Error + Send + Sync>> {
+    /// Creates and seeds the shop with the default [`Options`]. `protected`
+    /// chooses the guarded sinks; `false` runs the same handlers through
+    /// plain sinks, really vulnerable.
+    pub async fn open(protected: bool) -> Result<Shop, OpenError> {
+        Shop::open_with(Options::new(protected)).await
+    }
+
+    /// Creates and seeds the shop as `options` say.
+    pub async fn open_with(options: Options) -> Result<Shop, OpenError> {
         let dir = tempfile::tempdir()?;
         let files = dir.path().join("files");
         std::fs::create_dir(&files)?;
@@ -48,50 +121,100 @@ impl Shop {
         std::fs::write(files.join("manual.txt"), "kettle manual\n")?;
         // Outside the download folder: what a traversal would reach.
         std::fs::write(dir.path().join("secret.txt"), "shop secret\n")?;
-        let options = SqliteConnectOptions::new()
-            .filename(dir.path().join("shop.db"))
-            .create_if_missing(true);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
-        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        let db = Database::open(options.database_url.as_deref(), dir.path()).await?;
+        let audit_log = options
+            .audit_log
+            .clone()
+            .unwrap_or_else(|| dir.path().join("audit.log"));
         Ok(Shop {
-            pool,
+            db,
             root: rasp::fs::Root::new(&files)?,
             files,
-            protected,
+            avatars: avatar_client(&options)?,
+            audit_log: Arc::new(AuditLog {
+                path: audit_log,
+                lock: std::sync::Mutex::new(()),
+            }),
+            protected: options.protected,
             dir: Arc::new(dir),
         })
     }
 
+    /// The audit log file the shop appends to.
+    pub fn audit_log(&self) -> &Path {
+        &self.audit_log.path
+    }
+
+    /// The folder holding `files/`, `exports/` and the SQLite file.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Closes the database, dropping the shop's PostgreSQL schema.
+    pub async fn close(&self) -> Result<(), OpenError> {
+        Ok(self.db.close().await?)
+    }
+
     /// The shop's routes. Protected, they run under [`RaspLayer`], which
-    /// records every request's input for the guarded sinks; unprotected,
-    /// without it, as a service that never heard of rasp.
+    /// records every request's input for the guarded sinks, and `/login`
+    /// also under the installed policy's entry rules (its rate limit);
+    /// unprotected, without any layer, as a service that never heard of
+    /// rasp.
     pub fn router(self) -> Router {
-        let protected = self.protected;
         let routes = Router::new()
-            .route("/search", get(search))
-            .route("/files/{*path}", get(download))
-            .route("/export", get(export))
-            .route("/login", post(login));
-        let routes = if protected {
-            routes.layer(RaspLayer::new())
-        } else {
+            .route("/search", get(handlers::search))
+            .route("/files/{*path}", get(handlers::download))
+            .route("/export", get(handlers::export))
+            .route("/avatar", get(handlers::avatar))
+            .route("/profile", get(handlers::profile))
+            .route("/lang", get(handlers::lang));
+        let login = Router::new().route("/login", post(handlers::login));
+        let routes = if self.protected {
+            // Entry rules only on /login: a per-address budget there is
+            // the limit on guessing keys, and browsing stays unlimited.
             routes
+                .layer(RaspLayer::new())
+                .merge(login.layer(RaspLayer::new().entry_guard(InstalledPolicy::new())))
+        } else {
+            routes.merge(login)
         };
         // Outside the layer: a fixed answer with no input and no sink, the
         // baseline a load benchmark compares the guarded routes with.
-        routes.route("/health", get(health)).with_state(self)
+        routes
+            .route("/health", get(handlers::health))
+            .with_state(self)
     }
 }
 
-/// `GET /health`: `ok`, touching neither the database nor any sink.
-async fn health() -> &'static str {
-    "ok"
+/// How long an avatar fetch may take; the stand-in servers answer at once.
+const AVATAR_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn avatar_client(options: &Options) -> Result<Avatars, OpenError> {
+    let pinned: Vec<SocketAddr> = options.avatar_addr.into_iter().collect();
+    if options.protected {
+        let client = rasp::http::GuardedClient::builder()
+            .allow_internal(&options.avatar_host)
+            .resolve(&options.avatar_host, &pinned)
+            .timeout(AVATAR_TIMEOUT)
+            .build()?;
+        Ok(Avatars::Guarded(client))
+    } else {
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(AVATAR_TIMEOUT);
+        if !pinned.is_empty() {
+            builder = builder.resolve_to_addrs(&options.avatar_host, &pinned);
+        }
+        Ok(Avatars::Plain(builder.build()?))
+    }
 }
 
-/// The shop's policy (`policy.toml`, block mode), built in.
+/// The shop's policy (`policy.toml`: block mode, a login rate limit),
+/// built in.
 const POLICY: &str = include_str!("../policy.toml");
 
-/// Installs the shop's block-mode policy for every later decision.
+/// Installs the shop's policy for every later decision. A reinstall starts
+/// the entry rules' budgets afresh.
 pub fn install_policy() -> Result<u64, rasp::policy::PolicyError> {
     rasp::policy::install(rasp::policy::load_str(POLICY)?)
 }
@@ -101,6 +224,7 @@ pub fn install_policy() -> Result<u64, rasp::policy::PolicyError> {
 enum ShopError {
     Blocked(Blocked),
     NotFound,
+    BadGateway(String),
     Internal(String),
 }
 
@@ -116,149 +240,29 @@ impl From<sqlx::Error> for ShopError {
     }
 }
 
+impl From<rasp::header::HeaderError> for ShopError {
+    fn from(err: rasp::header::HeaderError) -> Self {
+        match err.blocked() {
+            Some(blocked) => ShopError::Blocked(*blocked),
+            None => ShopError::Internal(err.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ShopError {
     fn into_response(self) -> Response {
         match self {
             ShopError::Blocked(blocked) => BlockedResponse(blocked).into_response(),
             ShopError::NotFound => StatusCode::NOT_FOUND.into_response(),
+            ShopError::BadGateway(err) => (StatusCode::BAD_GATEWAY, err).into_response(),
             ShopError::Internal(err) => (StatusCode::INTERNAL_SERVER_ERROR, err).into_response(),
         }
     }
 }
 
-/// The deliberate mistake: the raw text is taken out of its `Tainted`
+/// The deliberate mistake: the raw value is taken out of its `Tainted`
 /// wrapper unchecked, so only the run-time check stands between it and the
 /// sink.
-fn vouched(value: Tainted<String>) -> String {
+fn vouched<T>(value: Tainted<T>) -> T {
     rasp::trust_unchecked!(value, "the shop believes its input is clean").into_inner()
-}
-
-#[derive(Deserialize)]
-struct Search {
-    q: String,
-}
-
-/// `GET /search?q=`: product names matching `q`, the SQL built with
-/// `format!` (the bug).
-async fn search(
-    State(shop): State<Shop>,
-    TaintedQuery(query): TaintedQuery<Search>,
-) -> Result<Json<Vec<String>>, ShopError> {
-    let q = vouched(query.map(|s| s.q));
-    let sql = format!("SELECT name FROM products WHERE name LIKE '%{q}%'");
-    let rows = if shop.protected {
-        let checked = rasp::sql_for(Dialect::Sqlite, sql)?;
-        sqlx::query_scalar(checked).fetch_all(&shop.pool).await?
-    } else {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&shop.pool)
-            .await?
-    };
-    Ok(Json(rows))
-}
-
-/// `GET /files/{*path}`: a download under `files/`, the path joined as
-/// given (the bug).
-async fn download(
-    State(shop): State<Shop>,
-    TaintedPath(path): TaintedPath<String>,
-) -> Result<Vec<u8>, ShopError> {
-    let path = vouched(path);
-    if shop.protected {
-        shop.root.read(&path).map_err(|err| match err.blocked() {
-            Some(blocked) => ShopError::Blocked(*blocked),
-            None => ShopError::NotFound,
-        })
-    } else {
-        std::fs::read(shop.files.join(&path)).map_err(|_| ShopError::NotFound)
-    }
-}
-
-#[derive(Deserialize)]
-struct Export {
-    name: String,
-}
-
-/// `GET /export?name=`: writes an order report to `exports/<name>.csv`
-/// through `sh -c`, the name spliced into the script (the bug).
-async fn export(
-    State(shop): State<Shop>,
-    TaintedQuery(query): TaintedQuery<Export>,
-) -> Result<String, ShopError> {
-    let name = vouched(query.map(|e| e.name));
-    let script = format!("echo 'order report' > exports/{name}.csv; echo exported");
-    let mut command = if shop.protected {
-        rasp::process::shell(script)?.std()
-    } else {
-        // The unguarded path on purpose: this is the bug the guard prevents.
-        #[allow(clippy::disallowed_methods)]
-        let mut command = std::process::Command::new("sh");
-        command.arg("-c").arg(script);
-        command
-    };
-    command.current_dir(shop.dir.path());
-    // The shell blocks; keep it off the async workers.
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .map_err(|err| ShopError::Internal(err.to_string()))?
-        .map_err(|err| ShopError::Internal(err.to_string()))?;
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-#[derive(Deserialize)]
-struct Login {
-    name: String,
-    key: String,
-    next: String,
-}
-
-/// Where a login may send the browser besides the shop itself.
-const PARTNER_HOST: &str = "partner.shop.example";
-
-/// `POST /login` (form): checks the user's API key with SQL built by
-/// `format!`, then redirects to `next` as given (both bugs).
-async fn login(
-    State(shop): State<Shop>,
-    TaintedForm(form): TaintedForm<Login>,
-) -> Result<Response, ShopError> {
-    // Joined and split so one unchecked vouch covers the whole form.
-    let joined = vouched(form.map(|l| format!("{}\n{}\n{}", l.name, l.key, l.next)));
-    let mut parts = joined.splitn(3, '\n');
-    let (name, key, next) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let sql = format!("SELECT name FROM users WHERE name = '{name}' AND api_key = '{key}'");
-    let user: Option<String> = if shop.protected {
-        let checked = rasp::sql_for(Dialect::Sqlite, sql)?;
-        sqlx::query_scalar(checked)
-            .fetch_optional(&shop.pool)
-            .await?
-    } else {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_optional(&shop.pool)
-            .await?
-    };
-    if user.is_none() {
-        return Ok(StatusCode::UNAUTHORIZED.into_response());
-    }
-    let location = if shop.protected {
-        rasp::redirect::RedirectPolicy::same_site()
-            .allow_host(PARTNER_HOST)
-            .location(next)
-            .map_err(|err| match err.blocked() {
-                Some(blocked) => ShopError::Blocked(*blocked),
-                None => ShopError::Internal(err.to_string()),
-            })?
-            .into()
-    } else {
-        axum::http::HeaderValue::from_str(next)
-            .map_err(|err| ShopError::Internal(err.to_string()))?
-    };
-    Ok((
-        StatusCode::SEE_OTHER,
-        [(axum::http::header::LOCATION, location)],
-    )
-        .into_response())
 }
