@@ -11,6 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use memchr::memmem::Finder;
 use rasp_core::check::check;
 use rasp_core::detect::sql::detect;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkSite};
 use rasp_core::{Dialect, Mode, RequestContext, SourceMeta};
 
@@ -23,6 +24,7 @@ static SITE: SinkSite = SinkSite {
     guarded: &["sql"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 
 static SRC: SourceMeta = SourceMeta {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rasp_core::check::check;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkSite};
 use rasp_core::{Dialect, Mode, RequestContext, SourceMeta, policy};
 
@@ -22,6 +23,7 @@ static SITE: SinkSite = SinkSite {
     guarded: &["sql"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 
 static SRC: SourceMeta = SourceMeta {

@@ -10,6 +10,7 @@ pub use crate::contexts::ContextKind;
 pub use crate::decision::{Blocked, OnBlocked};
 pub use crate::detect::sql::Dialect;
 pub use crate::escape_hatch::{Asserted, EscapeHatch};
+pub use crate::policy::DecisionCache;
 pub use crate::record::Recordable;
 pub use crate::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 pub use crate::taint::{SourceMeta, Tainted};

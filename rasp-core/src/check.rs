@@ -23,7 +23,7 @@ use memchr::memmem::Finder;
 use crate::context::{RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
 use crate::detect::{self, Detection, Finding, Reason};
-use crate::event::{self, Excerpt};
+use crate::event::{self, EventRules, Excerpt};
 use crate::policy::{self, OnError, Verdict, metrics};
 use crate::sink::SinkSite;
 
@@ -183,7 +183,8 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
     DETECTIONS.fetch_add(1, Ordering::Relaxed);
     // One snapshot load: the revision and every rule come from the same
     // policy even while another thread installs a new one.
-    let verdict = match &*policy::snapshot() {
+    let snapshot = policy::snapshot();
+    let verdict = match &*snapshot {
         Some(policy) => {
             let verdict = policy.decide(site, ctx);
             if verdict.decision != Decision::Allow {
@@ -194,13 +195,29 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
         None => Verdict::from_mode(Mode::current()),
     };
     metrics::detected(site.kind, verdict.decision, verdict.rule);
+    let policy = snapshot.as_deref();
+    let input = (&found.excerpt, found.input_len);
+    if let Some((log, include_monitored)) = policy.and_then(|p| p.evidence_log())
+        && event::recorded(verdict.decision, include_monitored)
+    {
+        log.record(event::Record::new(
+            site,
+            ctx,
+            found.source,
+            verdict,
+            found.detection,
+            input,
+        ));
+    }
+    let rules = policy.map_or(EventRules::EVERY_EVENT, |p| p.event_rules());
     event::detection(
         site,
         ctx,
         found.source,
         &verdict,
         found.detection,
-        (&found.excerpt, found.input_len),
+        input,
+        &rules,
     );
     match verdict.decision {
         Decision::Block | Decision::Throttle => {

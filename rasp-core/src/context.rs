@@ -27,6 +27,7 @@ use boxcar::Vec as AppendOnly;
 
 use memchr::memmem::Finder;
 
+use crate::policy::DecisionCache;
 use crate::taint::SourceMeta;
 
 /// Caps on what one request context records.
@@ -101,6 +102,9 @@ pub struct RequestContext {
     inputs: AppendOnly<RecordedInput>,
     /// Serializes recording, so caps and de-duplication are exact.
     budget: Mutex<Budget>,
+    /// The installed policy's route rule and allowlisting for this request,
+    /// resolved at its first detection: route and requester never change.
+    policy_cache: DecisionCache,
 }
 
 /// Builds a [`RequestContext`].
@@ -156,6 +160,7 @@ impl RequestContextBuilder {
             limits: self.limits,
             inputs: AppendOnly::new(),
             budget: Mutex::new(Budget::default()),
+            policy_cache: DecisionCache::new(),
         })
     }
 }
@@ -319,6 +324,12 @@ impl RequestContext {
     pub fn tenant(&self) -> Option<&str> {
         self.tenant.as_deref()
     }
+    /// The request's policy decision cache.
+    #[inline]
+    pub(crate) fn policy_cache(&self) -> &DecisionCache {
+        &self.policy_cache
+    }
+
     /// The recording caps.
     pub fn limits(&self) -> InputLimits {
         self.limits

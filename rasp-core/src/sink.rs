@@ -7,6 +7,7 @@
 
 use crate::contexts::ContextKind;
 use crate::detect::sql::Dialect;
+use crate::policy::DecisionCache;
 
 /// Class of a sink; decides which detector runs.
 pub type SinkKind = ContextKind;
@@ -40,6 +41,9 @@ pub struct SinkSite {
     pub guard: Guard,
     /// SQL dialect of the sink's text (SQL sinks only).
     pub dialect: Dialect,
+    /// The installed policy's rule for this sink, resolved once per policy
+    /// (always `DecisionCache::new()` when declared).
+    pub cache: DecisionCache,
 }
 
 /// Registration of a sink site, gathered through `inventory`.

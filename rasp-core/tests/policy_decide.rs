@@ -324,3 +324,62 @@ fn benign_text_is_never_affected_by_the_policy() {
         .unwrap();
     assert!(take_events().is_empty());
 }
+
+/// The sink site and the request context cache what the policy says about
+/// them; every install must invalidate both, including for a request that
+/// is already running.
+#[test]
+fn a_new_policy_replaces_every_cached_decision() {
+    let _lock = policy_lock();
+    let request = Request {
+        route: Some("/orders"),
+        ip: Some(IpAddr::from([198, 51, 100, 9])),
+        ..Request::default()
+    };
+    let ctx = context(&request, &[ATTACK]);
+    let blocked = || ctx.scope(|| check(&SQL, attack_sql().as_bytes()).is_err());
+    let policy = |revision: u64, extra: &str| {
+        format!("schema_version = 1\nrevision = {revision}\nmode = \"block\"\n{extra}")
+    };
+    install(&policy(1, ""));
+    assert!(blocked());
+    assert!(blocked(), "a cached decision is the same decision");
+    install(&policy(
+        2,
+        "[sink_ids.\"policy_test.sql\"]\naction = \"monitor\"\n",
+    ));
+    assert!(!blocked(), "the sink's cached rule was replaced");
+    install(&policy(3, ""));
+    assert!(blocked());
+    install(&policy(4, "[routes.\"/orders\"]\naction = \"monitor\"\n"));
+    assert!(
+        !blocked(),
+        "the running request's cached route rule was replaced"
+    );
+    install(&policy(5, "[allow]\nips = [\"198.51.100.0/24\"]\n"));
+    assert!(
+        !blocked(),
+        "the running request's cached allowlisting was replaced"
+    );
+    install(&policy(6, ""));
+    assert!(blocked());
+    // A policy that is not installed decides from its own rules, whatever
+    // the caches hold for the installed one.
+    let other =
+        rasp_core::policy::load_str(&policy(7, "[routes.\"/orders\"]\naction = \"allow\"\n"))
+            .unwrap();
+    assert_eq!(
+        other.decide(&SQL, &ctx).decision,
+        rasp_core::Decision::Allow
+    );
+    assert!(
+        blocked(),
+        "deciding with another policy left the installed one's answer intact"
+    );
+    assert_eq!(
+        other
+            .decide_at("policy_test.sql", rasp_core::SinkKind::Sql, &ctx)
+            .decision,
+        rasp_core::Decision::Allow
+    );
+}

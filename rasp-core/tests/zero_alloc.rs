@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use rasp_core::check::check;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkSite};
 use rasp_core::{Dialect, Html, RequestContext, SourceMeta, Tainted};
 
@@ -23,6 +24,7 @@ static SITE: SinkSite = SinkSite {
     guarded: &["sql"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 
 static SRC: SourceMeta = SourceMeta {
@@ -101,7 +103,11 @@ fn deciding_an_injection_under_a_policy() {
     // Every lookup of the decision path is populated: allowlists, CIDRs, a
     // sink-id rule, a route rule with a canary. The policy still blocks this
     // site outside the route, so the other tests here are unaffected.
-    let policy = rasp_core::policy::load_str(
+    // Repeats go through event deduplication (on by default) and every
+    // detection is offered to the evidence log's queue.
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence.jsonl");
+    let policy = rasp_core::policy::load_str(&format!(
         r#"
         schema_version = 1
         revision = 1
@@ -116,8 +122,13 @@ fn deciding_an_injection_under_a_policy() {
         action = "block"
         [routes."/search"]
         canary = 50
+        [evidence]
+        path = {:?}
+        queue = 4096
+        include_monitored = true
         "#,
-    )
+        evidence.display().to_string()
+    ))
     .unwrap();
     rasp_core::policy::install(policy).unwrap();
     let attack = "x' OR '1'='1";
@@ -135,6 +146,13 @@ fn deciding_an_injection_under_a_policy() {
         })
     });
     assert_eq!(n, 0);
+    assert!(rasp_core::policy::flush_evidence(
+        std::time::Duration::from_secs(10)
+    ));
+    let status = rasp_core::policy::status();
+    assert_eq!(status.evidence_dropped, 0);
+    let recorded = std::fs::read_to_string(&evidence).unwrap().lines().count();
+    assert_eq!(recorded, RUNS + 1, "every detection reached the log");
 }
 
 #[test]

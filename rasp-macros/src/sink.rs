@@ -71,6 +71,7 @@ pub(crate) fn expand(args: &SinkArgs, func: &Func) -> syn::Result<TokenStream> {
             guarded: &[#(#names),*],
             guard: ::rasp::__private::Guard::Typed,
             dialect: ::rasp::__private::Dialect::#dialect,
+            cache: ::rasp::__private::DecisionCache::new(),
         };
         ::rasp::__private::inventory::submit! {
             ::rasp::__private::SinkRegistration(&__RASP_SINK)

@@ -52,6 +52,7 @@ use std::path::{Path, PathBuf};
 
 use rasp_core::check::{check, check_with};
 use rasp_core::detect::shell::{detect as detect_shell, detect_option};
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Asserted, Blocked, Dialect, Reason, Tainted};
 
@@ -68,6 +69,7 @@ macro_rules! shell_site {
             guarded: &[$guarded],
             guard: $guard,
             dialect: Dialect::Generic,
+            cache: DecisionCache::new(),
         };
         inventory::submit! { SinkRegistration(&$name) }
     };

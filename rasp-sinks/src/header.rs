@@ -34,6 +34,7 @@ use http::header::InvalidHeaderValue;
 use rasp_core::check::{Detector, check, check_with};
 use rasp_core::detect::Finding;
 use rasp_core::detect::header::detect_cookie;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect};
 
@@ -46,6 +47,7 @@ static VALUE: SinkSite = SinkSite {
     guarded: &["text"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&VALUE) }
 
@@ -58,6 +60,7 @@ static SET_COOKIE: SinkSite = SinkSite {
     guarded: &["text"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&SET_COOKIE) }
 

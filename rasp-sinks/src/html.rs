@@ -27,6 +27,7 @@
 use std::fmt;
 
 use rasp_core::check::check;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect};
 
@@ -39,6 +40,7 @@ static RAW: SinkSite = SinkSite {
     guarded: &["text"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&RAW) }
 

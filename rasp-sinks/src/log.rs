@@ -34,6 +34,7 @@ use std::fmt;
 
 use rasp_core::check::check;
 use rasp_core::escaped::Escaped;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect, Log, Tainted};
 use tracing::field::{DisplayValue, display};
@@ -47,6 +48,7 @@ static LINE: SinkSite = SinkSite {
     guarded: &["text"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&LINE) }
 

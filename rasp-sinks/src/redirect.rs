@@ -30,6 +30,7 @@ use std::fmt;
 use http::HeaderValue;
 use rasp_core::check::check;
 use rasp_core::detect::redirect::{Destination, destination};
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 
 pub use crate::header::HeaderError;
@@ -44,6 +45,7 @@ static LOCATION: SinkSite = SinkSite {
     guarded: &["text"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&LOCATION) }
 

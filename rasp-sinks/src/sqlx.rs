@@ -26,6 +26,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use rasp_core::check::check;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect, Tainted};
 use sqlx::encode::IsNull;
@@ -43,6 +44,7 @@ macro_rules! sql_site {
             guarded: &["text"],
             guard: Guard::RuntimeChecked,
             dialect: $dialect,
+            cache: DecisionCache::new(),
         };
         inventory::submit! { SinkRegistration(&$name) }
     };

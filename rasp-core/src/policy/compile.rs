@@ -9,6 +9,8 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -17,6 +19,7 @@ use super::entry::EntryRules;
 use super::file::{self, Action, Masking, OnError, PolicyFile, RouteRule, SinkRule};
 use crate::context::RequestContext;
 use crate::decision::Decision;
+use crate::event::{EventRules, EvidenceConfig, EvidenceLog};
 use crate::sink::SinkKind;
 
 /// Largest policy file accepted, in bytes. A real policy is a few KiB.
@@ -148,7 +151,7 @@ pub(crate) struct SinkEntry {
 }
 
 /// Everything the policy says about one route, likewise.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct RouteEntry {
     pub(crate) action: Option<Action>,
     pub(crate) canary: Option<u8>,
@@ -165,9 +168,16 @@ pub(crate) struct RouteEntry {
 /// sets and the IP allowlist as CIDR ranges.
 #[derive(Debug)]
 pub struct Policy {
+    /// Unique per compiled policy: the key of every [`super::DecisionCache`].
+    pub(crate) generation: u32,
     pub(crate) revision: u64,
     pub(crate) strict: bool,
     pub(crate) masking: Masking,
+    pub(crate) events: EventRules,
+    pub(crate) evidence: Option<EvidenceConfig>,
+    /// Opened when the policy is installed, never by compiling it, so that
+    /// validating a policy writes nothing.
+    pub(crate) evidence_log: OnceLock<Arc<EvidenceLog>>,
     pub(crate) classes: [SiteRule; KINDS.len()],
     pub(crate) sinks: FxHashMap<Box<str>, SinkEntry>,
     pub(crate) routes: FxHashMap<Box<str>, RouteEntry>,
@@ -250,6 +260,41 @@ impl Policy {
     /// The policy's revision.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// How detection events are deduplicated and sampled (`[events]`).
+    pub fn event_rules(&self) -> EventRules {
+        self.events
+    }
+
+    /// Where blocked (and optionally monitored) detections are recorded
+    /// (`[evidence]`), if anywhere.
+    pub fn evidence(&self) -> Option<&EvidenceConfig> {
+        self.evidence.as_ref()
+    }
+
+    /// Opens the evidence log this policy names, once; what [`super::install`]
+    /// does before the policy takes effect.
+    pub(crate) fn open_evidence(&self) -> Result<(), PolicyError> {
+        let Some(config) = &self.evidence else {
+            return Ok(());
+        };
+        if self.evidence_log.get().is_none() {
+            let log = EvidenceLog::open(config).map_err(|e| {
+                invalid(
+                    "evidence.path",
+                    format!("cannot append to {}: {e}", config.path.display()),
+                )
+            })?;
+            let _ = self.evidence_log.set(log);
+        }
+        Ok(())
+    }
+
+    /// The open evidence log, once installed.
+    pub(crate) fn evidence_log(&self) -> Option<(&EvidenceLog, bool)> {
+        let include_monitored = self.evidence.as_ref()?.include_monitored;
+        Some((self.evidence_log.get()?, include_monitored))
     }
 
     /// Whether sink ids that match no registered sink are an error.
@@ -550,9 +595,13 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
     };
 
     Ok(Policy {
+        generation: super::cache::next_generation(),
         revision: file.revision,
         strict: file.strict,
         masking: file.events.excerpt,
+        events: event_rules(&file.events)?,
+        evidence: file.evidence.map(evidence_config).transpose()?,
+        evidence_log: OnceLock::new(),
         classes,
         sinks,
         routes,
@@ -560,6 +609,62 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
         allow_users: set("users", allow.users)?,
         allow_tenants: set("tenants", allow.tenants)?,
         entry: EntryRules::from_file(file.entry, file.fleet)?,
+    })
+}
+
+/// Defaults of `[events]`: a key (sink, reason, action, client) emits 10
+/// events a minute, then one in 100 repeats.
+pub(crate) const DEDUP_WINDOW_SECS: u64 = 60;
+pub(crate) const MAX_PER_WINDOW: u32 = 10;
+pub(crate) const SAMPLE_EVERY: u32 = 100;
+
+/// Defaults and bounds of `[evidence]`.
+pub(crate) const EVIDENCE_QUEUE: u32 = 1024;
+pub(crate) const EVIDENCE_MAX_QUEUE: u32 = 65_536;
+pub(crate) const EVIDENCE_MAX_FILE_MB: u32 = 64;
+
+fn event_rules(events: &file::Events) -> Result<EventRules, PolicyError> {
+    let window = events.dedup_window_secs.unwrap_or(DEDUP_WINDOW_SECS);
+    if window > 86_400 {
+        return Err(invalid(
+            "events.dedup_window_secs",
+            format!("a window is at most a day (86400 s), not {window}"),
+        ));
+    }
+    let max_per_window = events.max_per_window.unwrap_or(MAX_PER_WINDOW);
+    if max_per_window == 0 {
+        return Err(invalid(
+            "events.max_per_window",
+            "at least 1: the first event of an attack is always reported".to_owned(),
+        ));
+    }
+    Ok(EventRules {
+        window: Duration::from_secs(window),
+        max_per_window,
+        sample_every: events.sample_every.unwrap_or(SAMPLE_EVERY),
+    })
+}
+
+fn evidence_config(evidence: file::Evidence) -> Result<EvidenceConfig, PolicyError> {
+    if evidence.path.as_os_str().is_empty() {
+        return Err(invalid("evidence.path", "an empty path".to_owned()));
+    }
+    let queue = evidence.queue.unwrap_or(EVIDENCE_QUEUE);
+    if !(1..=EVIDENCE_MAX_QUEUE).contains(&queue) {
+        return Err(invalid(
+            "evidence.queue",
+            format!("from 1 to {EVIDENCE_MAX_QUEUE} records, not {queue}"),
+        ));
+    }
+    let max_file_mb = evidence.max_file_mb.unwrap_or(EVIDENCE_MAX_FILE_MB);
+    if max_file_mb == 0 {
+        return Err(invalid("evidence.max_file_mb", "at least 1".to_owned()));
+    }
+    Ok(EvidenceConfig {
+        path: evidence.path,
+        include_monitored: evidence.include_monitored,
+        queue: queue as usize,
+        max_file_bytes: u64::from(max_file_mb) * 1024 * 1024,
     })
 }
 

@@ -93,6 +93,8 @@ pub(crate) struct PolicyFile {
     #[serde(default)]
     pub(crate) events: Events,
     #[serde(default)]
+    pub(crate) evidence: Option<Evidence>,
+    #[serde(default)]
     pub(crate) allow: Allowlist,
     #[serde(default)]
     pub(crate) sinks: Classes,
@@ -119,6 +121,24 @@ pub(crate) enum Mode {
 pub(crate) struct Events {
     #[serde(default)]
     pub(crate) excerpt: Masking,
+    #[serde(default)]
+    pub(crate) dedup_window_secs: Option<u64>,
+    #[serde(default)]
+    pub(crate) max_per_window: Option<u32>,
+    #[serde(default)]
+    pub(crate) sample_every: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Evidence {
+    pub(crate) path: std::path::PathBuf,
+    #[serde(default)]
+    pub(crate) include_monitored: bool,
+    #[serde(default)]
+    pub(crate) queue: Option<u32>,
+    #[serde(default)]
+    pub(crate) max_file_mb: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,6 +16,9 @@
 //! | [`RELOAD_FAILURES`] | — |
 //! | [`ENTRY_DECISIONS`] | `action`, `rule` |
 //! | [`FLEET_ERRORS`] | `op` |
+//! | [`EVENTS_SUPPRESSED`] | `sink_kind` |
+//! | [`EVIDENCE_WRITTEN`] | — |
+//! | [`EVIDENCE_DROPPED`] | — |
 
 use metrics::{Key, Label, Level, Metadata};
 
@@ -46,6 +49,18 @@ pub const ENTRY_DECISIONS: &str = "rasp_entry_decisions_total";
 /// Redis calls for fleet state that failed or timed out, by what they were
 /// for (`rate_limit`, `block_list`).
 pub const FLEET_ERRORS: &str = "rasp_fleet_errors_total";
+
+/// Detection events not emitted because they repeated an event of the
+/// same sink, reason, action and client within the policy's window. The
+/// detections themselves are counted in [`DETECTIONS`].
+pub const EVENTS_SUPPRESSED: &str = "rasp_events_suppressed_total";
+
+/// Records appended to the evidence log.
+pub const EVIDENCE_WRITTEN: &str = "rasp_evidence_written_total";
+
+/// Evidence records lost: the writer's queue was full or the file could not
+/// be written.
+pub const EVIDENCE_DROPPED: &str = "rasp_evidence_dropped_total";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -115,6 +130,12 @@ static CHECK_KEYS: [Key; 8] = by_kind!(check_key);
 static BLOCK_KEYS: [Key; 8] = by_kind!(block_key);
 static ERROR_KEYS: [[Key; 2]; 8] = by_kind!(error_keys);
 static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; 8] = by_kind!(detection_keys);
+macro_rules! suppressed_key {
+    ($kind:literal) => { key!(EVENTS_SUPPRESSED; "sink_kind" = $kind) };
+}
+static SUPPRESSED_KEYS: [Key; 8] = by_kind!(suppressed_key);
+static EVIDENCE_WRITTEN_KEY: Key = Key::from_static_name(EVIDENCE_WRITTEN);
+static EVIDENCE_DROPPED_KEY: Key = Key::from_static_name(EVIDENCE_DROPPED);
 static RELOAD_KEY: Key = Key::from_static_name(RELOADS);
 static RELOAD_FAILURE_KEY: Key = Key::from_static_name(RELOAD_FAILURES);
 
@@ -162,6 +183,22 @@ pub(crate) fn blocked(kind: SinkKind) {
 
 pub(crate) fn internal_error(kind: SinkKind, blocked: bool) {
     increment(&ERROR_KEYS[kind_index(kind)][usize::from(blocked)]);
+}
+
+pub(crate) fn event_suppressed(kind: SinkKind) {
+    increment(&SUPPRESSED_KEYS[kind_index(kind)]);
+}
+
+pub(crate) fn evidence_written(records: u64) {
+    metrics::with_recorder(|recorder| {
+        recorder
+            .register_counter(&EVIDENCE_WRITTEN_KEY, &METADATA)
+            .increment(records)
+    });
+}
+
+pub(crate) fn evidence_dropped() {
+    increment(&EVIDENCE_DROPPED_KEY);
 }
 
 pub(crate) fn reloaded() {

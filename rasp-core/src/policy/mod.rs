@@ -29,6 +29,7 @@
 //! ([`watch`], feature `policy-watch`) or by `SIGHUP`
 //! ([`reload_on_sighup`], feature `policy-sighup`, unix).
 
+mod cache;
 mod compile;
 mod decide;
 pub mod entry;
@@ -42,6 +43,7 @@ mod store;
 #[cfg(feature = "policy-watch")]
 mod watch;
 
+pub use cache::DecisionCache;
 pub use compile::{
     MAX_NESTING, MAX_POLICY_BYTES, Policy, PolicyError, RoutePolicy, SCHEMA_VERSION,
 };
@@ -50,7 +52,8 @@ pub use file::{Action, Masking, OnError};
 #[cfg(all(unix, feature = "policy-sighup"))]
 pub use sighup::{SighupReload, reload_on_sighup};
 pub use store::{
-    PolicyStatus, current, install, load_file, load_str, reload_file, status, uninstall,
+    PolicyStatus, current, flush_evidence, install, load_file, load_str, reload_file, status,
+    uninstall,
 };
 #[cfg(feature = "policy-watch")]
 pub use watch::{DEBOUNCE, PolicyWatch, watch};

@@ -21,6 +21,8 @@ static STATUS: Mutex<PolicyStatus> = Mutex::new(PolicyStatus {
     reloads: 0,
     reload_failures: 0,
     last_error: None,
+    evidence_written: 0,
+    evidence_dropped: 0,
 });
 
 /// What the policy store has done so far; see [`status`].
@@ -36,6 +38,11 @@ pub struct PolicyStatus {
     /// Why the most recent refused policy was refused; cleared by the next
     /// successful install.
     pub last_error: Option<String>,
+    /// Evidence records written since the process started.
+    pub evidence_written: u64,
+    /// Evidence records lost (queue full, file not writable) since the
+    /// process started.
+    pub evidence_dropped: u64,
 }
 
 fn status_lock() -> MutexGuard<'static, PolicyStatus> {
@@ -60,7 +67,24 @@ pub fn current() -> Option<Arc<Policy>> {
 
 /// Revision, reload counts and last error of the policy store.
 pub fn status() -> PolicyStatus {
-    status_lock().clone()
+    let (evidence_written, evidence_dropped) = crate::event::evidence_counts();
+    PolicyStatus {
+        evidence_written,
+        evidence_dropped,
+        ..status_lock().clone()
+    }
+}
+
+/// Waits until every evidence record offered so far is written and
+/// flushed, or `timeout` passes; whether it was (true without a log). Call
+/// it at shutdown, after the last request.
+pub fn flush_evidence(timeout: std::time::Duration) -> bool {
+    match &*CURRENT.load() {
+        Some(policy) => policy
+            .evidence_log()
+            .is_none_or(|(log, _)| log.flush(timeout)),
+        None => true,
+    }
 }
 
 /// Parses and validates a policy from TOML text, without installing it.
@@ -82,7 +106,10 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
 /// [`status`] and reported on the `rasp::security` target.
 pub fn install(policy: Policy) -> Result<u64, PolicyError> {
     let mut status = status_lock();
-    match validate_against_installed(&policy, &status) {
+    match validate_against_installed(&policy, &status).and_then(|unknown| {
+        policy.open_evidence()?;
+        Ok(unknown)
+    }) {
         Ok(unknown) => {
             let revision = policy.revision();
             CURRENT.store(Some(Arc::new(policy)));
@@ -95,6 +122,9 @@ pub fn install(policy: Policy) -> Result<u64, PolicyError> {
                 unknown_sinks(revision, &unknown);
             }
             installed(revision);
+            // Counts suppressed under the old policy's rules are reported
+            // now, before the new rules apply.
+            crate::event::flush_suppressed();
             Ok(revision)
         }
         Err(error) => Err(refuse(status, error)),
@@ -132,6 +162,8 @@ pub fn uninstall() {
     let mut status = status_lock();
     CURRENT.store(None);
     status.revision = None;
+    drop(status);
+    crate::event::flush_suppressed();
 }
 
 fn validate_against_installed(

@@ -10,6 +10,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Dialect, RequestContext, SourceMeta};
 use tracing::field::{Field, Visit};
@@ -34,6 +35,7 @@ const fn site(id: &'static str, kind: SinkKind) -> SinkSite {
         guarded: &["text"],
         guard: Guard::RuntimeChecked,
         dialect: Dialect::Generic,
+        cache: DecisionCache::new(),
     }
 }
 
@@ -95,9 +97,23 @@ pub fn policy_lock() -> MutexGuard<'static, ()> {
     guard
 }
 
+/// Installs a policy whose detection events are never deduplicated, so a
+/// test sees one event per detection however many it causes.
 pub fn install(text: &str) -> u64 {
-    let policy = rasp_core::policy::load_str(text).unwrap_or_else(|e| panic!("{e}"));
+    let text = every_event(text);
+    let policy = rasp_core::policy::load_str(&text).unwrap_or_else(|e| panic!("{e}"));
     rasp_core::policy::install(policy).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `text` with `[events] dedup_window_secs = 0` unless it sets a window.
+pub fn every_event(text: &str) -> String {
+    if text.contains("dedup_window_secs") {
+        text.to_owned()
+    } else if text.contains("[events]") {
+        text.replacen("[events]", "[events]\ndedup_window_secs = 0", 1)
+    } else {
+        format!("{text}\n[events]\ndedup_window_secs = 0\n")
+    }
 }
 
 /// One captured event: its fields as strings.

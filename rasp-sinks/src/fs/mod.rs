@@ -39,6 +39,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use rasp_core::check::check;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect, Reason};
 
@@ -63,6 +64,7 @@ static ROOT: SinkSite = SinkSite {
     guarded: &["path"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&ROOT) }
 

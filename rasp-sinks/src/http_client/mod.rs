@@ -49,6 +49,7 @@ mod resolver;
 use std::fmt;
 
 use rasp_core::check::check;
+use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect};
 pub use reqwest::Url;
@@ -64,6 +65,7 @@ static URL: SinkSite = SinkSite {
     guarded: &["text"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&URL) }
 
@@ -79,6 +81,7 @@ static REQUEST: SinkSite = SinkSite {
     guarded: &["url"],
     guard: Guard::RuntimeChecked,
     dialect: Dialect::Generic,
+    cache: DecisionCache::new(),
 };
 inventory::submit! { SinkRegistration(&REQUEST) }
 

@@ -7,10 +7,19 @@
 //! letters and digits with `*`, which is enough to recognise an attack
 //! pattern without leaking the data typed by a user.
 
+mod dedup;
+mod evidence;
+
+pub use dedup::EventRules;
+pub use evidence::{EvidenceConfig, EvidenceLog};
+pub(crate) use evidence::{Record, counts as evidence_counts, recorded};
+
+use std::time::Instant;
+
 use crate::context::RequestContext;
 use crate::decision::Decision;
 use crate::detect::Detection;
-use crate::policy::{Masking, Verdict};
+use crate::policy::{Masking, Verdict, metrics};
 use crate::sink::{SinkKind, SinkSite};
 use crate::taint::SourceMeta;
 
@@ -84,7 +93,7 @@ pub const fn attack_name(kind: SinkKind) -> &'static str {
     }
 }
 
-fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
+pub(crate) fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
     macro_rules! names {
         ($($k:ident => $n:literal),*) => {
             match (kind, decision) {
@@ -99,16 +108,37 @@ fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
     names!(Sql => "sqli", Html => "xss", Shell => "cmdi", Path => "path_traversal", Url => "ssrf", Header => "header_injection", Log => "log_injection", Redirect => "open_redirect")
 }
 
+/// Emits the event of one detection, unless `rules` suppress it as a
+/// repeat (then it is counted, and reported with a later event or by
+/// [`flush_suppressed`]).
 pub(crate) fn detection(
-    site: &SinkSite,
+    site: &'static SinkSite,
     ctx: &RequestContext,
     source: &SourceMeta,
     verdict: &Verdict,
     detection: Detection,
     input: (&Excerpt, usize),
+    rules: &EventRules,
 ) {
-    let (excerpt, input_len) = input;
     let decision = verdict.decision;
+    let mut suppressed = None;
+    if !rules.window.is_zero() {
+        let admission = dedup::TABLE.admit(
+            rules,
+            (site, detection.reason, decision),
+            ctx.client_ip(),
+            Instant::now(),
+        );
+        if let Some(pending) = admission.evicted {
+            suppressed_summary(pending);
+        }
+        if !admission.emit {
+            metrics::event_suppressed(site.kind);
+            return;
+        }
+        suppressed = (admission.suppressed > 0).then_some(admission.suppressed);
+    }
+    let (excerpt, input_len) = input;
     // The policy decides how much of the input an event may carry.
     let (excerpt, truncated, input_len) = match verdict.masking {
         Masking::Masked => (Some(excerpt.as_str()), Some(excerpt.truncated()), None),
@@ -134,8 +164,32 @@ pub(crate) fn detection(
         http.route = ctx.route().unwrap_or(""),
         client.address = ctx.client_ip().map(tracing::field::display),
         user.id = ctx.user(),
+        rasp.tenant.id = ctx.tenant(),
+        rasp.event.suppressed = suppressed,
         "{}",
         detection.reason.describe(),
+    );
+}
+
+/// Reports every count of suppressed detection events not yet carried by a
+/// later event of the same key, one `rasp.event.suppressed` event per key.
+/// Called when a policy is installed or removed; call it at shutdown so
+/// that the last window's counts reach the log.
+pub fn flush_suppressed() {
+    dedup::TABLE.drain(suppressed_summary);
+}
+
+fn suppressed_summary(pending: dedup::Pending) {
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = "rasp.event.suppressed",
+        rasp.action = pending.decision.as_str(),
+        rasp.sink.kind = pending.site.kind.as_str(),
+        rasp.sink.id = pending.site.id,
+        rasp.reason = pending.reason.as_str(),
+        rasp.event.suppressed = pending.count,
+        "repeated detection events were suppressed",
     );
 }
 

@@ -1,0 +1,260 @@
+//! Decision caches: what a policy says about one sink, and about one
+//! request, resolved once per policy and kept in an atomic word.
+//!
+//! Every [`crate::SinkSite`] is a `static` and carries a [`DecisionCache`];
+//! every [`crate::RequestContext`] carries one too. A cache word holds the
+//! *generation* of the policy it was resolved from in its high half and the
+//! packed rule in its low half. Every compiled policy gets a new generation,
+//! so installing one invalidates every cache at once without visiting them:
+//! a reader that finds another generation resolves again and stores its
+//! own. Two threads racing on one word can only overwrite each other with a
+//! correct answer for their own generation, which the other then ignores.
+//! This is the shape of `tracing-core`'s callsite interest cache, with the
+//! rebuild done lazily instead of by walking a registry.
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use super::compile::{Level, RouteEntry, SiteRule};
+use super::file::{Action, OnError};
+
+/// A per-callsite (or per-request) cache of a policy's resolved rule.
+///
+/// Constructed empty in `static` sink sites by `#[rasp::sink]` and the
+/// guarded integrations; nothing else needs to touch it.
+#[derive(Debug, Default)]
+pub struct DecisionCache(AtomicU64);
+
+impl DecisionCache {
+    /// An empty cache: the first decision resolves and fills it.
+    pub const fn new() -> DecisionCache {
+        DecisionCache(AtomicU64::new(0))
+    }
+
+    /// The packed rule cached for `generation`, if that is what it holds.
+    #[inline]
+    fn get(&self, generation: u32) -> Option<u32> {
+        let word = self.0.load(Ordering::Relaxed);
+        ((word >> 32) as u32 == generation).then_some(word as u32)
+    }
+
+    #[inline]
+    fn put(&self, generation: u32, packed: u32) {
+        self.0.store(
+            u64::from(generation) << 32 | u64::from(packed),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The cached value for `generation`, or `resolve()` packed and stored.
+    #[inline]
+    pub(crate) fn get_or<T: Packed>(&self, generation: u32, resolve: impl FnOnce() -> T) -> T {
+        match self.get(generation) {
+            Some(packed) => T::unpack(packed),
+            None => {
+                let value = resolve();
+                self.put(generation, value.pack());
+                value
+            }
+        }
+    }
+}
+
+static GENERATIONS: AtomicU32 = AtomicU32::new(1);
+
+/// A generation no other compiled policy has; never 0, the empty cache's.
+pub(crate) fn next_generation() -> u32 {
+    loop {
+        let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
+        if generation != 0 {
+            return generation;
+        }
+    }
+}
+
+/// A value that fits a cache word's low 32 bits.
+pub(crate) trait Packed: Sized {
+    fn pack(&self) -> u32;
+    fn unpack(packed: u32) -> Self;
+}
+
+const fn action_bits(action: Action) -> u32 {
+    match action {
+        Action::Allow => 0,
+        Action::Monitor => 1,
+        Action::Block => 2,
+    }
+}
+
+const fn action_from(bits: u32) -> Action {
+    match bits & 3 {
+        0 => Action::Allow,
+        1 => Action::Monitor,
+        _ => Action::Block,
+    }
+}
+
+/// One sink's rule under one policy: its [`SiteRule`] and whether the sink
+/// is allowlisted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SiteDecision {
+    pub(crate) rule: SiteRule,
+    pub(crate) allow: bool,
+}
+
+// Layout: action 2 bits, canary 7, on_error 1, level 2, allow 1.
+impl Packed for SiteDecision {
+    fn pack(&self) -> u32 {
+        let level = match self.rule.from {
+            Level::Mode => 0,
+            Level::Class => 1,
+            Level::Sink => 2,
+            Level::Route => 3,
+        };
+        action_bits(self.rule.action)
+            | u32::from(self.rule.canary.min(100)) << 2
+            | u32::from(self.rule.on_error == OnError::Closed) << 9
+            | level << 10
+            | u32::from(self.allow) << 12
+    }
+
+    fn unpack(packed: u32) -> Self {
+        SiteDecision {
+            rule: SiteRule {
+                action: action_from(packed),
+                canary: (packed >> 2 & 0x7f) as u8,
+                on_error: if packed >> 9 & 1 == 1 {
+                    OnError::Closed
+                } else {
+                    OnError::Open
+                },
+                from: match packed >> 10 & 3 {
+                    0 => Level::Mode,
+                    1 => Level::Class,
+                    2 => Level::Sink,
+                    _ => Level::Route,
+                },
+            },
+            allow: packed >> 12 & 1 == 1,
+        }
+    }
+}
+
+/// What a policy says about one request: its route's rule and whether its
+/// client address, user or tenant is allowlisted. A request's route and
+/// requester never change, so this is resolved once per request and policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct RequestDecision {
+    pub(crate) route: RouteEntry,
+    pub(crate) allowlisted: bool,
+}
+
+// Layout: action present 1 bit + 2 bits, canary present 1 + 7, route
+// allowlisted 1, requester allowlisted 1.
+impl Packed for RequestDecision {
+    fn pack(&self) -> u32 {
+        let action = self.route.action.map_or(0, |a| 1 | action_bits(a) << 1);
+        let canary = self
+            .route
+            .canary
+            .map_or(0, |c| 1 | u32::from(c.min(100)) << 1);
+        action | canary << 3 | u32::from(self.route.allow) << 11 | u32::from(self.allowlisted) << 12
+    }
+
+    fn unpack(packed: u32) -> Self {
+        RequestDecision {
+            route: RouteEntry {
+                action: (packed & 1 == 1).then(|| action_from(packed >> 1)),
+                canary: (packed >> 3 & 1 == 1).then(|| (packed >> 4 & 0x7f) as u8),
+                allow: packed >> 11 & 1 == 1,
+            },
+            allowlisted: packed >> 12 & 1 == 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_decisions_round_trip() {
+        for action in [Action::Allow, Action::Monitor, Action::Block] {
+            for canary in [0, 1, 50, 99, 100] {
+                for on_error in [OnError::Open, OnError::Closed] {
+                    for from in [Level::Mode, Level::Class, Level::Sink, Level::Route] {
+                        for allow in [false, true] {
+                            let d = SiteDecision {
+                                rule: SiteRule {
+                                    action,
+                                    canary,
+                                    on_error,
+                                    from,
+                                },
+                                allow,
+                            };
+                            assert_eq!(SiteDecision::unpack(d.pack()), d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn request_decisions_round_trip() {
+        let actions = [
+            None,
+            Some(Action::Allow),
+            Some(Action::Monitor),
+            Some(Action::Block),
+        ];
+        for action in actions {
+            for canary in [None, Some(0), Some(37), Some(100)] {
+                for allow in [false, true] {
+                    for allowlisted in [false, true] {
+                        let d = RequestDecision {
+                            route: RouteEntry {
+                                action,
+                                canary,
+                                allow,
+                            },
+                            allowlisted,
+                        };
+                        assert_eq!(RequestDecision::unpack(d.pack()), d);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cache_answers_only_for_its_generation() {
+        let cache = DecisionCache::new();
+        let allowlisted = RequestDecision {
+            allowlisted: true,
+            ..RequestDecision::default()
+        };
+        let mut resolved = 0;
+        let mut get = |generation| {
+            cache.get_or(generation, || {
+                resolved += 1;
+                allowlisted
+            })
+        };
+        assert_eq!(get(7), allowlisted);
+        assert_eq!(get(7), allowlisted);
+        assert_eq!(get(8), allowlisted);
+        assert_eq!(
+            resolved, 2,
+            "a new generation resolves again, the same one does not"
+        );
+    }
+
+    #[test]
+    fn generations_are_distinct_and_never_zero() {
+        let a = next_generation();
+        let b = next_generation();
+        assert_ne!(a, b);
+        assert!(a != 0 && b != 0);
+    }
+}
