@@ -38,7 +38,10 @@ const PRESENT: &str = "Ann -- the admin";
 const ATTACK: &str = "x' OR '1'='1";
 
 /// The smallest policy: the global mode only.
-const MINIMAL: &str = "schema_version = 1\nrevision = 1\nmode = \"monitor\"\n";
+/// Event deduplication is off here so that these measure the decision
+/// alone; `full_policy_events` adds it.
+const MINIMAL: &str =
+    "schema_version = 1\nrevision = 1\nmode = \"monitor\"\n[events]\ndedup_window_secs = 0\n";
 
 /// A realistic policy: every lookup the decision path makes has entries,
 /// none of which allows this request. Monitor everywhere, so both runs
@@ -67,7 +70,22 @@ action = "block"
 canary = 50
 [routes."/admin"]
 action = "monitor"
+[events]
+dedup_window_secs = 0
 "#;
+
+/// The full policy with event deduplication (the default window) and an
+/// evidence log of every monitored detection: what a detection costs with
+/// everything on.
+fn with_events(evidence: &std::path::Path) -> String {
+    POLICY.replace(
+        "dedup_window_secs = 0\n",
+        &format!(
+            "dedup_window_secs = 60\n[evidence]\npath = {:?}\ninclude_monitored = true\nqueue = 65536\n",
+            evidence.display().to_string()
+        ),
+    )
+}
 
 fn context(input: &str) -> Arc<RequestContext> {
     let ctx = RequestContext::builder()
@@ -85,10 +103,13 @@ fn with_and_without_policy(c: &mut Criterion) {
     let attack_sql = SQL.replace(PRESENT, ATTACK);
     Mode::set(Mode::Monitor);
     let mut group = c.benchmark_group("policy");
+    let dir = tempfile::tempdir().unwrap();
+    let events = with_events(&dir.path().join("evidence.jsonl"));
     for (label, text) in [
         ("no_policy", None),
         ("minimal_policy", Some(MINIMAL)),
         ("full_policy", Some(POLICY)),
+        ("full_policy_events", Some(events.as_str())),
     ] {
         policy::uninstall();
         if let Some(text) = text {

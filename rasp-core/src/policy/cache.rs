@@ -164,7 +164,7 @@ impl Packed for RequestDecision {
         RequestDecision {
             route: RouteEntry {
                 action: (packed & 1 == 1).then(|| action_from(packed >> 1)),
-                canary: (packed >> 3 & 1 == 1).then(|| (packed >> 4 & 0x7f) as u8),
+                canary: (packed >> 3 & 1 == 1).then_some((packed >> 4 & 0x7f) as u8),
                 allow: packed >> 11 & 1 == 1,
             },
             allowlisted: packed >> 12 & 1 == 1,

@@ -5,25 +5,41 @@
 //! links; an application's own `#[rasp::sink]`s live in its binary, so ids
 //! that match none of these are reported as warnings, not errors, unless
 //! `--strict` is given or the file sets `strict = true`.
+//!
+//! With `--evidence FILE`, the detections recorded in an evidence log are
+//! replayed against the policy ([`replay`]), and `--fail-on-change`
+//! makes any changed decision a failure, for a rollout gate.
 
 use std::path::PathBuf;
 
 use rasp_core::policy::{self, Policy};
 use rasp_core::registry;
 
+mod replay;
+
 /// Parsed command-line options of `policy-check`.
 pub(crate) struct Options {
     path: PathBuf,
     strict: bool,
+    evidence: Option<PathBuf>,
+    fail_on_change: bool,
 }
 
 impl Options {
     pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
         let mut path = None;
         let mut strict = false;
-        for arg in args {
+        let mut evidence = None;
+        let mut fail_on_change = false;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--strict" => strict = true,
+                "--fail-on-change" => fail_on_change = true,
+                "--evidence" => {
+                    let file = args.next().ok_or("--evidence needs a file")?;
+                    evidence = Some(PathBuf::from(file));
+                }
                 flag if flag.starts_with('-') => {
                     return Err(format!("unknown option `{flag}` for policy-check"));
                 }
@@ -34,6 +50,8 @@ impl Options {
         Ok(Options {
             path: path.ok_or("policy-check needs a policy file")?,
             strict,
+            evidence,
+            fail_on_change,
         })
     }
 }
@@ -50,16 +68,34 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
     // The registry of this build holds rasp's own integrations.
     link_integrations();
     print!("{}", report(&options.path, &policy));
+    let mut ok = true;
+    if let Some(evidence) = &options.evidence {
+        let file = std::fs::File::open(evidence)
+            .map_err(|e| format!("cannot read {}: {e}", evidence.display()))?;
+        let replay = replay::replay(&policy, std::io::BufReader::new(file))
+            .map_err(|e| format!("cannot read {}: {e}", evidence.display()))?;
+        print!(
+            "{}",
+            replay::report(&replay, &evidence.display().to_string())
+        );
+        if options.fail_on_change && replay.changed() > 0 {
+            eprintln!(
+                "error: the policy changes {} recorded decisions (--fail-on-change)",
+                replay.changed()
+            );
+            ok = false;
+        }
+    }
     let unknown = policy.unknown_sink_ids();
     if unknown.is_empty() {
-        return Ok(true);
+        return Ok(ok);
     }
     let strict = options.strict || policy.strict();
     let level = if strict { "error" } else { "warning" };
     for id in &unknown {
         eprintln!("{level}: sink id `{id}` matches no sink registered in this build");
     }
-    Ok(!strict)
+    Ok(ok && !strict)
 }
 
 fn report(path: &std::path::Path, policy: &Policy) -> String {
@@ -180,11 +216,47 @@ mod tests {
         let options = |strict| Options {
             path: path.clone(),
             strict,
+            evidence: None,
+            fail_on_change: false,
         };
         assert_eq!(run(&options(false)), Ok(true));
         assert_eq!(run(&options(true)), Ok(false));
         std::fs::write(&path, "schema_version = 1\nrevision = 1\nmode = \"blok\"\n").unwrap();
         assert_eq!(run(&options(false)), Ok(false));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fail_on_change_fails_only_when_a_recorded_decision_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy.toml");
+        let evidence = dir.path().join("evidence.jsonl");
+        std::fs::write(
+            &evidence,
+            "{\"rasp.action\":\"block\",\"rasp.sink.kind\":\"sql\",\"rasp.sink.id\":\"sqlx.query\",\"rasp.request.id\":\"r1\"}\n",
+        )
+        .unwrap();
+        let run_with = |mode: &str| {
+            std::fs::write(
+                &policy,
+                format!("schema_version = 1\nrevision = 1\nmode = \"{mode}\"\n"),
+            )
+            .unwrap();
+            run(&Options {
+                path: policy.clone(),
+                strict: false,
+                evidence: Some(evidence.clone()),
+                fail_on_change: true,
+            })
+        };
+        assert_eq!(run_with("block"), Ok(true));
+        assert_eq!(run_with("monitor"), Ok(false));
+        let missing = Options {
+            path: policy.clone(),
+            strict: false,
+            evidence: Some(dir.path().join("none.jsonl")),
+            fail_on_change: false,
+        };
+        assert!(run(&missing).unwrap_err().contains("none.jsonl"));
     }
 }
