@@ -7,11 +7,13 @@
 //! cargo xtask audit-sinks [--manifest-path PATH] [--package P]... [--features F] [--all-features]
 //!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
 //!                         [--policy FILE]
+//! cargo xtask bench [--rounds N] [--duration SECS] [--connections N] [--threads N] [--no-pin] [--check]
 //! ```
 
 use std::process::ExitCode;
 
 mod audit;
+mod bench;
 mod eval;
 mod policy_check;
 #[allow(dead_code, reason = "the demo and the load benchmark build on it")]
@@ -43,6 +45,14 @@ commands:
           --baseline FILE        compare with a saved JSON map
           --check                fail on new runtime-checked sinks, new escape hatches or
                                  vanished sinks (baseline default: audit/baseline.json)
+  bench   load the example shop with and without rasp under wrk and compare
+          throughput and latency (release builds, loopback; see docs/benchmarks.md)
+          --rounds N         rounds, each variant and endpoint once per round (default 5)
+          --duration SECS    length of each wrk run (default 5)
+          --connections N    wrk connections (default 16)
+          --threads N        wrk threads (default 1)
+          --no-pin           do not pin wrk and the shops to separate CPUs with taskset
+          --check            fail when rasp costs more than 2 % of throughput or p99
   policy-check POLICY
           validate a policy file and print the action it resolves for every
           sink registered in this build
@@ -54,6 +64,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
         Some("audit-sinks") => audit::Options::parse(args).and_then(|options| audit::run(&options)),
+        Some("bench") => bench::Options::parse(args).and_then(|options| bench::run(&options)),
         Some("policy-check") => {
             policy_check::Options::parse(args).and_then(|options| policy_check::run(&options))
         }
