@@ -106,6 +106,10 @@ impl Options {
 /// Runs the benchmark and prints the report; `Ok(false)` when `--check` is
 /// given and the goal is not met.
 pub(crate) fn run(options: &Options) -> Result<bool, String> {
+    // Other work on the machine competes with the shops and wrk: say how
+    // much there was, so a reader can tell a quiet run from a noisy one.
+    // Read before building, which is this command's own load.
+    let load_before = load_average();
     let wrk_version = wrk_version()?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let pinning = Pinning::choose(options.pin, cpus)?;
@@ -167,6 +171,10 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         }
     }
     drop(shops);
+    let load = Load {
+        before: load_before,
+        after: load_average(),
+    };
 
     let summaries: Vec<Summary> = ENDPOINTS
         .iter()
@@ -174,7 +182,7 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         .collect::<Result<_, _>>()?;
     print!(
         "{}",
-        render(options, &wrk_version, &pinning, cpus, &summaries)
+        render(options, &wrk_version, &pinning, cpus, &load, &summaries)
     );
     let met = summaries.iter().all(Summary::goal_met);
     Ok(met || !options.check)
@@ -203,6 +211,37 @@ fn wrk_version() -> Result<String, String> {
             Err("`wrk` is not installed; on Debian or Ubuntu: apt-get install -y wrk".to_owned())
         }
         Err(e) => Err(format!("cannot run wrk: {e}")),
+    }
+}
+
+/// The 1-minute load average (`/proc/loadavg`), where the system has one.
+fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// The machine's load average when the command started and after the
+/// measured rounds.
+struct Load {
+    before: Option<f64>,
+    after: Option<f64>,
+}
+
+impl Load {
+    fn describe(&self, cpus: usize) -> String {
+        match (self.before, self.after) {
+            (Some(before), Some(after)) => {
+                // The benchmark itself keeps about two CPUs busy (wrk and a
+                // shop); more than that is other work.
+                let busy = if before.max(after) > 2.5 {
+                    format!("; other processes were running on these {cpus} CPUs, expect noise")
+                } else {
+                    String::new()
+                };
+                format!("load average {before:.2} at the start, {after:.2} after the rounds{busy}")
+            }
+            _ => "load average unknown".to_owned(),
+        }
     }
 }
 
@@ -609,6 +648,7 @@ fn render(
     wrk_version: &str,
     pinning: &Pinning,
     cpus: usize,
+    load: &Load,
     summaries: &[Summary],
 ) -> String {
     let mut out = String::new();
@@ -625,6 +665,7 @@ fn render(
         options.threads,
         pinning.describe(cpus)
     );
+    let _ = writeln!(out, "{}", load.describe(cpus));
     let _ = writeln!(
         out,
         "\n{:<18} {:<16} {:>12} {:>19} {:>10} {:>10}",
