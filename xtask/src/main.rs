@@ -7,6 +7,7 @@
 //! cargo xtask audit-sinks [--manifest-path PATH] [--package P]... [--features F] [--all-features]
 //!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
 //!                         [--policy FILE]
+//! cargo xtask demo [--debug] [--report FILE]
 //! cargo xtask bench [--rounds N] [--duration SECS] [--connections N] [--threads N] [--no-pin] [--check]
 //! ```
 
@@ -14,9 +15,9 @@ use std::process::ExitCode;
 
 mod audit;
 mod bench;
+mod demo;
 mod eval;
 mod policy_check;
-#[allow(dead_code, reason = "the demo and the load benchmark build on it")]
 mod shop;
 
 const USAGE: &str = "\
@@ -45,6 +46,12 @@ commands:
           --baseline FILE        compare with a saved JSON map
           --check                fail on new runtime-checked sinks, new escape hatches or
                                  vanished sinks (baseline default: audit/baseline.json)
+  demo    build the example shop with and without rasp, send both the same benign
+          requests and real attacks for every sink class, print what each build did
+          (see docs/demo.md); fails if an attack gets through rasp or a benign
+          request is refused
+          --debug            debug builds instead of release builds
+          --report FILE      the HTML report (default: target/rasp-demo/report.html)
   bench   load the example shop with and without rasp under wrk and compare
           throughput and latency (release builds, loopback; see docs/benchmarks.md)
           --rounds N         rounds, each variant and endpoint once per round (default 5)
@@ -65,6 +72,7 @@ fn main() -> ExitCode {
         Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
         Some("audit-sinks") => audit::Options::parse(args).and_then(|options| audit::run(&options)),
         Some("bench") => bench::Options::parse(args).and_then(|options| bench::run(&options)),
+        Some("demo") => demo::Options::parse(args).and_then(|options| demo::run(&options)),
         Some("policy-check") => {
             policy_check::Options::parse(args).and_then(|options| policy_check::run(&options))
         }

@@ -32,8 +32,9 @@ const PACKAGE: &str = "rasp-example-shop";
 /// database first, which is quick, but a loaded CI machine is slow.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How much of a shop's standard error is kept for error messages.
-const STDERR_KEPT: usize = 16 * 1024;
+/// How much of a shop's standard error is kept: enough for an error
+/// message, and for the security events of a demo's few dozen requests.
+const STDERR_KEPT: usize = 1024 * 1024;
 
 /// Which build of the shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,8 +148,8 @@ impl Running {
     /// Starts `binary` with `args` and extra environment `envs`, waits until
     /// it prints `listening on http://ADDR` (up to 30 s), and returns the
     /// running shop. The shop's standard output and error are drained in
-    /// the background so it never blocks on a full pipe; the first 16 KiB
-    /// of standard error are kept for [`Running::stderr`].
+    /// the background so it never blocks on a full pipe; the first MiB
+    /// of standard error is kept for [`Running::stderr`].
     #[allow(
         clippy::disallowed_methods,
         reason = "runs the shop built from this workspace with the caller's fixed arguments"

