@@ -56,7 +56,9 @@ async fn serve(protected: bool) -> String {
 
 /// A client from a loopback address of its own (127.0.0.2, .3, …), so that
 /// tests running in parallel spend separate per-address login budgets.
-/// Redirects are returned, not followed.
+/// (Linux routes all of 127.0.0.0/8 to the loopback interface; other
+/// systems need the addresses configured.) Redirects are returned, not
+/// followed.
 fn client() -> reqwest::Client {
     static NEXT: AtomicU8 = AtomicU8::new(2);
     let ip = Ipv4Addr::new(127, 0, 0, NEXT.fetch_add(1, Ordering::Relaxed));
