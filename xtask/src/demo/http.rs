@@ -25,6 +25,45 @@ pub(crate) struct Request {
     pub(crate) form: Option<String>,
 }
 
+impl Request {
+    /// The request as a person reads it: method, target and form body,
+    /// percent-decoded (`+` stays `+`: the demo never encodes spaces so).
+    pub(crate) fn shown(&self) -> String {
+        let mut shown = format!("{} {}", self.method, decode(&self.target));
+        if let Some(form) = &self.form {
+            shown.push_str("  ");
+            shown.push_str(&decode(form));
+        }
+        shown
+    }
+}
+
+/// Percent-decodes `text`; invalid escapes stay as written, invalid UTF-8
+/// is replaced.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// What came back.
 #[derive(Debug, Clone)]
 pub(crate) struct Response {
@@ -235,6 +274,16 @@ mod tests {
     #[test]
     fn encodes_everything_but_unreserved_characters() {
         assert_eq!(encode("a b'--/é"), "a%20b%27--%2F%C3%A9");
+    }
+
+    #[test]
+    fn shows_requests_decoded() {
+        let request = Request {
+            method: "POST",
+            target: "/login".to_owned(),
+            form: Some(format!("name={}&next=%zz%2", encode("bob\nÉ"))),
+        };
+        assert_eq!(request.shown(), "POST /login  name=bob\nÉ&next=%zz%2");
     }
 
     #[test]

@@ -128,6 +128,7 @@ struct PageRow<'a> {
     class: &'a str,
     kind: &'a str,
     label: &'a str,
+    sent: String,
     unprotected: &'a str,
     protected: &'a str,
     unprotected_ok: bool,
@@ -154,6 +155,13 @@ pub(crate) fn html(rows: &[Row], summary: &Summary) -> Result<String, String> {
                 class: row.scenario.class,
                 kind: row.scenario.expected.as_str(),
                 label: &row.scenario.label,
+                sent: row
+                    .scenario
+                    .requests
+                    .iter()
+                    .map(|r| r.shown())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 unprotected: &row.unprotected.text,
                 protected: &row.protected.text,
                 unprotected_ok: row.unprotected.as_expected,
