@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask eval --corpus FILE [--class CLASS] [--results FILE] [--misses N]
 //!                  [--min-recall R] [--max-fpr F]
-//! cargo xtask policy-check POLICY [--strict]
+//! cargo xtask policy-check POLICY [--strict] [--evidence FILE [--fail-on-change]]
 //! cargo xtask audit-sinks [--manifest-path PATH] [--package P]... [--features F] [--all-features]
 //!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
 //!                         [--policy FILE]
@@ -64,6 +64,9 @@ commands:
           validate a policy file and print the action it resolves for every
           sink registered in this build
           --strict           fail when the policy names sinks not registered in this build
+          --evidence FILE    replay the detections of an evidence log (JSON lines) and show
+                             which decisions the policy would change
+          --fail-on-change   fail when the replay changes any recorded decision
 ";
 
 fn main() -> ExitCode {
