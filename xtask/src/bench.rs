@@ -18,6 +18,12 @@
 //! others) so that the load generator and the server do not take turns on
 //! one core.
 //!
+//! Throughput and latency are what a service's users see, but on a shared
+//! machine they move with whatever else runs. The report therefore also
+//! gives the shop's own CPU time per request (from `/proc/<pid>/stat`),
+//! which other processes barely change: the cost of rasp in CPU, even when
+//! the throughput comparison is drowned in noise.
+//!
 //! `wrk` is read through its `--latency` text report: no Lua script, so any
 //! packaged `wrk` works.
 
@@ -35,6 +41,10 @@ const GOAL: f64 = 0.02;
 /// Length of the unmeasured run that warms each shop and endpoint up
 /// (connection setup, SQLite page cache, allocator pools).
 const WARM_UP_SECS: u32 = 1;
+
+/// The environment variable that tags each started shop, so that its
+/// process can be found in `/proc` whatever launcher (taskset) started it.
+const TAG_VAR: &str = "RASP_BENCH_SHOP";
 
 /// The endpoints driven, as path and query.
 const ENDPOINTS: [&str; 2] = ["/search?q=kettle", "/health"];
@@ -119,10 +129,23 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         let binary = shop::build(variant, true)?;
         let (program, args) = pinning.server_command(&binary);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let running = Running::start(&program, &args, &[])
+        let tag = format!("{}-{}", std::process::id(), variant.name());
+        let running = Running::start(&program, &args, &[(TAG_VAR, &tag)])
             .map_err(|e| format!("the {} shop did not start: {e}", variant.name()))?;
-        shops.push((variant, running));
+        let pid = find_tagged_process(&tag);
+        if pid.is_none() {
+            eprintln!(
+                "note: the {} shop's process was not found in /proc; no CPU time per request",
+                variant.name()
+            );
+        }
+        shops.push(Shop {
+            variant,
+            running,
+            pid,
+        });
     }
+    let clock_ticks = clock_ticks_per_second();
 
     let wrk = Wrk {
         pinning: &pinning,
@@ -130,9 +153,9 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         threads: options.threads,
     };
     eprintln!("warming up ({WARM_UP_SECS} s per shop and endpoint)");
-    for (_, running) in &shops {
+    for shop in &shops {
         for endpoint in ENDPOINTS {
-            wrk.run(&format!("{}{endpoint}", running.url()), WARM_UP_SECS)?;
+            wrk.run(&format!("{}{endpoint}", shop.running.url()), WARM_UP_SECS)?;
         }
     }
 
@@ -141,12 +164,17 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         for endpoint in ENDPOINTS {
             // A B in even rounds, B A in odd ones: neither variant always
             // runs on the heels of the other.
-            let order: Vec<&(Variant, Running)> = if round % 2 == 0 {
+            let order: Vec<&Shop> = if round % 2 == 0 {
                 shops.iter().collect()
             } else {
                 shops.iter().rev().collect()
             };
-            for (variant, running) in order {
+            for Shop {
+                variant,
+                running,
+                pid,
+            } in order
+            {
                 let url = format!("{}{endpoint}", running.url());
                 eprintln!(
                     "round {}/{}: {endpoint} on the {} shop",
@@ -154,6 +182,7 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
                     options.rounds,
                     variant.name()
                 );
+                let cpu_before = pid.and_then(cpu_ticks);
                 let report = wrk.run(&url, options.duration_secs).map_err(|e| {
                     format!(
                         "{e}\nthe {} shop's stderr:\n{}",
@@ -161,11 +190,22 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
                         running.stderr()
                     )
                 })?;
+                let cpu_per_request = match (cpu_before, pid.and_then(cpu_ticks)) {
+                    (Some(before), Some(after)) if report.requests > 0 => {
+                        Some(Duration::from_secs_f64(
+                            after.saturating_sub(before) as f64
+                                / clock_ticks
+                                / report.requests as f64,
+                        ))
+                    }
+                    _ => None,
+                };
                 samples.push(Sample {
                     endpoint,
                     variant: *variant,
                     round,
                     report,
+                    cpu_per_request,
                 });
             }
         }
@@ -186,6 +226,64 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
     );
     let met = summaries.iter().all(Summary::goal_met);
     Ok(met || !options.check)
+}
+
+/// A started shop.
+struct Shop {
+    variant: Variant,
+    running: Running,
+    /// Its process id, when found.
+    pid: Option<u32>,
+}
+
+/// The process whose environment holds `TAG_VAR=tag`.
+fn find_tagged_process(tag: &str) -> Option<u32> {
+    let wanted = format!("{TAG_VAR}={tag}");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            environ
+                .split(|&b| b == 0)
+                .any(|var| var == wanted.as_bytes())
+                .then_some(pid)
+        })
+}
+
+/// User plus system CPU time of process `pid` and all its threads, in
+/// clock ticks (`/proc/<pid>/stat`, fields 14 and 15).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    parse_cpu_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Fields 14 (utime) and 15 (stime) of a `/proc/<pid>/stat` line. The
+/// second field, the command name, is in parentheses and may hold spaces,
+/// so the count starts after its closing parenthesis.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace();
+    // After the name come field 3 (state) onwards: utime is the 12th.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// The kernel's clock ticks per second (`getconf CLK_TCK`), 100 on Linux
+/// unless it says otherwise.
+fn clock_ticks_per_second() -> f64 {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "runs getconf with fixed arguments"
+    )]
+    let output = Command::new("getconf").arg("CLK_TCK").output();
+    output
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|&ticks| ticks > 0.0)
+        .unwrap_or(100.0)
 }
 
 /// The first line of `wrk -v`, or a clear error when wrk is missing.
@@ -517,6 +615,8 @@ struct Sample {
     variant: Variant,
     round: u32,
     report: WrkReport,
+    /// The shop's CPU time per request during the run, when measured.
+    cpu_per_request: Option<Duration>,
 }
 
 /// One endpoint's figures for one variant, over all rounds.
@@ -526,6 +626,8 @@ struct VariantFigures {
     throughput: Spread,
     p50: Duration,
     p99: Duration,
+    /// Median CPU time of the shop per request, when measured.
+    cpu_per_request: Option<Duration>,
 }
 
 /// A median with its range.
@@ -572,16 +674,19 @@ struct Summary {
     throughput_ratio: Spread,
     p50_ratio: f64,
     p99_ratio: f64,
+    /// A/B of the median CPU time per request, when both were measured.
+    cpu_ratio: Option<f64>,
 }
 
 impl Summary {
     fn of(endpoint: &'static str, samples: &[Sample]) -> Result<Summary, String> {
         let figures = |variant: Variant| -> Result<VariantFigures, String> {
-            let runs: Vec<&WrkReport> = samples
+            let ours: Vec<&Sample> = samples
                 .iter()
                 .filter(|s| s.endpoint == endpoint && s.variant == variant)
-                .map(|s| &s.report)
                 .collect();
+            let runs: Vec<&WrkReport> = ours.iter().map(|s| &s.report).collect();
+            let cpu: Vec<Duration> = ours.iter().filter_map(|s| s.cpu_per_request).collect();
             if runs.is_empty() {
                 return Err(format!("no {} runs of {endpoint}", variant.name()));
             }
@@ -589,6 +694,8 @@ impl Summary {
                 throughput: Spread::of(runs.iter().map(|r| r.requests_per_sec).collect()),
                 p50: median_duration(runs.iter().map(|r| r.p50)),
                 p99: median_duration(runs.iter().map(|r| r.p99)),
+                cpu_per_request: (cpu.len() == ours.len())
+                    .then(|| median_duration(cpu.into_iter())),
             })
         };
         let protected = figures(Variant::Protected)?;
@@ -611,8 +718,13 @@ impl Summary {
             .collect();
         let mut throughput_ratio = Spread::of(in_round);
         throughput_ratio.median = protected.throughput.median / unprotected.throughput.median;
+        let cpu_ratio = match (protected.cpu_per_request, unprotected.cpu_per_request) {
+            (Some(a), Some(b)) if !b.is_zero() => Some(a.as_secs_f64() / b.as_secs_f64()),
+            _ => None,
+        };
         Ok(Summary {
             endpoint,
+            cpu_ratio,
             p50_ratio: protected.p50.as_secs_f64() / unprotected.p50.as_secs_f64(),
             p99_ratio: protected.p99.as_secs_f64() / unprotected.p99.as_secs_f64(),
             throughput_ratio,
@@ -631,7 +743,9 @@ impl Summary {
 /// A latency as wrk would print it, in µs below 1 ms.
 fn show_duration(d: Duration) -> String {
     let micros = d.as_secs_f64() * 1e6;
-    if micros < 1000.0 {
+    if micros < 100.0 {
+        format!("{micros:.1} µs")
+    } else if micros < 1000.0 {
         format!("{micros:.0} µs")
     } else {
         format!("{:.2} ms", micros / 1000.0)
@@ -668,14 +782,14 @@ fn render(
     let _ = writeln!(out, "{}", load.describe(cpus));
     let _ = writeln!(
         out,
-        "\n{:<18} {:<16} {:>12} {:>19} {:>10} {:>10}",
-        "endpoint", "variant", "req/s median", "req/s range", "p50", "p99"
+        "\n{:<18} {:<12} {:>12} {:>13} {:>9} {:>9} {:>9}",
+        "endpoint", "variant", "req/s median", "req/s range", "p50", "p99", "CPU/req"
     );
     for s in summaries {
         for (label, figures) in [("A (rasp)", &s.protected), ("B (no rasp)", &s.unprotected)] {
             let _ = writeln!(
                 out,
-                "{:<18} {:<16} {:>12.0} {:>19} {:>10} {:>10}",
+                "{:<18} {:<12} {:>12.0} {:>13} {:>9} {:>9} {:>9}",
                 s.endpoint,
                 label,
                 figures.throughput.median,
@@ -684,12 +798,15 @@ fn render(
                     figures.throughput.min, figures.throughput.max
                 ),
                 show_duration(figures.p50),
-                show_duration(figures.p99)
+                show_duration(figures.p99),
+                figures
+                    .cpu_per_request
+                    .map_or_else(|| "-".to_owned(), show_duration)
             );
         }
         let _ = writeln!(
             out,
-            "{:<18} {:<16} {:>12.3} {:>19} {:>10.3} {:>10.3}",
+            "{:<18} {:<12} {:>12.3} {:>13} {:>9.3} {:>9.3} {:>9}",
             s.endpoint,
             "A/B",
             s.throughput_ratio.median,
@@ -698,7 +815,9 @@ fn render(
                 s.throughput_ratio.min, s.throughput_ratio.max
             ),
             s.p50_ratio,
-            s.p99_ratio
+            s.p99_ratio,
+            s.cpu_ratio
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:.3}"))
         );
     }
     let _ = writeln!(
@@ -718,7 +837,8 @@ fn render(
     }
     let _ = writeln!(
         out,
-        "(req/s range: lowest and highest round; A/B range: A over B within each round)"
+        "(req/s range: lowest and highest round; A/B range: A over B within each round;\n \
+         CPU/req: the shop's CPU time per request, little moved by other load)"
     );
     out
 }
@@ -907,6 +1027,7 @@ Transfer/sec:    200.60KB
                 non_success: 0,
                 socket_errors: SocketErrors::default(),
             },
+            cpu_per_request: Some(Duration::from_micros(100)),
         }
     }
 
@@ -927,6 +1048,8 @@ Transfer/sec:    200.60KB
         assert!((s.throughput_ratio.median - 0.99).abs() < 1e-9);
         assert!((s.throughput_ratio.min - 0.9).abs() < 1e-9);
         assert!((s.p99_ratio - 2.01 / 1.99).abs() < 1e-9);
+        assert_eq!(s.protected.cpu_per_request, Some(Duration::from_micros(100)));
+        assert_eq!(s.cpu_ratio, Some(1.0));
         assert!(s.goal_met());
 
         let slower = [
@@ -940,6 +1063,23 @@ Transfer/sec:    200.60KB
         ];
         assert!(!Summary::of("/health", &laggier).unwrap().goal_met());
         assert!(Summary::of("/search?q=kettle", &slower).is_err());
+    }
+
+    #[test]
+    fn cpu_ticks_are_read_past_a_command_name_with_spaces() {
+        // A /proc/<pid>/stat line: utime 1234 and stime 56 are fields 14, 15.
+        let stat = "4242 (rasp shop) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 56 0 0 20 0 3 0 100 1000000 500";
+        assert_eq!(parse_cpu_ticks(stat), Some(1290));
+        assert_eq!(parse_cpu_ticks("4242 (short) S 1"), None);
+        assert_eq!(parse_cpu_ticks("no parenthesis"), None);
+    }
+
+    #[test]
+    fn this_process_is_found_and_measured_in_proc() {
+        // The test process itself: its stat parses, and a tag nobody set
+        // is found nowhere.
+        assert!(cpu_ticks(std::process::id()).is_some());
+        assert_eq!(find_tagged_process("no-such-tag-anywhere"), None);
     }
 
     #[test]
