@@ -74,16 +74,19 @@ action = "monitor"
 dedup_window_secs = 0
 "#;
 
-/// The full policy with event deduplication (the default window) and an
-/// evidence log of every monitored detection: what a detection costs with
-/// everything on.
-fn with_events(evidence: &std::path::Path) -> String {
+/// The full policy with event deduplication (the default window) and, given
+/// a path, an evidence log of every monitored detection: what a detection
+/// costs with everything on.
+fn with_events(evidence: Option<&std::path::Path>) -> String {
+    let evidence = evidence.map_or(String::new(), |path| {
+        format!(
+            "[evidence]\npath = {:?}\ninclude_monitored = true\nqueue = 65536\n",
+            path.display().to_string()
+        )
+    });
     POLICY.replace(
         "dedup_window_secs = 0\n",
-        &format!(
-            "dedup_window_secs = 60\n[evidence]\npath = {:?}\ninclude_monitored = true\nqueue = 65536\n",
-            evidence.display().to_string()
-        ),
+        &format!("dedup_window_secs = 60\n{evidence}"),
     )
 }
 
@@ -104,12 +107,14 @@ fn with_and_without_policy(c: &mut Criterion) {
     Mode::set(Mode::Monitor);
     let mut group = c.benchmark_group("policy");
     let dir = tempfile::tempdir().unwrap();
-    let events = with_events(&dir.path().join("evidence.jsonl"));
+    let dedup = with_events(None);
+    let evidence = with_events(Some(&dir.path().join("evidence.jsonl")));
     for (label, text) in [
         ("no_policy", None),
         ("minimal_policy", Some(MINIMAL)),
         ("full_policy", Some(POLICY)),
-        ("full_policy_events", Some(events.as_str())),
+        ("full_policy_dedup", Some(dedup.as_str())),
+        ("full_policy_dedup_evidence", Some(evidence.as_str())),
     ] {
         policy::uninstall();
         if let Some(text) = text {
