@@ -72,6 +72,8 @@ mod guide {
     mod operations {}
     #[doc = include_str!("../docs/audit.md")]
     mod audit {}
+    #[doc = include_str!("../docs/demo.md")]
+    mod demo {}
     #[doc = include_str!("../docs/threat-model.md")]
     mod threat_model {}
     #[doc = include_str!("../docs/benchmarks.md")]
