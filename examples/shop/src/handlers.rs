@@ -1,6 +1,15 @@
 //! The shop's handlers. Each takes its input through a tainting extractor,
 //! vouches for it unchecked (the bug), and hands it to a guarded sink when
 //! protected or to the plain one otherwise.
+//!
+//! Built with the `protected` feature, each handler runs under
+//! `#[rasp::protect]`: it reuses the request context `RaspLayer` opened
+//! (one request, one context) and adds a `rasp.protect` span naming the
+//! route and the handler, so a refusal's security event says which
+//! handler it happened in. A shop opened unprotected in that build runs
+//! the same handlers, whose plain sinks never consult the context the
+//! attribute opens there. Built without the feature, the attribute is not
+//! there at all.
 
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,6 +28,12 @@ use crate::{Avatars, Shop, ShopError, vouched};
 /// `GET /health`: `ok`, touching neither the database nor any sink.
 pub(crate) async fn health() -> &'static str {
     "ok"
+}
+
+/// A header value as the unprotected shop sets it: whatever the input
+/// says, refused only when `http` cannot carry it at all.
+fn plain_header(text: &str) -> Result<HeaderValue, ShopError> {
+    HeaderValue::from_str(text).map_err(ShopError::internal)
 }
 
 impl Shop {
@@ -40,6 +55,7 @@ pub(crate) struct Search {
 
 /// `GET /search?q=`: product names matching `q`, the SQL built with
 /// `format!` (the bug).
+#[cfg_attr(feature = "protected", rasp::protect(route = "/search"))]
 pub(crate) async fn search(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Search>,
@@ -51,16 +67,16 @@ pub(crate) async fn search(
 
 /// `GET /files/{*path}`: a download under `files/`, the path joined as
 /// given (the bug).
+#[cfg_attr(feature = "protected", rasp::protect(route = "/files/{*path}"))]
 pub(crate) async fn download(
     State(shop): State<Shop>,
     TaintedPath(path): TaintedPath<String>,
 ) -> Result<Vec<u8>, ShopError> {
     let path = vouched(path);
     if shop.protected {
-        shop.root.read(&path).map_err(|err| match err.blocked() {
-            Some(blocked) => ShopError::Blocked(*blocked),
-            None => ShopError::NotFound,
-        })
+        shop.root
+            .read(&path)
+            .map_err(|err| ShopError::refused_or(err.blocked(), ShopError::NotFound))
     } else {
         std::fs::read(shop.files.join(&path)).map_err(|_| ShopError::NotFound)
     }
@@ -73,6 +89,7 @@ pub(crate) struct Export {
 
 /// `GET /export?name=`: writes an order report to `exports/<name>.csv`
 /// through `sh -c`, the name spliced into the script (the bug).
+#[cfg_attr(feature = "protected", rasp::protect(route = "/export"))]
 pub(crate) async fn export(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Export>,
@@ -92,8 +109,8 @@ pub(crate) async fn export(
     // The shell blocks; keep it off the async workers.
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
-        .map_err(|err| ShopError::Internal(err.to_string()))?
-        .map_err(|err| ShopError::Internal(err.to_string()))?;
+        .map_err(ShopError::internal)?
+        .map_err(ShopError::internal)?;
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
@@ -105,22 +122,16 @@ pub(crate) struct Avatar {
 /// `GET /avatar?url=`: fetches the user's avatar from `url` and passes it
 /// on, whatever host the URL names (the bug). Protected, the guarded
 /// client reaches public hosts and the avatar host only.
+#[cfg_attr(feature = "protected", rasp::protect(route = "/avatar"))]
 pub(crate) async fn avatar(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Avatar>,
 ) -> Result<Response, ShopError> {
     let url = vouched(query.map(|a| a.url));
     let fetched = match &shop.avatars {
-        Avatars::Guarded(client) => {
-            client
-                .get(url)
-                .send()
-                .await
-                .map_err(|err| match err.blocked() {
-                    Some(blocked) => ShopError::Blocked(*blocked),
-                    None => ShopError::BadGateway(err.to_string()),
-                })?
-        }
+        Avatars::Guarded(client) => client.get(url).send().await.map_err(|err| {
+            ShopError::refused_or(err.blocked(), ShopError::BadGateway(err.to_string()))
+        })?,
         Avatars::Plain(client) => client
             .get(url)
             .send()
@@ -158,6 +169,7 @@ const PARTNER_HOST: &str = "partner.shop.example";
 /// `POST /login` (form): checks the user's API key with SQL built by
 /// `format!`, writes the outcome to the audit log with the name as typed,
 /// then redirects to `next` as given (three bugs).
+#[cfg_attr(feature = "protected", rasp::protect(route = "/login"))]
 pub(crate) async fn login(
     State(shop): State<Shop>,
     TaintedForm(form): TaintedForm<Login>,
@@ -176,7 +188,7 @@ pub(crate) async fn login(
             .location(next)?
             .into()
     } else {
-        HeaderValue::from_str(&next).map_err(|err| ShopError::Internal(err.to_string()))?
+        plain_header(&next)?
     };
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
 }
@@ -201,7 +213,7 @@ impl Shop {
             .append(true)
             .open(&self.audit_log.path)
             .and_then(|mut file| file.write_all(line.as_bytes()))
-            .map_err(|err| ShopError::Internal(format!("cannot write the audit log: {err}")))
+            .map_err(|err| ShopError::internal(format_args!("cannot write the audit log: {err}")))
     }
 }
 
@@ -221,6 +233,7 @@ struct ProfilePage<C: std::fmt::Display> {
 /// `GET /profile?name=&bio=`: a preview of the user's profile card, the
 /// display name and bio spliced into markup with `format!` (the bug).
 /// Protected, the markup is checked before the page renders it.
+#[cfg_attr(feature = "protected", rasp::protect(route = "/profile"))]
 pub(crate) async fn profile(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Profile>,
@@ -235,8 +248,7 @@ pub(crate) async fn profile(
     } else {
         ProfilePage { card }.render()
     };
-    page.map(Html)
-        .map_err(|err| ShopError::Internal(err.to_string()))
+    page.map(Html).map_err(ShopError::internal)
 }
 
 #[derive(Deserialize)]
@@ -246,6 +258,7 @@ pub(crate) struct Lang {
 
 /// `GET /lang?lang=`: remembers the language in a cookie, the value
 /// spliced into `Set-Cookie` (the bug), and goes back to the front page.
+#[cfg_attr(feature = "protected", rasp::protect(route = "/lang"))]
 pub(crate) async fn lang(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Lang>,
@@ -255,7 +268,7 @@ pub(crate) async fn lang(
     let cookie = if shop.protected {
         rasp::header::set_cookie(cookie)?
     } else {
-        HeaderValue::from_str(&cookie).map_err(|err| ShopError::Internal(err.to_string()))?
+        plain_header(&cookie)?
     };
     Ok((
         StatusCode::SEE_OTHER,

@@ -228,6 +228,22 @@ enum ShopError {
     Internal(String),
 }
 
+impl ShopError {
+    /// A failure of the shop itself, answered with a 500 and its reason.
+    fn internal(err: impl std::fmt::Display) -> ShopError {
+        ShopError::Internal(err.to_string())
+    }
+
+    /// What a guard's error becomes: its refusal when it refused the input,
+    /// else `otherwise` (the input was fine, the operation itself failed).
+    fn refused_or(blocked: Option<&Blocked>, otherwise: ShopError) -> ShopError {
+        match blocked {
+            Some(blocked) => ShopError::Blocked(*blocked),
+            None => otherwise,
+        }
+    }
+}
+
 impl From<Blocked> for ShopError {
     fn from(blocked: Blocked) -> Self {
         ShopError::Blocked(blocked)
@@ -236,16 +252,13 @@ impl From<Blocked> for ShopError {
 
 impl From<sqlx::Error> for ShopError {
     fn from(err: sqlx::Error) -> Self {
-        ShopError::Internal(err.to_string())
+        ShopError::internal(err)
     }
 }
 
 impl From<rasp::header::HeaderError> for ShopError {
     fn from(err: rasp::header::HeaderError) -> Self {
-        match err.blocked() {
-            Some(blocked) => ShopError::Blocked(*blocked),
-            None => ShopError::Internal(err.to_string()),
-        }
+        ShopError::refused_or(err.blocked(), ShopError::internal(&err))
     }
 }
 

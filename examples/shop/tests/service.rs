@@ -508,3 +508,91 @@ async fn postgres_shop_leaks_unprotected_and_refuses_protected() {
         served.shop.close().await.expect("drop the shop's schema");
     }
 }
+
+// ---- rasp::protect ------------------------------------------------------
+
+/// JSON lines written by a subscriber, kept in memory.
+#[cfg(feature = "protected")]
+#[derive(Clone, Default)]
+struct JsonLines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(feature = "protected")]
+impl std::io::Write for JsonLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lines").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "protected")]
+impl JsonLines {
+    fn parsed(&self) -> Vec<serde_json::Value> {
+        let bytes = self.0.lock().expect("lines").clone();
+        String::from_utf8(bytes)
+            .expect("UTF-8 lines")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+}
+
+/// Every security event of this test process, as the shop's binary writes
+/// them. Process-wide rather than one test's own: `tracing` caches whether
+/// a span or event is wanted when it is first reached, and a subscriber set
+/// for one thread is not asked about those first reached by another test.
+#[cfg(feature = "protected")]
+fn security_events() -> &'static JsonLines {
+    static LINES: std::sync::OnceLock<JsonLines> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        let lines = JsonLines::default();
+        let writer = lines.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .with_env_filter(tracing_subscriber::EnvFilter::new("rasp::security=info"))
+            .try_init()
+            .expect("the only subscriber of the tests");
+        lines
+    })
+}
+
+/// Built protected, each handler runs under `#[rasp::protect]`: the
+/// security event of a refusal is reported inside its `rasp.protect`
+/// span, which names the route and the handler and carries the request id
+/// of the context `RaspLayer` opened (the handler reuses it rather than
+/// opening one of its own), the same id the 403 names.
+#[cfg(feature = "protected")]
+#[tokio::test]
+async fn refusals_are_reported_inside_the_handlers_protect_span() {
+    let events = security_events();
+    let base = serve(true).await;
+    let answer = get(format!("{base}/files/..%2Fsecret.txt")).await;
+    answer.assert_refused();
+    let body: serde_json::Value = serde_json::from_str(&answer.body).expect("JSON refusal");
+
+    let events = events.parsed();
+    let refusal = events
+        .iter()
+        .find(|event| event["fields"]["rasp.request.id"] == body["request_id"])
+        .unwrap_or_else(|| panic!("no event for {}: {events:#?}", body["request_id"]));
+    assert_eq!(
+        refusal["fields"]["event.name"], "rasp.path_traversal.blocked",
+        "{refusal:#}"
+    );
+    let span = refusal["spans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|span| span["name"] == "rasp.protect")
+        .unwrap_or_else(|| panic!("the refusal is outside any rasp.protect span: {refusal:#}"));
+    assert_eq!(span["http.route"], "/files/{*path}", "{span}");
+    assert_eq!(
+        span["code.function"], "rasp_example_shop::handlers::download",
+        "{span}"
+    );
+    assert_eq!(span["rasp.request.id"], body["request_id"], "{span}");
+}
