@@ -151,6 +151,7 @@ impl Db {
 #[derive(Debug, Clone)]
 struct Record {
     span: bool,
+    level: tracing::Level,
     target: String,
     name: String,
     fields: BTreeMap<String, String>,
@@ -191,6 +192,7 @@ impl<S: Subscriber> Layer<S> for Capture {
         event.record(&mut Fields(&mut fields));
         self.0.lock().unwrap().push(Record {
             span: false,
+            level: *event.metadata().level(),
             target: event.metadata().target().to_owned(),
             name: event.metadata().name().to_owned(),
             fields,
@@ -202,6 +204,7 @@ impl<S: Subscriber> Layer<S> for Capture {
         attrs.record(&mut Fields(&mut fields));
         self.0.lock().unwrap().push(Record {
             span: true,
+            level: *attrs.metadata().level(),
             target: attrs.metadata().target().to_owned(),
             name: attrs.metadata().name().to_owned(),
             fields,
@@ -428,7 +431,8 @@ fn protect_without_a_route_uses_the_fn_path_and_opens_a_span() {
         .into_iter()
         .find(|r| r.span && r.name == "rasp.protect")
         .expect("rasp.protect span");
-    assert_eq!(span.target, "rasp::security");
+    assert_eq!(span.target, "rasp::request");
+    assert_eq!(span.level, tracing::Level::DEBUG);
     assert_eq!(span.fields["code.function"], "macros::handler");
     assert_eq!(span.fields["http.route"], "macros::handler");
     assert!(span.fields.contains_key("rasp.request.id"));

@@ -99,7 +99,11 @@ pub struct RequestContext {
     limits: InputLimits,
     /// Append-only and lock-free to read: every sink check walks it, while
     /// inputs are recorded a handful of times per request.
-    inputs: AppendOnly<RecordedInput>,
+    /// Boxed: the append-only vector zeroes its first bucket (32 entries)
+    /// when the first input arrives, and an inline `RecordedInput` (its
+    /// substring finder holds the search tables) made that about 11 KiB of
+    /// zeroing per request; a boxed entry is one pointer.
+    inputs: AppendOnly<Box<RecordedInput>>,
     /// Serializes recording, so caps and de-duplication are exact.
     budget: Mutex<Budget>,
     /// The installed policy's route rule and allowlisting for this request,
@@ -281,17 +285,17 @@ impl RequestContext {
             return false;
         }
         budget.total_bytes += bytes.len();
-        self.inputs.push(RecordedInput {
+        self.inputs.push(Box::new(RecordedInput {
             source,
             finder: Finder::new(bytes).into_owned(),
-        });
+        }));
         true
     }
 
     /// The recorded inputs, oldest first. Reading takes no lock.
     #[inline]
     pub fn inputs(&self) -> impl Iterator<Item = &RecordedInput> {
-        self.inputs.iter().map(|(_, input)| input)
+        self.inputs.iter().map(|(_, input)| &**input)
     }
 
     /// How many inputs were recorded.

@@ -46,8 +46,11 @@ pub(crate) fn expand(args: &ProtectArgs, func: &Func) -> syn::Result<TokenStream
             route: #route,
         };
         let #ctx = ::rasp::__private::open_context(&__RASP_PROTECT);
-        let #span = ::rasp::__private::tracing::info_span!(
-            target: "rasp::security",
+        // Debug level on its own target: a subscriber that collects the
+        // security events (`rasp::security`) does not also build and format
+        // a span for every request, which cost more than the checks.
+        let #span = ::rasp::__private::tracing::debug_span!(
+            target: "rasp::request",
             "rasp.protect",
             code.function = __RASP_PROTECT.fn_path,
             http.route = ::rasp::__private::RequestContext::route(&#ctx).unwrap_or(""),

@@ -553,7 +553,9 @@ fn security_events() -> &'static JsonLines {
         tracing_subscriber::fmt()
             .json()
             .with_writer(move || writer.clone())
-            .with_env_filter(tracing_subscriber::EnvFilter::new("rasp::security=info"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "rasp::security=info,rasp::request=debug",
+            ))
             .try_init()
             .expect("the only subscriber of the tests");
         lines
