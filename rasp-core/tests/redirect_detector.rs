@@ -129,6 +129,11 @@ const STAYS: &[(&str, &str)] = &[
     // Letters of a scheme the application wrote.
     ("https://shop.example/search?q=https", "https"),
     ("http://shop.example/search?q=http", "http"),
+    // Delimiters alone, matching the ones the application wrote.
+    ("https://shop.example/search?q=%3A", ":"),
+    ("https://shop.example/items/%2F", "/"),
+    ("https://shop.example/search?q=%3A%2F%2F", "://"),
+    ("//shop.example/search?q=%2F%2F", "//"),
     // The input does not occur.
     ("https://evil.example/", "https://elsewhere.example"),
 ];
@@ -310,7 +315,12 @@ fn periodic_inputs_stay_linear() {
         assert_eq!(reason(&location, input), None);
     }
     let slashes = "/".repeat(200_000);
-    assert_eq!(reason(&slashes, "//"), Some(Reason::OffSiteRedirect));
+    // Slashes alone choose no host; slashes and a host do.
+    assert_eq!(reason(&slashes, "//"), None);
+    assert_eq!(
+        reason(&format!("{slashes}evil.example"), "/evil.example"),
+        Some(Reason::OffSiteRedirect)
+    );
     assert!(
         started.elapsed().as_secs() < 5,
         "took {:?}",

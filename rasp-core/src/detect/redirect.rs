@@ -247,6 +247,18 @@ impl Head {
         if self.kind == Kind::Relative {
             return false;
         }
+        // An input of delimiters alone (a search for `:` or `/`) matches the
+        // application's own `https://`; the scheme and the host around it
+        // are still the application's.
+        let delimiters_only = end <= self.lead_end
+            && text
+                .get(start..end)
+                .unwrap_or_default()
+                .iter()
+                .all(|&b| matches!(b, b':' | b'/' | b'\\') || b <= b' ');
+        if delimiters_only {
+            return false;
+        }
         // The scheme is chosen with its `:`, the authority with its
         // slashes. Writing only letters of the scheme (`http` in a search
         // for "http") chooses nothing the application did not write.
