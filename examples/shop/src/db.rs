@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rasp::Dialect;
@@ -53,7 +54,7 @@ pub(crate) enum Database {
     /// `shop.db` in the shop's temporary folder.
     Sqlite(SqlitePool),
     /// The given server, in the schema named here.
-    Postgres { pool: PgPool, schema: String },
+    Postgres { pool: PgPool, schema: Arc<str> },
 }
 
 impl Database {
@@ -86,7 +87,10 @@ impl Database {
             .connect_with(options.options([("search_path", schema.as_str())]))
             .await?;
         sqlx::raw_sql(SEED).execute(&pool).await?;
-        Ok(Database::Postgres { pool, schema })
+        Ok(Database::Postgres {
+            pool,
+            schema: schema.into(),
+        })
     }
 
     /// The SQL dialect the guarded sinks read queries in.

@@ -82,7 +82,9 @@ pub type OpenError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 pub struct Shop {
     db: Database,
-    files: PathBuf,
+    // Shared rather than owned: axum clones the state for every request,
+    // and a clone should not allocate.
+    files: Arc<Path>,
     root: rasp::fs::Root,
     avatars: Avatars,
     audit_log: Arc<AuditLog>,
@@ -129,7 +131,7 @@ impl Shop {
         Ok(Shop {
             db,
             root: rasp::fs::Root::new(&files)?,
-            files,
+            files: files.into(),
             avatars: avatar_client(&options)?,
             audit_log: Arc::new(AuditLog {
                 path: audit_log,

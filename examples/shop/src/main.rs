@@ -11,9 +11,10 @@
 //! server instead of a temporary SQLite file; the schema is dropped when
 //! the shop stops on Ctrl-C.
 //!
-//! Built with the `protected` feature (the default) the shop installs its
-//! policy, runs its guarded sinks under `RaspLayer` and writes rasp's
-//! security events to stderr as JSON lines; built with
+//! Both builds log warnings and errors to stderr as JSON lines. Built with
+//! the `protected` feature (the default) the shop installs its policy, runs
+//! its guarded sinks under `RaspLayer` and logs rasp's security events
+//! too; built with
 //! `--no-default-features` it runs the same handlers through plain sinks,
 //! really vulnerable. The choice is made at build time so that a vulnerable
 //! binary cannot be turned on by a stray flag in production.
@@ -90,14 +91,18 @@ async fn serve(
     port: u16,
     options: Options,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // Warnings and errors as JSON lines, as a service in production logs
+    // them, and one line per security event: the request id in each lets
+    // an operator (or the demo) find why a request was refused. Both
+    // builds log alike, so that comparing them measures rasp, not logging.
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "warn,rasp::security=info",
+        ))
+        .init();
     if options.protected {
-        // One JSON line per security event: the request id in each lets an
-        // operator (or the demo) find why a request was refused.
-        tracing_subscriber::fmt()
-            .json()
-            .with_writer(std::io::stderr)
-            .with_env_filter(tracing_subscriber::EnvFilter::new("rasp::security=info"))
-            .init();
         rasp_example_shop::install_policy()?;
     }
     let shop = Shop::open_with(options).await?;

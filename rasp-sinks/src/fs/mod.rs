@@ -37,6 +37,7 @@ use std::fmt;
 use std::fs::{self, File, OpenOptions, ReadDir};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rasp_core::check::check;
 use rasp_core::policy::DecisionCache;
@@ -146,7 +147,9 @@ fn refused(reason: Reason) -> Blocked {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Root {
-    dir: PathBuf,
+    /// Shared: a root usually lives in a service's state, which axum clones
+    /// for every request.
+    dir: Arc<Path>,
 }
 
 impl Root {
@@ -161,7 +164,7 @@ impl Root {
                 "a rasp::fs::Root must be a directory",
             ));
         }
-        Ok(Root { dir })
+        Ok(Root { dir: dir.into() })
     }
 
     /// The resolved directory of the root.

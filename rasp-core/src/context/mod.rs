@@ -23,12 +23,15 @@ use core::task::{Context as TaskContext, Poll};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use boxcar::Vec as AppendOnly;
-
-use memchr::memmem::Finder;
+use compact_str::CompactString;
 
 use crate::policy::DecisionCache;
 use crate::taint::SourceMeta;
+
+mod inputs;
+
+use inputs::Inputs;
+pub use inputs::RecordedInput;
 
 /// Caps on what one request context records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,38 +51,6 @@ impl Default for InputLimits {
     }
 }
 
-/// One input recorded by a source.
-pub struct RecordedInput {
-    source: &'static SourceMeta,
-    finder: Finder<'static>,
-}
-
-impl RecordedInput {
-    /// The source that produced the input.
-    pub fn source(&self) -> &'static SourceMeta {
-        self.source
-    }
-
-    /// The raw bytes, exactly as the source returned them.
-    pub fn bytes(&self) -> &[u8] {
-        self.finder.needle()
-    }
-
-    /// A substring searcher for the input, built once when it was recorded.
-    pub fn finder(&self) -> &Finder<'static> {
-        &self.finder
-    }
-}
-
-impl core::fmt::Debug for RecordedInput {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RecordedInput")
-            .field("source", &self.source.kind)
-            .field("len", &self.bytes().len())
-            .finish()
-    }
-}
-
 /// What recording has used of the request's caps. Only recording touches
 /// it; sink checks read the inputs without taking this lock.
 #[derive(Debug, Default)]
@@ -91,19 +62,17 @@ struct Budget {
 /// Everything rasp knows about one request.
 #[derive(Debug)]
 pub struct RequestContext {
-    request_id: Box<str>,
-    route: Option<Box<str>>,
+    // Compact strings: ids, route templates and user names are short, and
+    // held inline they cost a request no allocation.
+    request_id: CompactString,
+    route: Option<CompactString>,
     client_ip: Option<IpAddr>,
-    user: Option<Box<str>>,
-    tenant: Option<Box<str>>,
+    user: Option<CompactString>,
+    tenant: Option<CompactString>,
     limits: InputLimits,
-    /// Append-only and lock-free to read: every sink check walks it, while
-    /// inputs are recorded a handful of times per request.
-    /// Boxed: the append-only vector zeroes its first bucket (32 entries)
-    /// when the first input arrives, and an inline `RecordedInput` (its
-    /// substring finder holds the search tables) made that about 11 KiB of
-    /// zeroing per request; a boxed entry is one pointer.
-    inputs: AppendOnly<Box<RecordedInput>>,
+    /// Every sink check walks them, while inputs are recorded a handful of
+    /// times per request.
+    inputs: Inputs,
     /// Serializes recording, so caps and de-duplication are exact.
     budget: Mutex<Budget>,
     /// The installed policy's route rule and allowlisting for this request,
@@ -114,23 +83,23 @@ pub struct RequestContext {
 /// Builds a [`RequestContext`].
 #[derive(Debug, Default)]
 pub struct RequestContextBuilder {
-    request_id: Option<Box<str>>,
-    route: Option<Box<str>>,
+    request_id: Option<CompactString>,
+    route: Option<CompactString>,
     client_ip: Option<IpAddr>,
-    user: Option<Box<str>>,
-    tenant: Option<Box<str>>,
+    user: Option<CompactString>,
+    tenant: Option<CompactString>,
     limits: InputLimits,
 }
 
 impl RequestContextBuilder {
     /// Sets the request id; by default one is generated.
-    pub fn request_id(mut self, id: impl Into<Box<str>>) -> Self {
-        self.request_id = Some(id.into());
+    pub fn request_id(mut self, id: impl AsRef<str>) -> Self {
+        self.request_id = Some(CompactString::new(id));
         self
     }
     /// Sets the route template, e.g. `/users/{id}`.
-    pub fn route(mut self, route: impl Into<Box<str>>) -> Self {
-        self.route = Some(route.into());
+    pub fn route(mut self, route: impl AsRef<str>) -> Self {
+        self.route = Some(CompactString::new(route));
         self
     }
     /// Sets the client address.
@@ -139,13 +108,13 @@ impl RequestContextBuilder {
         self
     }
     /// Sets the authenticated user id.
-    pub fn user(mut self, user: impl Into<Box<str>>) -> Self {
-        self.user = Some(user.into());
+    pub fn user(mut self, user: impl AsRef<str>) -> Self {
+        self.user = Some(CompactString::new(user));
         self
     }
     /// Sets the tenant id.
-    pub fn tenant(mut self, tenant: impl Into<Box<str>>) -> Self {
-        self.tenant = Some(tenant.into());
+    pub fn tenant(mut self, tenant: impl AsRef<str>) -> Self {
+        self.tenant = Some(CompactString::new(tenant));
         self
     }
     /// Sets the recording caps.
@@ -162,7 +131,7 @@ impl RequestContextBuilder {
             user: self.user,
             tenant: self.tenant,
             limits: self.limits,
-            inputs: AppendOnly::new(),
+            inputs: Inputs::new(),
             budget: Mutex::new(Budget::default()),
             policy_cache: DecisionCache::new(),
         })
@@ -170,8 +139,10 @@ impl RequestContextBuilder {
 }
 
 /// Request ids unique within the process: a per-process prefix from the
-/// clock and pid, then a counter. Not secret, just distinct.
-fn next_request_id() -> Box<str> {
+/// clock and pid, then a counter, in hex (`1f2e3d4c-00000000002a`). Not
+/// secret, just distinct. Written by hand into a stack buffer: this runs
+/// on every request, and the id fits a compact string inline.
+fn next_request_id() -> CompactString {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let prefix = *PREFIX.get_or_init(|| {
@@ -181,7 +152,23 @@ fn next_request_id() -> Box<str> {
         nanos ^ std::process::id().rotate_left(16)
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix:08x}-{n:012x}").into_boxed_str()
+    let mut buf = [0u8; 8 + 1 + 16];
+    write_hex(&mut buf[..8], u64::from(prefix));
+    buf[8] = b'-';
+    // At least 12 digits, more once the counter outgrows them.
+    let digits = (n.checked_ilog2().unwrap_or(0) as usize / 4 + 1).max(12);
+    write_hex(&mut buf[9..9 + digits], n);
+    let text = core::str::from_utf8(&buf[..9 + digits]).unwrap_or_default();
+    CompactString::new(text)
+}
+
+/// Writes the low digits of `value` in lowercase hex, filling `out`.
+fn write_hex(out: &mut [u8], mut value: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for byte in out.iter_mut().rev() {
+        *byte = DIGITS[(value & 0xf) as usize];
+        value >>= 4;
+    }
 }
 
 thread_local! {
@@ -285,17 +272,14 @@ impl RequestContext {
             return false;
         }
         budget.total_bytes += bytes.len();
-        self.inputs.push(Box::new(RecordedInput {
-            source,
-            finder: Finder::new(bytes).into_owned(),
-        }));
+        self.inputs.push(RecordedInput::new(source, bytes));
         true
     }
 
     /// The recorded inputs, oldest first. Reading takes no lock.
     #[inline]
     pub fn inputs(&self) -> impl Iterator<Item = &RecordedInput> {
-        self.inputs.iter().map(|(_, input)| &**input)
+        self.inputs.iter()
     }
 
     /// How many inputs were recorded.
@@ -362,8 +346,36 @@ impl<F: Future> Future for InContext<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _restore = enter(this.context.clone());
+        let _lent = Lend::enter(this.context);
         this.inner.poll(cx)
+    }
+}
+
+/// A future's context moved into the thread's slot for one poll and moved
+/// back when dropped, also on unwind. Moving rather than cloning keeps the
+/// reference count (two atomic operations per poll and layer) out of
+/// every poll of every protected request.
+struct Lend<'a> {
+    home: &'a mut Option<Arc<RequestContext>>,
+    previous: Option<Arc<RequestContext>>,
+}
+
+impl<'a> Lend<'a> {
+    fn enter(home: &'a mut Option<Arc<RequestContext>>) -> Lend<'a> {
+        let lent = home.take();
+        let previous = CURRENT.with(|c| core::mem::replace(&mut *c.borrow_mut(), lent));
+        Lend { home, previous }
+    }
+}
+
+impl Drop for Lend<'_> {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Whatever the poll entered in between was restored by its own
+        // guard, so the slot holds the lent context again.
+        if let Ok(lent) = CURRENT.try_with(|c| core::mem::replace(&mut *c.borrow_mut(), previous)) {
+            *self.home = lent;
+        }
     }
 }
 
@@ -412,6 +424,65 @@ mod tests {
         assert!(RequestContext::current().is_none());
     }
 
+    /// Polls `future` once with a no-op waker.
+    fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+        future.poll(&mut TaskContext::from_waker(core::task::Waker::noop()))
+    }
+
+    #[test]
+    fn a_future_keeps_its_context_across_polls_and_nesting() {
+        let outer = RequestContext::builder().request_id("outer").build();
+        let inner = RequestContext::builder().request_id("inner").build();
+        let seen = RefCell::new(Vec::new());
+        let record = || {
+            let id = RequestContext::current().map(|c| c.request_id().to_owned());
+            seen.borrow_mut().push(id);
+        };
+        let mut polls = 0;
+        let future = core::future::poll_fn(|cx| {
+            record();
+            polls += 1;
+            if polls < 3 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(())
+        });
+        let nested = Arc::clone(&inner).instrument(future);
+        let mut outer_future = Box::pin(Arc::clone(&outer).instrument(async {
+            record();
+            nested.await;
+            record();
+        }));
+        while poll_once(outer_future.as_mut()).is_pending() {
+            assert!(
+                RequestContext::current().is_none(),
+                "restored between polls"
+            );
+        }
+        // Lent, not cloned: the futures held one reference each.
+        drop(outer_future);
+        let ids: Vec<_> = seen.take().into_iter().map(Option::unwrap).collect();
+        assert_eq!(ids, ["outer", "inner", "inner", "inner", "outer"]);
+        assert_eq!(Arc::strong_count(&outer), 1);
+        assert_eq!(Arc::strong_count(&inner), 1);
+    }
+
+    #[test]
+    fn a_panicking_poll_restores_the_previous_context() {
+        let outer = RequestContext::builder().request_id("outer").build();
+        let inner = RequestContext::builder().request_id("inner").build();
+        let mut panics = core::pin::pin!(inner.instrument(async { panic!("boom") }));
+        outer.scope(|| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                poll_once(panics.as_mut())
+            }));
+            assert!(result.is_err());
+            assert_eq!(RequestContext::current().unwrap().request_id(), "outer");
+        });
+        assert!(RequestContext::current().is_none());
+    }
+
     #[test]
     fn caps_bound_recording_and_count_drops() {
         let ctx = RequestContext::builder()
@@ -435,6 +506,29 @@ mod tests {
         assert!(ctx.record_input(&SRC, b"same"));
         assert!(ctx.record_input(&SRC, b"same"));
         assert_eq!(ctx.input_count(), 1);
+    }
+
+    #[test]
+    fn request_ids_are_hex_with_a_growing_counter() {
+        let id = next_request_id();
+        let (prefix, counter) = id.split_once('-').unwrap();
+        assert_eq!(prefix.len(), 8);
+        assert_eq!(counter.len(), 12);
+        assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+        let next = next_request_id();
+        let later = u64::from_str_radix(next.split_once('-').unwrap().1, 16).unwrap();
+        assert!(later > u64::from_str_radix(counter, 16).unwrap());
+        let mut digits = [0u8; 16];
+        write_hex(&mut digits, 0x0123_4567_89ab_cdef);
+        assert_eq!(&digits, b"0123456789abcdef");
+    }
+
+    #[test]
+    fn a_context_fits_the_allocators_per_thread_cache() {
+        // glibc serves blocks up to 1032 bytes from a per-thread cache;
+        // `Arc` adds two counters. Past that, every request's context
+        // takes the allocator's slower paths.
+        assert!(size_of::<RequestContext>() + 16 <= 1032);
     }
 
     #[test]

@@ -1,0 +1,165 @@
+//! The inputs one request recorded: appended by sources, walked by every
+//! sink check without a lock.
+
+use std::sync::OnceLock;
+
+use boxcar::Vec as AppendOnly;
+use memchr::memmem::Finder;
+
+use crate::taint::SourceMeta;
+
+/// One input recorded by a source.
+pub struct RecordedInput {
+    source: &'static SourceMeta,
+    finder: Finder<'static>,
+}
+
+impl RecordedInput {
+    pub(super) fn new(source: &'static SourceMeta, bytes: &[u8]) -> RecordedInput {
+        RecordedInput {
+            source,
+            finder: Finder::new(bytes).into_owned(),
+        }
+    }
+
+    /// The source that produced the input.
+    pub fn source(&self) -> &'static SourceMeta {
+        self.source
+    }
+
+    /// The raw bytes, exactly as the source returned them.
+    pub fn bytes(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// A substring searcher for the input, built once when it was recorded.
+    pub fn finder(&self) -> &Finder<'static> {
+        &self.finder
+    }
+}
+
+impl core::fmt::Debug for RecordedInput {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecordedInput")
+            .field("source", &self.source.kind)
+            .field("len", &self.bytes().len())
+            .finish()
+    }
+}
+
+/// How many inputs live inside the context itself: a query string with one
+/// parameter records two (its key and its value), and those then cost no
+/// allocation of their own. A substring finder takes 320 bytes, and two
+/// keep the context within the allocator's fast size classes (glibc's
+/// per-thread cache ends at 1 KiB).
+const INLINE: usize = 2;
+
+/// Append-only and lock-free to read. Appends must be serialized by the
+/// caller (the context's recording lock), which keeps the inline slots
+/// filled in order: a reader that finds a slot empty knows every later
+/// one is empty too.
+pub(super) struct Inputs {
+    inline: [OnceLock<RecordedInput>; INLINE],
+    /// The inputs past the inline ones. The vector itself is boxed and made
+    /// on first use (its bucket table is half a kilobyte), and so are its
+    /// entries: it zeroes a bucket of 32 entries when it first grows, and
+    /// boxed entries keep that to 32 pointers.
+    overflow: OnceLock<Box<AppendOnly<Box<RecordedInput>>>>,
+}
+
+impl Inputs {
+    pub(super) fn new() -> Inputs {
+        Inputs {
+            inline: [const { OnceLock::new() }; INLINE],
+            overflow: OnceLock::new(),
+        }
+    }
+
+    /// Appends `input`. The caller holds the recording lock.
+    pub(super) fn push(&self, input: RecordedInput) {
+        let input = match self.inline.iter().find(|slot| slot.get().is_none()) {
+            // Under the recording lock no one else fills this slot, so
+            // `set` succeeds; `Err` would hand the input back unstored.
+            Some(slot) => match slot.set(input) {
+                Ok(()) => return,
+                Err(input) => input,
+            },
+            None => input,
+        };
+        self.overflow
+            .get_or_init(|| Box::new(AppendOnly::new()))
+            .push(Box::new(input));
+    }
+
+    /// The inputs, oldest first.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &RecordedInput> {
+        // Slots are filled in order, so a full last slot means every
+        // inline input is visible. Walking the overflow only then keeps
+        // what a reader sees a prefix of what was recorded, also while
+        // another thread records.
+        let overflow = self.inline[INLINE - 1]
+            .get()
+            .and(self.overflow.get())
+            .map(|overflow| overflow.iter().map(|(_, input)| &**input));
+        self.inline
+            .iter()
+            .map_while(OnceLock::get)
+            .chain(overflow.into_iter().flatten())
+    }
+
+    /// How many inputs were appended.
+    pub(super) fn count(&self) -> usize {
+        let overflow = self.overflow.get().map_or(0, |overflow| overflow.count());
+        self.inline.iter().map_while(OnceLock::get).count() + overflow
+    }
+}
+
+impl core::fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SRC: SourceMeta = SourceMeta::MANUAL;
+
+    #[test]
+    fn keeps_order_across_the_inline_slots_and_the_overflow() {
+        let inputs = Inputs::new();
+        let texts: Vec<String> = (0..INLINE * 3).map(|i| format!("input-{i}")).collect();
+        for (n, text) in texts.iter().enumerate() {
+            assert_eq!(inputs.count(), n);
+            inputs.push(RecordedInput::new(&SRC, text.as_bytes()));
+        }
+        let read: Vec<&[u8]> = inputs.iter().map(RecordedInput::bytes).collect();
+        let expected: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+        assert_eq!(read, expected);
+        assert_eq!(inputs.count(), texts.len());
+    }
+
+    #[test]
+    fn readers_on_other_threads_see_a_prefix_in_order() {
+        let inputs = Inputs::new();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..200u32 {
+                    inputs.push(RecordedInput::new(&SRC, &i.to_be_bytes()));
+                }
+            });
+            s.spawn(|| {
+                for _ in 0..1000 {
+                    let seen: Vec<u32> = inputs
+                        .iter()
+                        .map(|i| u32::from_be_bytes(i.bytes().try_into().unwrap()))
+                        .collect();
+                    let prefix: Vec<u32> = (0..seen.len() as u32).collect();
+                    assert_eq!(seen, prefix);
+                }
+            });
+        });
+        assert_eq!(inputs.count(), 200);
+    }
+}
