@@ -158,10 +158,21 @@ where
     D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
 {
     for (index, input) in inputs.enumerate() {
-        if input.bytes().len() < min_len || input.bytes().len() > text.len() {
+        let needle = input.bytes();
+        let Some(&first) = needle.first() else {
+            continue;
+        };
+        if needle.len() < min_len || needle.len() > text.len() {
             continue;
         }
-        if let Some(Finding { offset, reason }) = detector(text, input.finder()) {
+        // Most inputs do not occur in most texts. One without its first
+        // byte where an occurrence could start is ruled out before its
+        // searcher is built.
+        if memchr::memchr(first, &text[..=text.len() - needle.len()]).is_none() {
+            continue;
+        }
+        let finder = Finder::new(needle);
+        if let Some(Finding { offset, reason }) = detector(text, &finder) {
             return Some(Found {
                 detection: Detection {
                     input: index,

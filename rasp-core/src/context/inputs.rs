@@ -4,21 +4,32 @@
 use std::sync::OnceLock;
 
 use boxcar::Vec as AppendOnly;
-use memchr::memmem::Finder;
+use smallvec::SmallVec;
 
 use crate::taint::SourceMeta;
 
+/// Inputs up to this many bytes (most query values, form fields and
+/// header values) are stored inline, without an allocation of their own.
+const INLINE_BYTES: usize = 24;
+
 /// One input recorded by a source.
+///
+/// Only the bytes are kept. A sink check builds the substring searcher on
+/// its own stack, for the inputs whose first byte occurs in its text at
+/// all: a searcher holds SIMD vectors, and anything that stores one on the
+/// heap needs 32-byte-aligned memory, which glibc hands out only through
+/// its slow `memalign` path — slower, per request, than building the
+/// searchers where they are used.
 pub struct RecordedInput {
     source: &'static SourceMeta,
-    finder: Finder<'static>,
+    bytes: SmallVec<[u8; INLINE_BYTES]>,
 }
 
 impl RecordedInput {
     pub(super) fn new(source: &'static SourceMeta, bytes: &[u8]) -> RecordedInput {
         RecordedInput {
             source,
-            finder: Finder::new(bytes).into_owned(),
+            bytes: SmallVec::from_slice(bytes),
         }
     }
 
@@ -29,12 +40,7 @@ impl RecordedInput {
 
     /// The raw bytes, exactly as the source returned them.
     pub fn bytes(&self) -> &[u8] {
-        self.finder.needle()
-    }
-
-    /// A substring searcher for the input, built once when it was recorded.
-    pub fn finder(&self) -> &Finder<'static> {
-        &self.finder
+        &self.bytes
     }
 }
 
@@ -47,12 +53,10 @@ impl core::fmt::Debug for RecordedInput {
     }
 }
 
-/// How many inputs live inside the context itself: a query string with one
-/// parameter records two (its key and its value), and those then cost no
-/// allocation of their own. A substring finder takes 320 bytes, and two
-/// keep the context within the allocator's fast size classes (glibc's
-/// per-thread cache ends at 1 KiB).
-const INLINE: usize = 2;
+/// How many inputs live inside the context itself: a query string with two
+/// parameters records four (each key and each value), and those then cost
+/// no allocation of their own beyond their bytes (none when short).
+const INLINE: usize = 4;
 
 /// Append-only and lock-free to read. Appends must be serialized by the
 /// caller (the context's recording lock), which keeps the inline slots
@@ -75,20 +79,19 @@ impl Inputs {
         }
     }
 
-    /// Appends `input`. The caller holds the recording lock.
-    pub(super) fn push(&self, input: RecordedInput) {
-        let input = match self.inline.iter().find(|slot| slot.get().is_none()) {
-            // Under the recording lock no one else fills this slot, so
-            // `set` succeeds; `Err` would hand the input back unstored.
-            Some(slot) => match slot.set(input) {
-                Ok(()) => return,
-                Err(input) => input,
-            },
-            None => input,
-        };
-        self.overflow
-            .get_or_init(|| Box::new(AppendOnly::new()))
-            .push(Box::new(input));
+    /// Appends the input `make` builds. The caller holds the recording
+    /// lock, so no one else fills the free slot found here.
+    pub(super) fn push(&self, make: impl FnOnce() -> RecordedInput) {
+        match self.inline.iter().find(|slot| slot.get().is_none()) {
+            Some(slot) => {
+                slot.get_or_init(make);
+            }
+            None => {
+                self.overflow
+                    .get_or_init(|| Box::new(AppendOnly::new()))
+                    .push(Box::new(make()));
+            }
+        }
     }
 
     /// The inputs, oldest first.
@@ -132,7 +135,7 @@ mod tests {
         let texts: Vec<String> = (0..INLINE * 3).map(|i| format!("input-{i}")).collect();
         for (n, text) in texts.iter().enumerate() {
             assert_eq!(inputs.count(), n);
-            inputs.push(RecordedInput::new(&SRC, text.as_bytes()));
+            inputs.push(|| RecordedInput::new(&SRC, text.as_bytes()));
         }
         let read: Vec<&[u8]> = inputs.iter().map(RecordedInput::bytes).collect();
         let expected: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
@@ -146,7 +149,7 @@ mod tests {
         std::thread::scope(|s| {
             s.spawn(|| {
                 for i in 0..200u32 {
-                    inputs.push(RecordedInput::new(&SRC, &i.to_be_bytes()));
+                    inputs.push(|| RecordedInput::new(&SRC, &i.to_be_bytes()));
                 }
             });
             s.spawn(|| {
