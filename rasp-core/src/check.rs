@@ -159,16 +159,12 @@ where
 {
     for (index, input) in inputs.enumerate() {
         let needle = input.bytes();
-        let Some(&first) = needle.first() else {
-            continue;
-        };
         if needle.len() < min_len || needle.len() > text.len() {
             continue;
         }
-        // Most inputs do not occur in most texts. One without its first
-        // byte where an occurrence could start is ruled out before its
-        // searcher is built.
-        if memchr::memchr(first, &text[..=text.len() - needle.len()]).is_none() {
+        // Most inputs do not occur in most texts; the detectors' full
+        // searcher is built, here on the stack, only for one that does.
+        if !input.occurs_in(text) {
             continue;
         }
         let finder = Finder::new(needle);

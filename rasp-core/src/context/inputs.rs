@@ -6,23 +6,19 @@ use std::sync::OnceLock;
 use boxcar::Vec as AppendOnly;
 use smallvec::SmallVec;
 
+use super::presence::Presence;
 use crate::taint::SourceMeta;
 
 /// Inputs up to this many bytes (most query values, form fields and
 /// header values) are stored inline, without an allocation of their own.
 const INLINE_BYTES: usize = 24;
 
-/// One input recorded by a source.
-///
-/// Only the bytes are kept. A sink check builds the substring searcher on
-/// its own stack, for the inputs whose first byte occurs in its text at
-/// all: a searcher holds SIMD vectors, and anything that stores one on the
-/// heap needs 32-byte-aligned memory, which glibc hands out only through
-/// its slow `memalign` path — slower, per request, than building the
-/// searchers where they are used.
+/// One input recorded by a source: its bytes, and a small searcher that
+/// tells a sink check whether the input occurs in its text at all.
 pub struct RecordedInput {
     source: &'static SourceMeta,
     bytes: SmallVec<[u8; INLINE_BYTES]>,
+    presence: Presence,
 }
 
 impl RecordedInput {
@@ -30,6 +26,7 @@ impl RecordedInput {
         RecordedInput {
             source,
             bytes: SmallVec::from_slice(bytes),
+            presence: Presence::new(bytes),
         }
     }
 
@@ -41,6 +38,12 @@ impl RecordedInput {
     /// The raw bytes, exactly as the source returned them.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// Whether the input occurs in `text`: one SIMD search with a searcher
+    /// built when the input was recorded.
+    pub fn occurs_in(&self, text: &[u8]) -> bool {
+        self.presence.occurs_in(&self.bytes, text)
     }
 }
 

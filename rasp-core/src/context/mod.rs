@@ -29,6 +29,7 @@ use crate::policy::DecisionCache;
 use crate::taint::SourceMeta;
 
 mod inputs;
+mod presence;
 
 use inputs::Inputs;
 pub use inputs::RecordedInput;

@@ -1,0 +1,122 @@
+//! Whether a recorded input occurs in a sink's text at all: the question
+//! every sink check asks of every input first, and answers "no" for most.
+//!
+//! The full substring searcher the detectors use holds AVX2 vectors and is
+//! 32-byte aligned, so storing one per input would put every request
+//! context on glibc's slow `memalign` path. The packed-pair searcher used
+//! here is the SIMD core of that searcher with 16-byte vectors: cheap to
+//! build when the input is recorded, storable in an ordinary allocation,
+//! and as fast on an absent input. The full searcher is built, on the
+//! check's stack, only for an input that does occur.
+
+#[cfg(target_arch = "aarch64")]
+use memchr::arch::aarch64::neon::packedpair::Finder as PairFinder;
+#[cfg(target_arch = "x86_64")]
+use memchr::arch::x86_64::sse2::packedpair::Finder as PairFinder;
+
+/// Where no 16-byte packed-pair searcher exists, every search falls back to
+/// `memchr::memmem`.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[derive(Clone, Copy, Debug)]
+struct PairFinder;
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+impl PairFinder {
+    fn new(_needle: &[u8]) -> Option<PairFinder> {
+        None
+    }
+    fn min_haystack_len(&self) -> usize {
+        usize::MAX
+    }
+    fn find(&self, _haystack: &[u8], _needle: &[u8]) -> Option<usize> {
+        None
+    }
+}
+
+/// A searcher answering whether one needle occurs in a text.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Presence {
+    /// `None` for needles shorter than two bytes, or where no pair of
+    /// bytes could be chosen.
+    pair: Option<PairFinder>,
+}
+
+impl Presence {
+    pub(super) fn new(needle: &[u8]) -> Presence {
+        Presence {
+            pair: PairFinder::new(needle),
+        }
+    }
+
+    /// Whether `needle`, the bytes this searcher was built for, occurs in
+    /// `text`.
+    pub(super) fn occurs_in(&self, needle: &[u8], text: &[u8]) -> bool {
+        match needle {
+            [] => false,
+            [byte] => memchr::memchr(*byte, text).is_some(),
+            _ => match &self.pair {
+                Some(pair) if text.len() >= pair.min_haystack_len() => {
+                    pair.find(text, needle).is_some()
+                }
+                // Texts too short for the vectors: `memmem` searches those
+                // with Rabin-Karp, without building anything.
+                _ => memchr::memmem::find(text, needle).is_some(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn occurs(needle: &[u8], text: &[u8]) -> bool {
+        Presence::new(needle).occurs_in(needle, text)
+    }
+
+    #[test]
+    fn finds_inputs_in_short_and_long_texts() {
+        let long = format!(
+            "SELECT name FROM products WHERE name LIKE '%{}%' ORDER BY id",
+            "kettle"
+        );
+        assert!(occurs(b"kettle", long.as_bytes()));
+        assert!(occurs(b"ORDER BY id", long.as_bytes()));
+        assert!(!occurs(b"teapot", long.as_bytes()));
+        assert!(occurs(b"q", b"q=1"));
+        assert!(!occurs(b"q", b"a=1"));
+        assert!(occurs(b"ab", b"xab"));
+        assert!(!occurs(b"abc", b"ab"));
+        assert!(!occurs(b"", b"anything"));
+    }
+
+    proptest! {
+        /// `memmem` is the oracle; the small alphabet makes occurrences,
+        /// near misses and repeated bytes common.
+        #[test]
+        fn agrees_with_memmem(
+            needle in proptest::collection::vec(0u8..4, 0..12),
+            text in proptest::collection::vec(0u8..4, 0..200),
+        ) {
+            let expected = !needle.is_empty() && memchr::memmem::find(&text, &needle).is_some();
+            prop_assert_eq!(occurs(&needle, &text), expected);
+        }
+
+        #[test]
+        fn agrees_with_memmem_on_any_bytes(
+            needle in proptest::collection::vec(any::<u8>(), 1..40),
+            prefix in proptest::collection::vec(any::<u8>(), 0..100),
+            suffix in proptest::collection::vec(any::<u8>(), 0..100),
+            plant in any::<bool>(),
+        ) {
+            let mut text = prefix;
+            if plant {
+                text.extend_from_slice(&needle);
+            }
+            text.extend_from_slice(&suffix);
+            let expected = memchr::memmem::find(&text, &needle).is_some();
+            prop_assert_eq!(occurs(&needle, &text), expected);
+        }
+    }
+}
