@@ -21,7 +21,7 @@ use core::pin::Pin;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context as TaskContext, Poll};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use compact_str::CompactString;
 
@@ -65,7 +65,7 @@ struct Budget {
 pub struct RequestContext {
     // Compact strings: ids, route templates and user names are short, and
     // held inline they cost a request no allocation.
-    request_id: CompactString,
+    request_id: RequestId,
     route: Option<CompactString>,
     client_ip: Option<IpAddr>,
     user: Option<CompactString>,
@@ -126,7 +126,9 @@ impl RequestContextBuilder {
     /// Finishes the context.
     pub fn build(self) -> Arc<RequestContext> {
         Arc::new(RequestContext {
-            request_id: self.request_id.unwrap_or_else(next_request_id),
+            request_id: self
+                .request_id
+                .map_or_else(RequestId::next, RequestId::given),
             route: self.route,
             client_ip: self.client_ip,
             user: self.user,
@@ -139,20 +141,48 @@ impl RequestContextBuilder {
     }
 }
 
-/// Request ids unique within the process: a per-process prefix from the
-/// clock and pid, then a counter, in hex (`1f2e3d4c-00000000002a`). Not
-/// secret, just distinct. Written by hand into a stack buffer: this runs
-/// on every request, and the id fits a compact string inline.
-fn next_request_id() -> CompactString {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+/// A request's id: the one given, or one from the process counter, spelled
+/// out the first time it is asked for. Most requests never are (only an
+/// event or a refusal reads it), and the spelling is most of the cost.
+#[derive(Debug)]
+struct RequestId {
+    number: u64,
+    text: OnceLock<CompactString>,
+}
+
+impl RequestId {
+    fn given(id: CompactString) -> RequestId {
+        RequestId {
+            number: 0,
+            text: OnceLock::from(id),
+        }
+    }
+
+    fn next() -> RequestId {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        RequestId {
+            number: COUNTER.fetch_add(1, Ordering::Relaxed),
+            text: OnceLock::new(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        self.text.get_or_init(|| spell_request_id(self.number))
+    }
+}
+
+/// Generated request ids are unique within the process: a per-process
+/// prefix from the clock and pid, then the counter, in hex
+/// (`1f2e3d4c-00000000002a`). Not secret, just distinct. Written by hand
+/// into a stack buffer, and short enough for a compact string inline.
+fn spell_request_id(n: u64) -> CompactString {
+    static PREFIX: OnceLock<u32> = OnceLock::new();
     let prefix = *PREFIX.get_or_init(|| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         nanos ^ std::process::id().rotate_left(16)
     });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut buf = [0u8; 8 + 1 + 16];
     write_hex(&mut buf[..8], u64::from(prefix));
     buf[8] = b'-';
@@ -295,7 +325,7 @@ impl RequestContext {
 
     /// The request id.
     pub fn request_id(&self) -> &str {
-        &self.request_id
+        self.request_id.as_str()
     }
     /// The route template, if known.
     pub fn route(&self) -> Option<&str> {
@@ -511,14 +541,21 @@ mod tests {
 
     #[test]
     fn request_ids_are_hex_with_a_growing_counter() {
-        let id = next_request_id();
+        let first = RequestContext::new();
+        let id = first.request_id();
         let (prefix, counter) = id.split_once('-').unwrap();
         assert_eq!(prefix.len(), 8);
         assert_eq!(counter.len(), 12);
         assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
-        let next = next_request_id();
-        let later = u64::from_str_radix(next.split_once('-').unwrap().1, 16).unwrap();
+        assert_eq!(first.request_id(), id, "spelled once, then the same");
+        let next = RequestContext::new();
+        let later = next.request_id().split_once('-').unwrap().1;
+        let later = u64::from_str_radix(later, 16).unwrap();
         assert!(later > u64::from_str_radix(counter, 16).unwrap());
+        assert_eq!(
+            spell_request_id(u64::MAX).split_once('-').unwrap().1,
+            "ffffffffffffffff"
+        );
         let mut digits = [0u8; 16];
         write_hex(&mut digits, 0x0123_4567_89ab_cdef);
         assert_eq!(&digits, b"0123456789abcdef");
