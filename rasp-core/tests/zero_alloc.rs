@@ -166,6 +166,28 @@ fn sanitizing_clean_html_reuses_the_string() {
     assert_eq!(n, 0);
 }
 
+/// Not zero, but bounded: opening a context is one allocation (the `Arc`),
+/// and recording up to four inputs of up to 24 bytes adds none. Inputs
+/// past those, or longer, take one each.
+#[test]
+fn a_request_context_with_short_inputs_is_one_allocation() {
+    let one_each = allocations(|| {
+        let ctx = RequestContext::builder().route("/search").build();
+        for input in ["q", "kettle", "page", "2"] {
+            assert!(ctx.record_input(&SRC, input.as_bytes()));
+        }
+        drop(black_box(ctx));
+    });
+    assert_eq!(one_each, RUNS as u64);
+    let long = "a value longer than twenty-four bytes";
+    let with_long_input = allocations(|| {
+        let ctx = RequestContext::new();
+        assert!(ctx.record_input(&SRC, long.as_bytes()));
+        drop(black_box(ctx));
+    });
+    assert_eq!(with_long_input, 2 * RUNS as u64);
+}
+
 #[test]
 fn the_counter_sees_allocations() {
     let n = allocations(|| {
