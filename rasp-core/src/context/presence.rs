@@ -33,19 +33,30 @@ impl PairFinder {
     }
 }
 
+/// The longest needle searched with a packed pair alone. The pair finds
+/// candidates and compares the whole needle at each: a text built so that
+/// every position is a candidate costs a comparison of the whole needle at
+/// every position. Bounding the needle keeps that linear in the text;
+/// longer needles get `memmem`'s searcher, which is linear whatever the
+/// text.
+const MAX_PAIR_NEEDLE: usize = 32;
+
 /// A searcher answering whether one needle occurs in a text.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Presence {
-    /// `None` for needles shorter than two bytes, or where no pair of
-    /// bytes could be chosen.
+    /// `None` for needles shorter than two bytes or longer than
+    /// [`MAX_PAIR_NEEDLE`], or where no pair of bytes could be chosen.
     pair: Option<PairFinder>,
 }
 
 impl Presence {
     pub(super) fn new(needle: &[u8]) -> Presence {
-        Presence {
-            pair: PairFinder::new(needle),
-        }
+        let pair = if needle.len() <= MAX_PAIR_NEEDLE {
+            PairFinder::new(needle)
+        } else {
+            None
+        };
+        Presence { pair }
     }
 
     /// Whether `needle`, the bytes this searcher was built for, occurs in
@@ -58,8 +69,10 @@ impl Presence {
                 Some(pair) if text.len() >= pair.min_haystack_len() => {
                     pair.find(text, needle).is_some()
                 }
-                // Texts too short for the vectors: `memmem` searches those
-                // with Rabin-Karp, without building anything.
+                // Long needles, and texts too short for the vectors:
+                // `memmem` builds its searcher for the first (linear in the
+                // needle, which is no longer than the text) and uses
+                // Rabin-Karp for the second, building nothing.
                 _ => memchr::memmem::find(text, needle).is_some(),
             },
         }
@@ -89,6 +102,26 @@ mod tests {
         assert!(occurs(b"ab", b"xab"));
         assert!(!occurs(b"abc", b"ab"));
         assert!(!occurs(b"", b"anything"));
+    }
+
+    /// Texts where the chosen pair of bytes matches almost everywhere and
+    /// the whole needle almost matches: the search must stay linear.
+    #[test]
+    fn hostile_periodic_texts_stay_linear() {
+        let started = std::time::Instant::now();
+        let text = "ab".repeat(500_000);
+        for needle in [
+            format!("{}c", "ab".repeat(16)),
+            format!("{}aa", "ab".repeat(15)),
+            format!("{}aa", "ab".repeat(20_000)),
+        ] {
+            assert!(!occurs(needle.as_bytes(), text.as_bytes()));
+        }
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "took {:?}",
+            started.elapsed()
+        );
     }
 
     proptest! {
