@@ -18,7 +18,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use memchr::memmem::Finder;
+use crate::detect::Needle;
 
 use crate::context::{RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
@@ -85,7 +85,7 @@ pub fn check(site: &'static SinkSite, text: &[u8]) -> Result<(), Blocked> {
 }
 
 /// A detector run in place of the one of a sink's class; see [`check_with`].
-pub type Detector = fn(&[u8], &Finder<'_>) -> Option<Finding>;
+pub type Detector = fn(&[u8], &dyn Needle) -> Option<Finding>;
 
 /// Like [`check`], with `detector` in place of the detector of the site's
 /// class: for an integration that knows more about its text than the class
@@ -102,7 +102,7 @@ pub fn check_with(site: &'static SinkSite, text: &[u8], detector: Detector) -> R
 
 /// Checks `text` against the inputs recorded in `ctx`.
 pub fn check_in(site: &'static SinkSite, ctx: &RequestContext, text: &[u8]) -> Result<(), Blocked> {
-    check_in_with(site, ctx, text, &|text: &[u8], finder: &Finder<'_>| {
+    check_in_with(site, ctx, text, &|text: &[u8], finder: &dyn Needle| {
         detect::detect(site.kind, site.dialect, text, finder)
     })
 }
@@ -114,7 +114,7 @@ fn check_in_with<D>(
     detector: &D,
 ) -> Result<(), Blocked>
 where
-    D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
+    D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
     metrics::checked(site.kind);
     match find(ctx, min_input_len(site.kind), text, detector) {
@@ -139,7 +139,7 @@ fn find<D>(
     detector: &D,
 ) -> Result<Option<Found>, ()>
 where
-    D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
+    D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
     catch_unwind(AssertUnwindSafe(|| {
         detect_any(detector, min_len, text, ctx.inputs())
@@ -155,20 +155,21 @@ fn detect_any<'a, D>(
     inputs: impl Iterator<Item = &'a RecordedInput>,
 ) -> Option<Found>
 where
-    D: Fn(&[u8], &Finder<'_>) -> Option<Finding>,
+    D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
     for (index, input) in inputs.enumerate() {
         let needle = input.bytes();
         if needle.len() < min_len || needle.len() > text.len() {
             continue;
         }
-        // Most inputs do not occur in most texts; the detectors' full
-        // searcher is built, here on the stack, only for one that does.
+        // Most inputs do not occur in most texts: one direct search rules
+        // those out before the detector is dispatched at all.
         if !input.occurs_in(text) {
             continue;
         }
-        let finder = Finder::new(needle);
-        if let Some(Finding { offset, reason }) = detector(text, &finder) {
+        if let Some(Finding { offset, reason }) =
+            input.with_searcher(|searcher| detector(text, searcher))
+        {
             return Some(Found {
                 detection: Detection {
                     input: index,

@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use rasp_core::detect::header::{detect, detect_cookie};
 use rasp_core::{Header, Reason, Sanitized};
 
-type Detector = fn(&[u8], &Finder<'_>) -> Option<rasp_core::detect::header::HeaderFinding>;
+type Detector =
+    fn(&[u8], &dyn rasp_core::detect::Needle) -> Option<rasp_core::detect::header::HeaderFinding>;
 
 fn reason_with(detector: Detector, value: &[u8], input: &[u8]) -> Option<Reason> {
     let finding = detector(value, &Finder::new(input))?;

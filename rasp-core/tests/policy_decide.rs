@@ -6,7 +6,6 @@ mod policy_support;
 
 use std::net::IpAddr;
 
-use memchr::memmem::Finder;
 use rasp_core::check::{check, check_with, counts};
 use rasp_core::detect::Finding;
 use rasp_core::policy::{Rule, in_canary};
@@ -247,7 +246,7 @@ fn canary_applies_to_rules_that_set_it() {
     assert_eq!(decision(&SHELL, &beta), "block");
 }
 
-fn panicking_detector(_: &[u8], _: &Finder<'_>) -> Option<Finding> {
+fn panicking_detector(_: &[u8], _: &dyn rasp_core::detect::Needle) -> Option<Finding> {
     panic!("detector failure injected by the test")
 }
 

@@ -5,7 +5,6 @@ mod policy_support;
 
 use std::collections::BTreeMap;
 
-use memchr::memmem::Finder;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use rasp_core::check::{check, check_with};
 use rasp_core::detect::Finding;
@@ -35,7 +34,7 @@ fn counters(recorder: &DebuggingRecorder) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn panicking_detector(_: &[u8], _: &Finder<'_>) -> Option<Finding> {
+fn panicking_detector(_: &[u8], _: &dyn rasp_core::detect::Needle) -> Option<Finding> {
     panic!("detector failure injected by the test")
 }
 

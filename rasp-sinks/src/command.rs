@@ -488,7 +488,7 @@ fn is_option(arg: &[u8]) -> bool {
 
 fn detect_shell_finding(
     text: &[u8],
-    finder: &memchr::memmem::Finder<'_>,
+    finder: &dyn rasp_core::detect::Needle,
 ) -> Option<rasp_core::detect::Finding> {
     detect_shell(text, finder).map(|f| rasp_core::detect::Finding {
         offset: f.offset,

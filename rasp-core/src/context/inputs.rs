@@ -7,6 +7,7 @@ use boxcar::Vec as AppendOnly;
 use smallvec::SmallVec;
 
 use super::presence::Presence;
+use crate::detect::Needle;
 use crate::taint::SourceMeta;
 
 /// Inputs up to this many bytes (most query values, form fields and
@@ -44,6 +45,30 @@ impl RecordedInput {
     /// built when the input was recorded.
     pub fn occurs_in(&self, text: &[u8]) -> bool {
         self.presence.occurs_in(&self.bytes, text)
+    }
+
+    /// Runs `f` with a searcher for the input: the input itself when its
+    /// stored searcher serves every search alone (inputs of up to 256
+    /// bytes), else memchr's full searcher, built once here for all the
+    /// searches `f` makes.
+    pub fn with_searcher<R>(&self, f: impl FnOnce(&dyn Needle) -> R) -> R {
+        if self.presence.is_stored(&self.bytes) {
+            f(self)
+        } else {
+            f(&memchr::memmem::Finder::new(&self.bytes))
+        }
+    }
+}
+
+impl Needle for RecordedInput {
+    #[inline]
+    fn needle(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.presence.find(&self.bytes, haystack)
     }
 }
 

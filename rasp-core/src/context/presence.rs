@@ -36,10 +36,11 @@ impl PairFinder {
 /// The longest needle searched with a packed pair alone. The pair finds
 /// candidates and compares the whole needle at each: a text built so that
 /// every position is a candidate costs a comparison of the whole needle at
-/// every position. Bounding the needle keeps that linear in the text;
-/// longer needles get `memmem`'s searcher, which is linear whatever the
-/// text.
-const MAX_PAIR_NEEDLE: usize = 32;
+/// every position. Bounding the needle keeps that linear in the text (at
+/// worst a few vector compares per byte); longer needles get `memmem`'s
+/// searcher, which is linear whatever the text, but is built anew for each
+/// search. URLs, user agents and most form values stay under the bound.
+const MAX_PAIR_NEEDLE: usize = 256;
 
 /// A searcher answering whether one needle occurs in a text.
 #[derive(Clone, Copy, Debug)]
@@ -59,23 +60,33 @@ impl Presence {
         Presence { pair }
     }
 
-    /// Whether `needle`, the bytes this searcher was built for, occurs in
-    /// `text`.
-    pub(super) fn occurs_in(&self, needle: &[u8], text: &[u8]) -> bool {
+    /// Whether this searcher searches by itself, without building
+    /// anything per search: with its pair, or with `memchr` for one byte.
+    pub(super) fn is_stored(&self, needle: &[u8]) -> bool {
+        self.pair.is_some() || needle.len() == 1
+    }
+
+    /// Where `needle`, the bytes this searcher was built for, first occurs
+    /// in `text`.
+    pub(super) fn find(&self, needle: &[u8], text: &[u8]) -> Option<usize> {
         match needle {
-            [] => false,
-            [byte] => memchr::memchr(*byte, text).is_some(),
+            [] => None,
+            [byte] => memchr::memchr(*byte, text),
             _ => match &self.pair {
-                Some(pair) if text.len() >= pair.min_haystack_len() => {
-                    pair.find(text, needle).is_some()
-                }
+                Some(pair) if text.len() >= pair.min_haystack_len() => pair.find(text, needle),
                 // Long needles, and texts too short for the vectors:
                 // `memmem` builds its searcher for the first (linear in the
                 // needle, which is no longer than the text) and uses
                 // Rabin-Karp for the second, building nothing.
-                _ => memchr::memmem::find(text, needle).is_some(),
+                _ => memchr::memmem::find(text, needle),
             },
         }
+    }
+
+    /// Whether `needle`, the bytes this searcher was built for, occurs in
+    /// `text`.
+    pub(super) fn occurs_in(&self, needle: &[u8], text: &[u8]) -> bool {
+        self.find(needle, text).is_some()
     }
 }
 
@@ -86,6 +97,10 @@ mod tests {
 
     fn occurs(needle: &[u8], text: &[u8]) -> bool {
         Presence::new(needle).occurs_in(needle, text)
+    }
+
+    fn first(needle: &[u8], text: &[u8]) -> Option<usize> {
+        Presence::new(needle).find(needle, text)
     }
 
     #[test]
@@ -112,7 +127,7 @@ mod tests {
         let text = "ab".repeat(500_000);
         for needle in [
             format!("{}c", "ab".repeat(16)),
-            format!("{}aa", "ab".repeat(15)),
+            format!("{}aa", "ab".repeat(127)),
             format!("{}aa", "ab".repeat(20_000)),
         ] {
             assert!(!occurs(needle.as_bytes(), text.as_bytes()));
@@ -132,8 +147,9 @@ mod tests {
             needle in proptest::collection::vec(0u8..4, 0..12),
             text in proptest::collection::vec(0u8..4, 0..200),
         ) {
-            let expected = !needle.is_empty() && memchr::memmem::find(&text, &needle).is_some();
-            prop_assert_eq!(occurs(&needle, &text), expected);
+            let expected = if needle.is_empty() { None } else { memchr::memmem::find(&text, &needle) };
+            prop_assert_eq!(first(&needle, &text), expected);
+            prop_assert_eq!(occurs(&needle, &text), expected.is_some());
         }
 
         #[test]
@@ -148,8 +164,8 @@ mod tests {
                 text.extend_from_slice(&needle);
             }
             text.extend_from_slice(&suffix);
-            let expected = memchr::memmem::find(&text, &needle).is_some();
-            prop_assert_eq!(occurs(&needle, &text), expected);
+            let expected = memchr::memmem::find(&text, &needle);
+            prop_assert_eq!(first(&needle, &text), expected);
         }
     }
 }

@@ -39,6 +39,8 @@
 //! carries one of these bytes and occurs in the value brings it there. The
 //! cost of a benign input is one scan of the input and no search at all.
 
+use crate::detect::Needle;
+#[cfg(test)]
 use memchr::memmem::Finder;
 use memchr::{memchr, memchr2};
 
@@ -61,7 +63,7 @@ pub struct HeaderFinding {
 /// occurrence of an input that carries CR, LF, NUL, DEL or a C0 control
 /// other than tab (see the [module docs](self)), or `None`.
 #[inline]
-pub fn detect(value: &[u8], finder: &Finder<'_>) -> Option<HeaderFinding> {
+pub fn detect(value: &[u8], finder: &dyn Needle) -> Option<HeaderFinding> {
     let reason = control_reason(finder.needle())?;
     occurrence(value, finder, reason)
 }
@@ -69,7 +71,7 @@ pub fn detect(value: &[u8], finder: &Finder<'_>) -> Option<HeaderFinding> {
 /// Like [`detect`], for a `Set-Cookie` value: an input that carries `;` or
 /// `,` adds a cookie attribute or another cookie.
 #[inline]
-pub fn detect_cookie(value: &[u8], finder: &Finder<'_>) -> Option<HeaderFinding> {
+pub fn detect_cookie(value: &[u8], finder: &dyn Needle) -> Option<HeaderFinding> {
     let input = finder.needle();
     let reason = control_reason(input)
         .or_else(|| memchr2(b';', b',', input).map(|_| Reason::CookieAttribute))?;
@@ -78,7 +80,7 @@ pub fn detect_cookie(value: &[u8], finder: &Finder<'_>) -> Option<HeaderFinding>
 
 /// The finding for the first occurrence of the input, if it occurs.
 #[inline]
-fn occurrence(value: &[u8], finder: &Finder<'_>, reason: Reason) -> Option<HeaderFinding> {
+fn occurrence(value: &[u8], finder: &dyn Needle, reason: Reason) -> Option<HeaderFinding> {
     let offset = crate::detect::first_occurrence(value, finder)?;
     Some(HeaderFinding { offset, reason })
 }

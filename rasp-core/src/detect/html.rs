@@ -41,7 +41,9 @@
 //! comments and raw text with `memchr`, and a substring search per
 //! occurrence of the input; nothing is allocated.
 
+use crate::detect::Needle;
 use memchr::memchr;
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 use crate::detect::{Finding, Reason};
@@ -53,7 +55,7 @@ use crate::detect::{Finding, Reason};
 /// occurrence of the input that decides a tag, attribute, comment or
 /// script-URL boundary (see the [module docs](self)), or `None`.
 #[inline]
-pub fn detect(html: &[u8], finder: &Finder<'_>) -> Option<Finding> {
+pub fn detect(html: &[u8], finder: &dyn Needle) -> Option<Finding> {
     let len = finder.needle().len();
     if len == 0 || len > html.len() {
         return None;
@@ -82,7 +84,7 @@ type Stop = Option<Finding>;
 /// Occurrences of the input, asked in text order.
 struct Occurrences<'t, 'f> {
     text: &'t [u8],
-    finder: &'f Finder<'f>,
+    finder: &'f dyn Needle,
     len: usize,
     /// The first occurrence at or after the lowest start still of
     /// interest; `None` once there is none.

@@ -31,6 +31,8 @@
 //! there. The cost of a benign input is one scan of the input and no
 //! search at all.
 
+use crate::detect::Needle;
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 use crate::detect::{Finding, Reason};
@@ -42,7 +44,7 @@ use crate::detect::{Finding, Reason};
 /// occurrence of an input that carries one (see the [module docs](self)),
 /// or `None`.
 #[inline]
-pub fn detect(line: &[u8], finder: &Finder<'_>) -> Option<Finding> {
+pub fn detect(line: &[u8], finder: &dyn Needle) -> Option<Finding> {
     // The input's own characters decide; the search only runs for inputs
     // that carry something a log line must not hold.
     let reason = input_reason(finder.needle())?;

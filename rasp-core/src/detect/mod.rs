@@ -8,6 +8,30 @@ use memchr::memmem::Finder;
 
 use crate::contexts::ContextKind;
 
+/// What a detector looks for in a sink's text: an input's bytes and a way
+/// to find them. memchr's [`Finder`] is one, built for any bytes; a
+/// [`RecordedInput`](crate::RecordedInput) is another, searching with the
+/// small searcher it was stored with, so a sink check builds nothing.
+pub trait Needle {
+    /// The input's bytes.
+    fn needle(&self) -> &[u8];
+
+    /// Where the input first occurs in `haystack`.
+    fn find(&self, haystack: &[u8]) -> Option<usize>;
+}
+
+impl Needle for Finder<'_> {
+    #[inline]
+    fn needle(&self) -> &[u8] {
+        Finder::needle(self)
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        Finder::find(self, haystack)
+    }
+}
+
 pub mod header;
 pub mod html;
 pub mod log;
@@ -22,7 +46,7 @@ pub mod ssrf;
 /// substring search. An empty input, or one longer than the text, never
 /// occurs.
 #[inline]
-pub(crate) fn first_occurrence(text: &[u8], finder: &Finder<'_>) -> Option<usize> {
+pub(crate) fn first_occurrence(text: &[u8], finder: &dyn Needle) -> Option<usize> {
     let needle = finder.needle();
     if needle.is_empty() || needle.len() > text.len() {
         return None;
@@ -40,7 +64,7 @@ pub(crate) const MAX_OVERLAPS: u32 = 64;
 /// yielded, which keeps a periodic input in a periodic text linear.
 pub(crate) fn occurrences_before<'a>(
     text: &'a [u8],
-    finder: &'a Finder<'_>,
+    finder: &'a dyn Needle,
     first: usize,
     bound: usize,
 ) -> impl Iterator<Item = usize> + 'a {
@@ -224,7 +248,7 @@ pub fn detect(
     kind: ContextKind,
     dialect: sql::Dialect,
     text: &[u8],
-    finder: &Finder<'_>,
+    finder: &dyn Needle,
 ) -> Option<Finding> {
     let (offset, reason) = match kind {
         ContextKind::Sql => sql::detect(dialect, text, finder).map(|f| (f.offset, f.reason))?,

@@ -42,6 +42,8 @@
 //! tree it names (the guarded `rasp::fs::Root` also resolves the path on
 //! disk).
 
+use crate::detect::Needle;
+#[cfg(test)]
 use memchr::memmem::Finder;
 use memchr::{memchr, memchr2_iter, memrchr2};
 
@@ -71,13 +73,13 @@ pub struct PathFinding {
 /// `None` — also when the input does not occur at all, which costs one
 /// substring search, or is empty.
 #[inline]
-pub fn detect(path: &[u8], finder: &Finder<'_>) -> Option<PathFinding> {
+pub fn detect(path: &[u8], finder: &dyn Needle) -> Option<PathFinding> {
     let first = crate::detect::first_occurrence(path, finder)?;
     scan(path, finder, first)
 }
 
 #[inline(never)]
-fn scan(path: &[u8], finder: &Finder<'_>, first: usize) -> Option<PathFinding> {
+fn scan(path: &[u8], finder: &dyn Needle, first: usize) -> Option<PathFinding> {
     let input = finder.needle();
     let found = |offset, reason| Some(PathFinding { offset, reason });
     if memchr(0, input).is_some() {

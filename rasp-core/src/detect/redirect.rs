@@ -42,6 +42,8 @@
 //! destination with [`destination`] and runs the detector only for
 //! destinations it does not allow.
 
+use crate::detect::Needle;
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 use crate::detect::Reason;
@@ -111,13 +113,13 @@ pub fn destination(location: &[u8]) -> Destination<'_> {
 /// [module docs](self)), or `None` — also when the input does not occur at
 /// all, which costs one substring search, or is empty.
 #[inline]
-pub fn detect(location: &[u8], finder: &Finder<'_>) -> Option<RedirectFinding> {
+pub fn detect(location: &[u8], finder: &dyn Needle) -> Option<RedirectFinding> {
     let first = crate::detect::first_occurrence(location, finder)?;
     examine(location, finder, first)
 }
 
 #[inline(never)]
-fn examine(location: &[u8], finder: &Finder<'_>, first: usize) -> Option<RedirectFinding> {
+fn examine(location: &[u8], finder: &dyn Needle, first: usize) -> Option<RedirectFinding> {
     let head = Head::read(location);
     let head_end = head.end();
     let len = finder.needle().len();

@@ -73,7 +73,7 @@ mod option;
 #[cfg(test)]
 mod tests;
 
-use memchr::memmem::Finder;
+use crate::detect::Needle;
 
 use self::lexer::{Atom, AtomKind, Construct, Lexer};
 pub use self::option::detect_option;
@@ -102,14 +102,14 @@ pub struct ShellFinding {
 /// [module docs](self) for the rules), or `None` — also when the input does
 /// not occur at all, which costs one substring search, or is empty.
 #[inline]
-pub fn detect(command: &[u8], finder: &Finder<'_>) -> Option<ShellFinding> {
+pub fn detect(command: &[u8], finder: &dyn Needle) -> Option<ShellFinding> {
     let first = crate::detect::first_occurrence(command, finder)?;
     scan(command, finder, first)
 }
 
 /// Examines every occurrence of the finder's needle, starting at `first`.
 #[inline(never)]
-fn scan(text: &[u8], finder: &Finder<'_>, first: usize) -> Option<ShellFinding> {
+fn scan(text: &[u8], finder: &dyn Needle, first: usize) -> Option<ShellFinding> {
     let len = finder.needle().len();
     let mut lexer = Lexer::new(text);
     // The atom holding the current occurrence's start (the lexer stands

@@ -10,6 +10,8 @@
 //! (`--name={input}`) is the value of the application's option and is not
 //! flagged.
 
+use crate::detect::Needle;
+#[cfg(test)]
 use memchr::memmem::Finder;
 
 use crate::detect::{Finding, Reason};
@@ -19,7 +21,7 @@ use crate::detect::{Finding, Reason};
 ///
 /// Costs one prefix comparison; never allocates.
 #[inline]
-pub fn detect_option(arg: &[u8], finder: &Finder<'_>) -> Option<Finding> {
+pub fn detect_option(arg: &[u8], finder: &dyn Needle) -> Option<Finding> {
     let needle = finder.needle();
     (needle.first() == Some(&b'-') && arg.starts_with(needle)).then_some(Finding {
         offset: 0,

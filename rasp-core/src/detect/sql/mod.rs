@@ -53,7 +53,7 @@ mod tests;
 
 pub use dialect::Dialect;
 
-use memchr::memmem::Finder;
+use crate::detect::Needle;
 
 use crate::detect::Reason;
 
@@ -73,13 +73,13 @@ pub struct SqlFinding {
 /// including when the input does not occur at all (which costs one substring
 /// search) or is empty.
 #[inline]
-pub fn detect(dialect: Dialect, sql: &[u8], finder: &Finder<'_>) -> Option<SqlFinding> {
+pub fn detect(dialect: Dialect, sql: &[u8], finder: &dyn Needle) -> Option<SqlFinding> {
     let first = crate::detect::first_occurrence(sql, finder)?;
     examine(dialect, sql, finder, first)
 }
 
 #[inline(never)]
-fn examine(dialect: Dialect, sql: &[u8], finder: &Finder<'_>, first: usize) -> Option<SqlFinding> {
+fn examine(dialect: Dialect, sql: &[u8], finder: &dyn Needle, first: usize) -> Option<SqlFinding> {
     if dialect != Dialect::Generic {
         return occurrences::scan(dialect, sql, finder, first).finding;
     }

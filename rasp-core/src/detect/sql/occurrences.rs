@@ -6,7 +6,7 @@
 //! and the main lexer later covers the same bytes once more at most: the
 //! work stays linear in the text.
 
-use memchr::memmem::Finder;
+use crate::detect::Needle;
 
 use super::lexer::{Lexer, Token, TokenKind};
 use super::{Dialect, SqlFinding};
@@ -43,7 +43,7 @@ impl Scan<'_> {
 pub(super) fn scan<'a>(
     dialect: Dialect,
     sql: &'a [u8],
-    finder: &Finder<'_>,
+    finder: &dyn Needle,
     first: usize,
 ) -> Scan<'a> {
     let len = finder.needle().len();

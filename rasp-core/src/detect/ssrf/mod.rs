@@ -56,7 +56,7 @@ pub(crate) mod url;
 #[cfg(test)]
 mod tests;
 
-use memchr::memmem::Finder;
+use crate::detect::Needle;
 
 pub use self::host::{HostClass, classify_host, classify_ip};
 use self::url::{Head, Scheme};
@@ -81,13 +81,13 @@ pub struct SsrfFinding {
 /// — also when the input does not occur at all, which costs one substring
 /// search, or is empty.
 #[inline]
-pub fn detect(url: &[u8], finder: &Finder<'_>) -> Option<SsrfFinding> {
+pub fn detect(url: &[u8], finder: &dyn Needle) -> Option<SsrfFinding> {
     let first = crate::detect::first_occurrence(url, finder)?;
     examine(url, finder, first)
 }
 
 #[inline(never)]
-fn examine(url: &[u8], finder: &Finder<'_>, first: usize) -> Option<SsrfFinding> {
+fn examine(url: &[u8], finder: &dyn Needle, first: usize) -> Option<SsrfFinding> {
     let head = url::parse(url);
     let head_end = head
         .readings
