@@ -10,7 +10,7 @@ use crate::contexts::ContextKind;
 
 /// What a detector looks for in a sink's text: an input's bytes and a way
 /// to find them. memchr's [`Finder`] is one, built for any bytes; a
-/// [`RecordedInput`](crate::RecordedInput) is another, searching with the
+/// [`RecordedInput`](crate::context::RecordedInput) is another, searching with the
 /// small searcher it was stored with, so a sink check builds nothing.
 pub trait Needle {
     /// The input's bytes.
