@@ -18,11 +18,9 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::detect::Needle;
-
 use crate::context::{RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
-use crate::detect::{self, Detection, Finding, Reason};
+use crate::detect::{self, Detection, Finding, Needle, Reason};
 use crate::event::{self, EventRules, Excerpt};
 use crate::policy::{self, OnError, Verdict, metrics};
 use crate::sink::SinkSite;

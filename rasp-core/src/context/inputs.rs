@@ -43,7 +43,7 @@ impl RecordedInput {
 
     /// Whether the input occurs in `text`: one SIMD search with a searcher
     /// built when the input was recorded.
-    pub fn occurs_in(&self, text: &[u8]) -> bool {
+    pub(crate) fn occurs_in(&self, text: &[u8]) -> bool {
         self.presence.occurs_in(&self.bytes, text)
     }
 
@@ -51,7 +51,7 @@ impl RecordedInput {
     /// stored searcher serves every search alone (inputs of up to 256
     /// bytes), else memchr's full searcher, built once here for all the
     /// searches `f` makes.
-    pub fn with_searcher<R>(&self, f: impl FnOnce(&dyn Needle) -> R) -> R {
+    pub(crate) fn with_searcher<R>(&self, f: impl FnOnce(&dyn Needle) -> R) -> R {
         if self.presence.is_stored(&self.bytes) {
             f(self)
         } else {

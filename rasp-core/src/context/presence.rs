@@ -1,13 +1,14 @@
-//! Whether a recorded input occurs in a sink's text at all: the question
-//! every sink check asks of every input first, and answers "no" for most.
+//! Searching a sink's text for a recorded input, with a searcher stored
+//! alongside the input: the first question every sink check asks of every
+//! input, answered "no" for most, and the search the detectors then run.
 //!
-//! The full substring searcher the detectors use holds AVX2 vectors and is
-//! 32-byte aligned, so storing one per input would put every request
-//! context on glibc's slow `memalign` path. The packed-pair searcher used
-//! here is the SIMD core of that searcher with 16-byte vectors: cheap to
-//! build when the input is recorded, storable in an ordinary allocation,
-//! and as fast on an absent input. The full searcher is built, on the
-//! check's stack, only for an input that does occur.
+//! memchr's full substring searcher holds AVX2 vectors and is 32-byte
+//! aligned, so storing one per input would put every request context on
+//! glibc's slow `memalign` path. The packed-pair searcher used here is the
+//! SIMD core of that searcher with 16-byte vectors: cheap to build when the
+//! input is recorded and storable in an ordinary allocation. Needles it
+//! does not serve alone (see [`MAX_PAIR_NEEDLE`]) are searched with
+//! `memchr::memmem`.
 
 #[cfg(target_arch = "aarch64")]
 use memchr::arch::aarch64::neon::packedpair::Finder as PairFinder;
