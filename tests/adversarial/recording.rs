@@ -1,0 +1,1 @@
+//! Attacks on this surface; see the suite's overview in `main.rs`.
