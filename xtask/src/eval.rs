@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 /// Sink classes of the corpus, in table order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(crate) enum Class {
     Sqli,
     Shell,
     Path,
@@ -33,7 +33,7 @@ enum Class {
 }
 
 impl Class {
-    const ALL: [Class; 8] = [
+    pub(crate) const ALL: [Class; 8] = [
         Class::Sqli,
         Class::Shell,
         Class::Path,
@@ -47,11 +47,11 @@ impl Class {
     /// The accepted names, for error messages.
     const NAMES: &'static str = "sqli, shell, path, ssrf, redirect, header, log or xss";
 
-    fn parse(name: &str) -> Option<Class> {
+    pub(crate) fn parse(name: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Class::Sqli => "sqli",
             Class::Shell => "shell",
@@ -130,13 +130,13 @@ fn ratio(flag: &str, text: &str) -> Result<f64, String> {
 
 /// One corpus line.
 #[derive(Debug, Deserialize)]
-struct Case {
-    id: String,
-    class: String,
+pub(crate) struct Case {
+    pub(crate) id: String,
+    pub(crate) class: String,
     #[serde(default)]
-    dialect: Option<String>,
-    template: String,
-    input: String,
+    pub(crate) dialect: Option<String>,
+    pub(crate) template: String,
+    pub(crate) input: String,
     attack: bool,
     /// Free-form notes; `set-cookie` selects the cookie rule of the
     /// header detector, as `rasp::header::set_cookie` does.
@@ -221,7 +221,7 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
 }
 
 /// Reads every line of the corpus, reporting the first malformed one.
-fn read_corpus(path: &str) -> Result<Vec<(usize, Case)>, String> {
+pub(crate) fn read_corpus(path: &str) -> Result<Vec<(usize, Case)>, String> {
     let file = File::open(path).map_err(|e| format!("cannot open corpus `{path}`: {e}"))?;
     let mut cases = Vec::new();
     for (index, line) in BufReader::new(file).lines().enumerate() {

@@ -8,6 +8,7 @@
 //!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
 //!                         [--policy FILE]
 //! cargo xtask demo [--debug] [--report FILE]
+//! cargo xtask fuzz [--seconds N] [--target T]... [--seed-only]
 //! cargo xtask bench [--rounds N] [--duration SECS] [--connections N] [--threads N] [--no-pin] [--check]
 //! ```
 
@@ -17,6 +18,7 @@ mod audit;
 mod bench;
 mod demo;
 mod eval;
+mod fuzz;
 mod policy_check;
 mod shop;
 
@@ -52,6 +54,11 @@ commands:
           request is refused
           --debug            debug builds instead of release builds
           --report FILE      the HTML report (default: target/rasp-demo/report.html)
+  fuzz    seed every fuzz target with the project's corpora and policy files, then run
+          each with cargo-fuzz for a bounded time (see docs/fuzzing.md); fails on a crash
+          --seconds N        time per target (default 30)
+          --target T         only this target (repeatable)
+          --seed-only        write the seeds to fuzz/corpus/<target>/ and stop
   bench   load the example shop with and without rasp under wrk and compare
           throughput and latency (release builds, loopback; see docs/benchmarks.md)
           --rounds N         rounds, each variant and endpoint once per round (default 5)
@@ -75,6 +82,7 @@ fn main() -> ExitCode {
         Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
         Some("audit-sinks") => audit::Options::parse(args).and_then(|options| audit::run(&options)),
         Some("bench") => bench::Options::parse(args).and_then(|options| bench::run(&options)),
+        Some("fuzz") => fuzz::Options::parse(args).and_then(|options| fuzz::run(&options)),
         Some("demo") => demo::Options::parse(args).and_then(|options| demo::run(&options)),
         Some("policy-check") => {
             policy_check::Options::parse(args).and_then(|options| policy_check::run(&options))
