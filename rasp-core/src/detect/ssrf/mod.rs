@@ -112,6 +112,54 @@ fn examine(url: &[u8], finder: &dyn Needle, first: usize) -> Option<SsrfFinding>
     })
 }
 
+/// Whether an occurrence of `finder`'s input decides where a request for
+/// `url` goes, wherever that is: it covers the scheme, writes or overlaps
+/// any part of the host or port, writes a delimiter inside the authority
+/// (`@`, `\`, `[`, `]`), or starts inside the authority and ends past it.
+///
+/// [`detect`] leaves a public destination to policy, and an input that
+/// only completes a host label or the port to the application. A client
+/// that may reach a few internal hosts the application named asks this
+/// stricter question of every URL bound for one of them: the application
+/// vouched for the destination, so no input may pick it, not even a label
+/// or a port. Under both readings of [the module docs](self); `false` when
+/// the input is empty or does not occur before the path.
+pub fn decides_destination(url: &[u8], finder: &dyn Needle) -> bool {
+    let Some(first) = crate::detect::first_occurrence(url, finder) else {
+        return false;
+    };
+    let head = url::parse(url);
+    let head_end = head
+        .readings
+        .iter()
+        .flatten()
+        .map(|a| a.span.end)
+        .max()
+        .unwrap_or(head.scheme_span.end);
+    let len = finder.needle().len();
+    crate::detect::occurrences_before(url, finder, first, head_end + 1).any(|start| {
+        let end = start + len;
+        let scheme = &head.scheme_span;
+        if head.scheme != Scheme::Absent && start <= scheme.start && end >= scheme.end {
+            return true;
+        }
+        head.readings.iter().flatten().any(|auth| {
+            let overlap = url
+                .get(start.max(auth.span.start)..end.min(auth.span.end))
+                .unwrap_or_default();
+            let writes_delimiter = overlap
+                .iter()
+                .any(|b| matches!(b, b'@' | b'\\' | b'[' | b']'));
+            let moves_end = auth.span.contains(&start) && end > auth.span.end;
+            // Host and port run from the host's start to the authority's
+            // end; an empty host still has a position an input can fill.
+            let host_and_port = auth.host.start..auth.span.end.max(auth.host.start + 1);
+            let touches = start < host_and_port.end && end > host_and_port.start;
+            writes_delimiter || moves_end || touches
+        })
+    })
+}
+
 /// The URL's head with the classification of each reading's host, made
 /// once, when an occurrence first chooses that host.
 struct Hosts<'a> {

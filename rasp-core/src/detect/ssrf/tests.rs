@@ -179,3 +179,33 @@ fn never_panics_on_hostile_urls() {
     let long = format!("http://{}/", "a".repeat(1 << 20));
     assert_eq!(reason(&long, "aa"), None);
 }
+
+#[test]
+fn an_input_decides_the_destination_when_it_touches_host_or_port() {
+    let decides = |url: &str, input: &str| {
+        super::decides_destination(url.as_bytes(), &Finder::new(input.as_bytes()))
+    };
+    for (url, input) in [
+        ("http://avatars.shop.example:18099/x", "http://avatars.shop.example:18099/x"),
+        ("http://avatars.shop.example:18099/x", "avatars.shop.example"),
+        ("http://avatars.shop.example:18099/x", "18099"),
+        ("http://avatars.shop.example:18099/x", "9"),
+        ("http://avatars.shop.example/x", "avatars"),
+        ("http://avatars.shop.example/x", "http"),
+        ("http://u@avatars.shop.example/x", "u@"),
+        ("http://evil.example\\@avatars.shop.example/", "\\@"),
+        ("http://avatars.shop.example/x", "e/x"),
+    ] {
+        assert!(decides(url, input), "{url} / {input}");
+    }
+    for (url, input) in [
+        ("http://avatars.shop.example/x/avatars.shop.example", "x/avatars.shop.example"),
+        ("http://avatars.shop.example/ann.png", "ann.png"),
+        ("http://user@avatars.shop.example/", "user"),
+        ("http://avatars.shop.example/?q=1", "q=1"),
+        ("http://avatars.shop.example/", ""),
+        ("http://avatars.shop.example/", "absent"),
+    ] {
+        assert!(!decides(url, input), "{url} / {input}");
+    }
+}
