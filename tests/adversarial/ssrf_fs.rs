@@ -80,24 +80,29 @@ async fn avatar_service(client: GuardedClient) -> SocketAddr {
     let app = Router::new()
         .route(
             "/avatar",
-            get(move |TaintedQuery(q): TaintedQuery<HashMap<String, String>>| {
-                let client = client.clone();
-                let q = rasp::trust_unchecked!(q, "the avatar service trusts its query").into_inner();
-                async move {
-                    let target = match (q.get("url"), q.get("name")) {
-                        (Some(url), _) => url.clone(),
-                        (None, Some(name)) => format!("http://{CDN}/avatars/{name}"),
-                        (None, None) => return (StatusCode::BAD_REQUEST, String::new()),
-                    };
-                    match client.get(target).send().await {
-                        Ok(response) => (StatusCode::OK, response.text().await.unwrap_or_default()),
-                        Err(Error::Refused(blocked)) => {
-                            (StatusCode::FORBIDDEN, blocked.reason.as_str().to_owned())
+            get(
+                move |TaintedQuery(q): TaintedQuery<HashMap<String, String>>| {
+                    let client = client.clone();
+                    let q = rasp::trust_unchecked!(q, "the avatar service trusts its query")
+                        .into_inner();
+                    async move {
+                        let target = match (q.get("url"), q.get("name")) {
+                            (Some(url), _) => url.clone(),
+                            (None, Some(name)) => format!("http://{CDN}/avatars/{name}"),
+                            (None, None) => return (StatusCode::BAD_REQUEST, String::new()),
+                        };
+                        match client.get(target).send().await {
+                            Ok(response) => {
+                                (StatusCode::OK, response.text().await.unwrap_or_default())
+                            }
+                            Err(Error::Refused(blocked)) => {
+                                (StatusCode::FORBIDDEN, blocked.reason.as_str().to_owned())
+                            }
+                            Err(err) => (StatusCode::BAD_GATEWAY, err.to_string()),
                         }
-                        Err(err) => (StatusCode::BAD_GATEWAY, err.to_string()),
                     }
-                }
-            }),
+                },
+            ),
         )
         .layer(RaspLayer::new());
     serve(app).await
@@ -176,7 +181,11 @@ async fn an_input_cannot_name_an_allowlisted_host_even_on_its_port() {
         format!("HTTP://{}/avatars/ann.png", CDN.to_uppercase()),
     ] {
         let (status, body) = fetch(&client, format!("{base}?url={}", query(&attack))).await;
-        assert_eq!((status, body.as_str()), (403, "controls_authority"), "{attack}");
+        assert_eq!(
+            (status, body.as_str()),
+            (403, "controls_authority"),
+            "{attack}"
+        );
     }
     assert_eq!(cdn.hits(), 0, "an input reached the allowlisted host");
     // An input in the path of the service's own URL still passes.
@@ -191,7 +200,10 @@ async fn every_port_is_an_explicit_opt_in() {
     let other = Upstream::start(SECRET).await;
     let url = format!("http://{CDN}:{}/x", other.addr.port());
     let exact = cdn_client(&cdn, &format!("{CDN}:{}", cdn.addr.port())).await;
-    assert!(matches!(exact.get(&url).send().await, Err(Error::Refused(_))));
+    assert!(matches!(
+        exact.get(&url).send().await,
+        Err(Error::Refused(_))
+    ));
     assert_eq!(other.hits(), 0);
     let any = cdn_client(&cdn, &format!("{CDN}:*")).await;
     let body = any.get(&url).send().await.expect(&url).text().await;
@@ -223,7 +235,10 @@ async fn a_public_redirect_cannot_bounce_onto_an_allowlisted_host() {
     assert!(matches!(hop, Err(Error::Refused(_))), "{hop:?}");
     assert_eq!(cdn.hits(), 0);
     // Benign twin: the CDN itself, called by the application.
-    let body = client.get(format!("http://{CDN}/avatars/ann.png")).send().await;
+    let body = client
+        .get(format!("http://{CDN}/avatars/ann.png"))
+        .send()
+        .await;
     assert_eq!(body.expect("the CDN").text().await.expect("a body"), AVATAR);
 }
 
@@ -382,7 +397,10 @@ fn every_operation_is_confined_beneath_the_root() {
     refused(root.write("out/file.txt", "owned"), "write");
     refused(root.create("out/new.txt").map(drop), "create");
     let append = rasp::fs::OpenOptions::new().append(true).clone();
-    refused(root.open_with("out/file.txt", &append).map(drop), "open_with");
+    refused(
+        root.open_with("out/file.txt", &append).map(drop),
+        "open_with",
+    );
     refused(root.remove_file("out/file.txt"), "remove_file");
     refused(root.create_dir_all("out/sub"), "create_dir_all");
     refused(root.read_dir("out").map(drop), "read_dir");
@@ -420,7 +438,12 @@ async fn a_redirect_loop_stops_at_the_limit() {
             .route("/done", get(|| async { "done" }))
             .fallback(get(move || {
                 counter.fetch_add(1, Ordering::SeqCst);
-                async { (StatusCode::FOUND, [(axum::http::header::LOCATION, "/again")]) }
+                async {
+                    (
+                        StatusCode::FOUND,
+                        [(axum::http::header::LOCATION, "/again")],
+                    )
+                }
             })),
     )
     .await;

@@ -346,7 +346,8 @@ impl Root {
     #[cold]
     fn explain(&self, path: &Path, err: io::Error) -> FsError {
         if err.kind() == io::ErrorKind::PermissionDenied {
-            if let Err(refusal @ FsError::Refused(_)) = resolve_under(&self.dir, self.dir.join(path))
+            if let Err(refusal @ FsError::Refused(_)) =
+                resolve_under(&self.dir, self.dir.join(path))
             {
                 return refusal;
             }

@@ -44,7 +44,9 @@ impl TokioRoot<'_> {
 
     /// Opens a file for reading.
     pub async fn open(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
-        let file = self.run(relative.as_ref(), |dir, path| dir.open(path)).await?;
+        let file = self
+            .run(relative.as_ref(), |dir, path| dir.open(path))
+            .await?;
         Ok(tokio::fs::File::from_std(file.into_std()))
     }
 
@@ -76,8 +78,10 @@ impl TokioRoot<'_> {
     ) -> Result<(), FsError> {
         // The blocking pool needs the bytes for as long as the write runs.
         let contents = contents.as_ref().to_vec();
-        self.run(relative.as_ref(), move |dir, path| dir.write(path, contents))
-            .await
+        self.run(relative.as_ref(), move |dir, path| {
+            dir.write(path, contents)
+        })
+        .await
     }
 
     /// Removes a file (a link inside the root is removed itself, never

@@ -276,9 +276,8 @@ pub fn url(text: impl AsRef<str>) -> Result<CheckedUrl, Error> {
 fn decided_by_input(text: &str) -> bool {
     RequestContext::with_current(|ctx| {
         ctx.is_some_and(|ctx| {
-            ctx.inputs().any(|input| {
-                decides_destination(text.as_bytes(), &Finder::new(input.bytes()))
-            })
+            ctx.inputs()
+                .any(|input| decides_destination(text.as_bytes(), &Finder::new(input.bytes())))
         })
     })
 }

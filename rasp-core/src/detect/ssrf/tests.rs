@@ -186,8 +186,14 @@ fn an_input_decides_the_destination_when_it_touches_host_or_port() {
         super::decides_destination(url.as_bytes(), &Finder::new(input.as_bytes()))
     };
     for (url, input) in [
-        ("http://avatars.shop.example:18099/x", "http://avatars.shop.example:18099/x"),
-        ("http://avatars.shop.example:18099/x", "avatars.shop.example"),
+        (
+            "http://avatars.shop.example:18099/x",
+            "http://avatars.shop.example:18099/x",
+        ),
+        (
+            "http://avatars.shop.example:18099/x",
+            "avatars.shop.example",
+        ),
         ("http://avatars.shop.example:18099/x", "18099"),
         ("http://avatars.shop.example:18099/x", "9"),
         ("http://avatars.shop.example/x", "avatars"),
@@ -199,7 +205,10 @@ fn an_input_decides_the_destination_when_it_touches_host_or_port() {
         assert!(decides(url, input), "{url} / {input}");
     }
     for (url, input) in [
-        ("http://avatars.shop.example/x/avatars.shop.example", "x/avatars.shop.example"),
+        (
+            "http://avatars.shop.example/x/avatars.shop.example",
+            "x/avatars.shop.example",
+        ),
         ("http://avatars.shop.example/ann.png", "ann.png"),
         ("http://user@avatars.shop.example/", "user"),
         ("http://avatars.shop.example/?q=1", "q=1"),
