@@ -345,12 +345,11 @@ impl Root {
     /// so this second look decides only how the failure is reported.
     #[cold]
     fn explain(&self, path: &Path, err: io::Error) -> FsError {
-        if err.kind() == io::ErrorKind::PermissionDenied {
-            if let Err(refusal @ FsError::Refused(_)) =
+        if err.kind() == io::ErrorKind::PermissionDenied
+            && let Err(refusal @ FsError::Refused(_)) =
                 resolve_under(&self.dir, self.dir.join(path))
-            {
-                return refusal;
-            }
+        {
+            return refusal;
         }
         FsError::Io(err)
     }

@@ -366,11 +366,11 @@ mod sealed {
     /// A URL to request, with what its text as written told.
     pub struct Target {
         /// The parsed URL.
-        pub(in super::super) url: Url,
+        pub(super) url: Url,
         /// Whether a recorded input decided its destination, in the text
         /// as written (parsing normalizes the spelling an input was
         /// received in).
-        pub(in super::super) decided_by_input: bool,
+        pub(super) decided_by_input: bool,
     }
 }
 
