@@ -121,7 +121,10 @@ pub(crate) struct Avatar {
 
 /// `GET /avatar?url=`: fetches the user's avatar from `url` and passes it
 /// on, whatever host the URL names (the bug). Protected, the guarded
-/// client reaches public hosts and the avatar host only.
+/// client reaches public hosts, and an avatar on the shop's CDN is fetched
+/// by its path from the CDN the shop knows: the CDN is internal, and the
+/// guarded client refuses an internal host a user's URL names, on any
+/// port.
 #[cfg_attr(feature = "protected", rasp::protect(route = "/avatar"))]
 pub(crate) async fn avatar(
     State(shop): State<Shop>,
@@ -129,9 +132,12 @@ pub(crate) async fn avatar(
 ) -> Result<Response, ShopError> {
     let url = vouched(query.map(|a| a.url));
     let fetched = match &shop.avatars {
-        Avatars::Guarded(client) => client.get(url).send().await.map_err(|err| {
-            ShopError::refused_or(err.blocked(), ShopError::BadGateway(err.to_string()))
-        })?,
+        Avatars::Guarded { client, host } => {
+            let target = on_cdn(&url, host).unwrap_or(url);
+            client.get(target).send().await.map_err(|err| {
+                ShopError::refused_or(err.blocked(), ShopError::BadGateway(err.to_string()))
+            })?
+        }
         Avatars::Plain(client) => client
             .get(url)
             .send()
@@ -154,6 +160,18 @@ pub(crate) async fn avatar(
         .await
         .map_err(|err| ShopError::BadGateway(err.to_string()))?;
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// The shop's own URL for an avatar URL that names the CDN `host`: the
+/// same path and query, on the CDN's default port.
+fn on_cdn(url: &str, host: &str) -> Option<String> {
+    let parsed = rasp::http::Url::parse(url).ok()?;
+    let named = parsed.host_str()?.trim_end_matches('.');
+    if !named.eq_ignore_ascii_case(host) || !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let query = parsed.query().map(|q| format!("?{q}")).unwrap_or_default();
+    Some(format!("http://{host}{}{query}", parsed.path()))
 }
 
 #[derive(Deserialize)]

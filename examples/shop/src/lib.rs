@@ -92,11 +92,17 @@ pub struct Shop {
     dir: Arc<tempfile::TempDir>,
 }
 
-/// The avatar fetch's client: guarded with the avatar host allowlisted, or
-/// plain.
+/// The avatar fetch's client: guarded with the avatar host allowlisted
+/// (on its default port; a pinned address supplies the stand-in's port),
+/// or plain.
 #[derive(Clone)]
 enum Avatars {
-    Guarded(rasp::http::GuardedClient),
+    Guarded {
+        client: rasp::http::GuardedClient,
+        /// The CDN's name: an avatar URL naming it is fetched from the
+        /// CDN at a URL the shop writes.
+        host: Arc<str>,
+    },
     Plain(reqwest::Client),
 }
 
@@ -199,7 +205,10 @@ fn avatar_client(options: &Options) -> Result<Avatars, OpenError> {
             .resolve(&options.avatar_host, &pinned)
             .timeout(AVATAR_TIMEOUT)
             .build()?;
-        Ok(Avatars::Guarded(client))
+        Ok(Avatars::Guarded {
+            client,
+            host: options.avatar_host.as_str().into(),
+        })
     } else {
         let mut builder = reqwest::Client::builder()
             .no_proxy()

@@ -1,17 +1,16 @@
-//! [`Root`]'s operations through a `cap_std::fs::Dir`.
+//! [`Root`]'s operations through its `cap_std::fs::Dir`.
 //!
-//! [`Root`] resolves a path before the operation, so a directory swapped
-//! for a link in between is not seen. A `Dir` is an open handle on the
-//! root: cap-std resolves every path relative to it, one component at a
-//! time, and refuses `..` above it, absolute paths and links leading out —
-//! at the moment of the operation. The checks of [`Root`] still run first,
-//! so that an attempt is refused as [`FsError::Refused`] with a reason;
-//! cap-std then makes the operation itself unable to leave the root.
+//! A [`Root`] works beneath a `Dir`, an open handle on the root: cap-std
+//! resolves every path relative to it and refuses `..` above it, absolute
+//! paths and links leading out, at the moment of the operation. This
+//! module hands that handle out, for the operations `Root` does not wrap.
+//! Its wrapped operations also resolve the path first (links included), so
+//! that a link leading out is refused as [`FsError::Refused`] with a
+//! reason before the handle is asked.
 
 use std::io;
 use std::path::Path;
 
-use cap_std::ambient_authority;
 use cap_std::fs::{Dir, File, OpenOptions, ReadDir};
 
 use super::{FsError, Root};
@@ -25,9 +24,9 @@ pub struct CapRoot<'a> {
 
 impl<'a> CapRoot<'a> {
     pub(super) fn new(root: &'a Root) -> io::Result<Self> {
-        // Opening the root itself is the one use of ambient authority: the
-        // application configured this directory.
-        let dir = Dir::open_ambient_dir(root.path(), ambient_authority())?;
+        // A handle of its own on the root's directory: the same directory
+        // the root opened, whatever its path names now.
+        let dir = root.handle.try_clone()?;
         Ok(CapRoot { root, dir })
     }
 

@@ -11,11 +11,22 @@
 //! 2. refuses, whatever the mode and whether or not the path came from a
 //!    recorded input, a path that is absolute or climbs above the root
 //!    lexically, or holds a NUL byte: a `Root` never reaches outside itself;
-//! 3. resolves the path on disk (symbolic links included) and refuses it
-//!    when the resolved path leaves the root's own resolved path — a link
-//!    inside the root that points outside, which no text check can see. A
-//!    link whose target does not exist is refused too: what it would
-//!    create cannot be checked.
+//! 3. performs the operation relative to a directory handle opened on the
+//!    root when it was created, resolving the path beneath that handle at
+//!    the moment of the operation: on Linux 5.6 and later with `openat2`
+//!    and `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`, so that the kernel
+//!    refuses any step out of the root (`..` above it, an absolute link, a
+//!    relative link climbing out, a `/proc` magic link); elsewhere, and on
+//!    older kernels, cap-std resolves it one component at a time with
+//!    `O_NOFOLLOW`, reading every link itself and refusing the step that
+//!    leaves. Either way the check and the use are one step: a directory
+//!    swapped for a link to the outside by a concurrent writer, after any
+//!    check, is refused when it is walked, never followed.
+//!
+//! A step refused in 3 because a link leads out (a link inside the root
+//! that points outside, which no text check can see, or a link to a file
+//! that does not exist yet outside the root) is reported as a refusal with
+//! [`Reason::LeavesRoot`]. Links that stay inside the root are followed.
 //!
 //! Percent-encoded traversals (`..%2f`, `%2e%2e`, double encoding) are the
 //! application's to decode; the source records the decoded text, and that
@@ -26,18 +37,31 @@
 //! let bytes = name.inspect(|name| uploads.read(name))?;
 //! ```
 //!
-//! The resolution runs before the operation, so a directory swapped for a
-//! link in between (a race with another writer of the root) is not seen.
-//! For roots shared with untrusted writers, [`Root::cap`] (feature
-//! `cap-std`) runs the same checks and then opens the path relative to a
-//! directory handle, which the OS confines at the moment of the operation.
+//! The directory handle is [cap-std]'s [`cap_std::fs::Dir`];
+//! [`Root::cap`] (feature `cap-std`) hands it out for operations a `Root`
+//! does not wrap. [`Root::resolve`] and [`Root::join`] return paths, which
+//! are only snapshots: opening them again re-resolves the path, outside
+//! the handle.
+//!
+//! [cap-std]: https://docs.rs/cap-std
 
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, File, OpenOptions, ReadDir};
+use std::fs::{self, File};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+/// Options for [`Root::open_with`]: the same builder as
+/// [`std::fs::OpenOptions`] (`OpenOptions::new().append(true)`), applied
+/// beneath the root's directory handle. Unix permissions of a created file
+/// are set with [`cap_std::fs::OpenOptionsExt::mode`].
+pub use cap_std::fs::OpenOptions;
+/// The entries of a directory listed with [`Root::read_dir`]: names,
+/// types and metadata, read relative to the listed directory's handle.
+pub use cap_std::fs::{DirEntry, ReadDir};
 
 use rasp_core::check::check;
 use rasp_core::policy::DecisionCache;
@@ -150,12 +174,16 @@ pub struct Root {
     /// Shared: a root usually lives in a service's state, which axum clones
     /// for every request.
     dir: Arc<Path>,
+    /// The root, opened once: every operation resolves its path beneath
+    /// this handle.
+    handle: Arc<Dir>,
 }
 
 impl Root {
-    /// The root at `dir`, an existing directory; its path is resolved once
-    /// (symbolic links included) and every path under it is compared with
-    /// that.
+    /// The root at `dir`, an existing directory. Its path is resolved once
+    /// (symbolic links included) and opened as a directory handle, which
+    /// every operation then works beneath: renaming or replacing `dir`
+    /// later does not move the root.
     pub fn new(dir: impl AsRef<Path>) -> io::Result<Root> {
         let dir = fs::canonicalize(dir)?;
         if !dir.is_dir() {
@@ -164,7 +192,13 @@ impl Root {
                 "a rasp::fs::Root must be a directory",
             ));
         }
-        Ok(Root { dir: dir.into() })
+        // Opening the root itself is the one use of ambient authority: the
+        // application configured this directory.
+        let handle = Dir::open_ambient_dir(&dir, ambient_authority())?;
+        Ok(Root {
+            dir: dir.into(),
+            handle: Arc::new(handle),
+        })
     }
 
     /// The resolved directory of the root.
@@ -175,7 +209,8 @@ impl Root {
     /// Joins `relative` under the root, without touching the disk: the
     /// checked text of steps 1 and 2 of the [module docs](self). The result
     /// stays under the root as text; [`resolve`](Self::resolve) also
-    /// follows links.
+    /// follows links. Opening the result yourself re-resolves it outside
+    /// the root's handle: use the operations of `Root` instead.
     pub fn join(&self, relative: impl AsRef<Path>) -> Result<PathBuf, Blocked> {
         let relative = relative.as_ref();
         let joined = self.dir.join(relative);
@@ -189,6 +224,9 @@ impl Root {
     /// Joins `relative` under the root and resolves it on disk: the path
     /// with every existing link followed, refused if that leaves the root.
     /// The last components may not exist yet (a file to create).
+    ///
+    /// The answer holds for the moment it was computed; the operations of
+    /// `Root` do not rely on it.
     pub fn resolve(&self, relative: impl AsRef<Path>) -> Result<PathBuf, FsError> {
         let joined = self.join(relative)?;
         resolve_under(&self.dir, joined)
@@ -196,7 +234,9 @@ impl Root {
 
     /// Opens a file for reading.
     pub fn open(&self, relative: impl AsRef<Path>) -> Result<File, FsError> {
-        Ok(File::open(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| {
+            dir.open(path).map(cap_std::fs::File::into_std)
+        })
     }
 
     /// Opens a file with `options` (`OpenOptions::new().append(true)`, …).
@@ -205,22 +245,27 @@ impl Root {
         relative: impl AsRef<Path>,
         options: &OpenOptions,
     ) -> Result<File, FsError> {
-        Ok(options.open(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| {
+            dir.open_with(path, options)
+                .map(cap_std::fs::File::into_std)
+        })
     }
 
     /// Creates (or truncates) a file for writing.
     pub fn create(&self, relative: impl AsRef<Path>) -> Result<File, FsError> {
-        Ok(File::create(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| {
+            dir.create(path).map(cap_std::fs::File::into_std)
+        })
     }
 
     /// Reads a whole file.
     pub fn read(&self, relative: impl AsRef<Path>) -> Result<Vec<u8>, FsError> {
-        Ok(fs::read(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| dir.read(path))
     }
 
     /// Reads a whole file as UTF-8.
     pub fn read_to_string(&self, relative: impl AsRef<Path>) -> Result<String, FsError> {
-        Ok(fs::read_to_string(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| dir.read_to_string(path))
     }
 
     /// Writes a whole file, creating or truncating it.
@@ -229,22 +274,25 @@ impl Root {
         relative: impl AsRef<Path>,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
-        Ok(fs::write(self.resolve(relative)?, contents)?)
+        self.run(relative.as_ref(), |dir, path| dir.write(path, contents))
     }
 
-    /// Removes a file.
+    /// Removes a file (a link inside the root is removed itself, never
+    /// followed).
     pub fn remove_file(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
-        Ok(fs::remove_file(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| dir.remove_file(path))
     }
 
     /// Creates a directory and its missing parents.
     pub fn create_dir_all(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
-        Ok(fs::create_dir_all(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| dir.create_dir_all(path))
     }
 
-    /// Lists a directory (`""` or `"."` for the root itself).
+    /// Lists a directory (`""` or `"."` for the root itself). The entries
+    /// are read through the listed directory's handle, so opening one with
+    /// [`DirEntry::open`] stays in it.
     pub fn read_dir(&self, relative: impl AsRef<Path>) -> Result<ReadDir, FsError> {
-        Ok(fs::read_dir(self.resolve(relative)?)?)
+        self.run(relative.as_ref(), |dir, path| dir.read_dir(path))
     }
 
     /// The same operations with `tokio::fs` (feature `tokio-fs`).
@@ -253,13 +301,57 @@ impl Root {
         TokioRoot { root: self }
     }
 
-    /// The same operations through a [`cap_std::fs::Dir`] opened on the
-    /// root (feature `cap-std`): the path is checked as here, then opened
-    /// relative to the directory handle, so that the OS refuses any step
-    /// outside it — also one a concurrent writer adds after the check.
+    /// The root's directory handle, a [`cap_std::fs::Dir`] (feature
+    /// `cap-std`), for operations `Root` does not wrap: the path is
+    /// checked as here, then opened relative to the handle, so that the OS
+    /// refuses any step outside it.
     #[cfg(feature = "cap-std")]
     pub fn cap(&self) -> io::Result<CapRoot<'_>> {
         CapRoot::new(self)
+    }
+
+    /// Runs the text checks of `relative` (steps 1 and 2), then `op`
+    /// beneath the root's handle (step 3).
+    fn run<T>(
+        &self,
+        relative: &Path,
+        op: impl FnOnce(&Dir, &Path) -> io::Result<T>,
+    ) -> Result<T, FsError> {
+        self.join(relative)?;
+        self.beneath(relative, op)
+    }
+
+    /// Runs `op` on `relative`, already checked as text, beneath the
+    /// root's handle. A refusal by the handle is reported with its reason
+    /// when a link leading out explains it.
+    fn beneath<T>(
+        &self,
+        relative: &Path,
+        op: impl FnOnce(&Dir, &Path) -> io::Result<T>,
+    ) -> Result<T, FsError> {
+        // cap-std names the handle's own directory `.`, not `""`.
+        let path = if relative.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            relative
+        };
+        op(&self.handle, path).map_err(|err| self.explain(path, err))
+    }
+
+    /// Turns the error of an operation beneath the handle into a refusal
+    /// when the path leads out of the root. cap-std reports a step out as
+    /// `PermissionDenied`; resolving the path again tells that apart from
+    /// a file the process may not read. The operation has already failed,
+    /// so this second look decides only how the failure is reported.
+    #[cold]
+    fn explain(&self, path: &Path, err: io::Error) -> FsError {
+        if err.kind() == io::ErrorKind::PermissionDenied
+            && let Err(refusal @ FsError::Refused(_)) =
+                resolve_under(&self.dir, self.dir.join(path))
+        {
+            return refusal;
+        }
+        FsError::Io(err)
     }
 }
 

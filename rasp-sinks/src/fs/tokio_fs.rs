@@ -1,12 +1,16 @@
-//! [`Root`]'s operations with `tokio::fs`.
+//! [`Root`]'s operations with `tokio`.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{FsError, Root, resolve_under};
+use cap_std::fs::Dir;
 
-/// The operations of a [`Root`] with `tokio::fs`; the path checks are the
-/// same, and the resolution on disk runs on tokio's blocking pool.
+use super::{DirEntry, FsError, Root, resolve_under};
+
+/// The operations of a [`Root`] for async code. The path checks are the
+/// same and run in the caller's task, inside its request context; the
+/// operation itself runs beneath the root's directory handle on tokio's
+/// blocking pool, confined exactly as [`Root`]'s.
 #[derive(Debug, Clone, Copy)]
 pub struct TokioRoot<'a> {
     pub(super) root: &'a Root,
@@ -23,24 +27,47 @@ impl TokioRoot<'_> {
             .map_err(io::Error::other)?
     }
 
+    /// Checks `relative` as text here, then runs `op` beneath the root's
+    /// handle on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        relative: &Path,
+        op: impl FnOnce(&Dir, &Path) -> io::Result<T> + Send + 'static,
+    ) -> Result<T, FsError> {
+        self.root.join(relative)?;
+        let root = self.root.clone();
+        let relative = relative.to_owned();
+        tokio::task::spawn_blocking(move || root.beneath(&relative, op))
+            .await
+            .map_err(io::Error::other)?
+    }
+
     /// Opens a file for reading.
     pub async fn open(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
-        Ok(tokio::fs::File::open(self.resolve(relative).await?).await?)
+        let file = self
+            .run(relative.as_ref(), |dir, path| dir.open(path))
+            .await?;
+        Ok(tokio::fs::File::from_std(file.into_std()))
     }
 
     /// Creates (or truncates) a file for writing.
     pub async fn create(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
-        Ok(tokio::fs::File::create(self.resolve(relative).await?).await?)
+        let file = self
+            .run(relative.as_ref(), |dir, path| dir.create(path))
+            .await?;
+        Ok(tokio::fs::File::from_std(file.into_std()))
     }
 
     /// Reads a whole file.
     pub async fn read(&self, relative: impl AsRef<Path>) -> Result<Vec<u8>, FsError> {
-        Ok(tokio::fs::read(self.resolve(relative).await?).await?)
+        self.run(relative.as_ref(), |dir, path| dir.read(path))
+            .await
     }
 
     /// Reads a whole file as UTF-8.
     pub async fn read_to_string(&self, relative: impl AsRef<Path>) -> Result<String, FsError> {
-        Ok(tokio::fs::read_to_string(self.resolve(relative).await?).await?)
+        self.run(relative.as_ref(), |dir, path| dir.read_to_string(path))
+            .await
     }
 
     /// Writes a whole file, creating or truncating it.
@@ -49,24 +76,31 @@ impl TokioRoot<'_> {
         relative: impl AsRef<Path>,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
-        Ok(tokio::fs::write(self.resolve(relative).await?, contents).await?)
+        // The blocking pool needs the bytes for as long as the write runs.
+        let contents = contents.as_ref().to_vec();
+        self.run(relative.as_ref(), move |dir, path| {
+            dir.write(path, contents)
+        })
+        .await
     }
 
-    /// Removes a file.
+    /// Removes a file (a link inside the root is removed itself, never
+    /// followed).
     pub async fn remove_file(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
-        Ok(tokio::fs::remove_file(self.resolve(relative).await?).await?)
+        self.run(relative.as_ref(), |dir, path| dir.remove_file(path))
+            .await
     }
 
     /// Creates a directory and its missing parents.
     pub async fn create_dir_all(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
-        Ok(tokio::fs::create_dir_all(self.resolve(relative).await?).await?)
+        self.run(relative.as_ref(), |dir, path| dir.create_dir_all(path))
+            .await
     }
 
-    /// Lists a directory.
-    pub async fn read_dir(
-        &self,
-        relative: impl AsRef<Path>,
-    ) -> Result<tokio::fs::ReadDir, FsError> {
-        Ok(tokio::fs::read_dir(self.resolve(relative).await?).await?)
+    /// Lists a directory (`""` or `"."` for the root itself), read whole
+    /// on the blocking pool.
+    pub async fn read_dir(&self, relative: impl AsRef<Path>) -> Result<Vec<DirEntry>, FsError> {
+        self.run(relative.as_ref(), |dir, path| dir.read_dir(path)?.collect())
+            .await
     }
 }

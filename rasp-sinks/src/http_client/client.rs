@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rasp_core::Tainted;
 use rasp_core::check::check;
+use rasp_core::{Reason, Tainted};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Body, Method, Request, Response, Version};
 
-use super::destination::Destinations;
+use super::destination::{Destinations, Reach};
 use super::resolver::GuardedResolver;
-use super::{CheckedUrl, Error, REQUEST, Url};
+use super::{CheckedUrl, Error, REQUEST, Url, decided_by_input};
 use crate::refusal::refuse;
 
 /// Redirects followed before a request fails, as `reqwest`'s default.
@@ -95,20 +95,27 @@ impl GuardedClient {
     pub fn request(&self, method: Method, url: impl TargetUrl) -> RequestBuilder {
         RequestBuilder {
             client: self.clone(),
-            inner: url.into_target().and_then(|url| {
-                self.screen(&url)?;
-                Ok(self.inner.request(method, url))
+            inner: url.into_target().and_then(|target| {
+                self.screen(&target.url, target.decided_by_input)?;
+                Ok(self.inner.request(method, target.url))
             }),
         }
     }
 
-    /// Refuses a URL whose scheme or host the client must not reach; see
+    /// Refuses a URL whose scheme or host the client must not reach, and
+    /// an allowlisted destination that a recorded input chose (in the text
+    /// as written, `decided_by_input`, or as serialized); see
     /// [`GuardedClientBuilder::allow_internal`].
-    fn screen(&self, url: &Url) -> Result<(), Error> {
-        match self.destinations.check(url) {
-            Ok(()) => Ok(()),
-            Err(reason) => Err(Error::Refused(refuse(&REQUEST, reason))),
-        }
+    fn screen(&self, url: &Url, decided_by_input: bool) -> Result<(), Error> {
+        let reason = match self.destinations.check(url) {
+            Ok(Reach::Public) => return Ok(()),
+            Ok(Reach::Listed) if !decided_by_input && !super::decided_by_input(url.as_str()) => {
+                return Ok(());
+            }
+            Ok(Reach::Listed) => Reason::ControlsAuthority,
+            Err(reason) => reason,
+        };
+        Err(Error::Refused(refuse(&REQUEST, reason)))
     }
 
     /// Sends `request`, built with any `reqwest` builder (for `json`,
@@ -116,7 +123,7 @@ impl GuardedClient {
     pub async fn execute(&self, request: Request) -> Result<Response, Error> {
         let url = request.url();
         check(&REQUEST, url.as_str().as_bytes())?;
-        self.screen(url)?;
+        self.screen(url, false)?;
         Ok(self.inner.execute(request).await?)
     }
 }
@@ -148,19 +155,27 @@ impl Default for GuardedClientBuilder {
 }
 
 impl GuardedClientBuilder {
-    /// Lets requests reach one internal destination: `host` (any port) or
-    /// `host:port`, a name (`billing.internal`), an IPv4 address in any
-    /// spelling, or a bracketed IPv6 address (`[fd00::7]:8080`).
+    /// Lets requests reach one internal destination: `host` on the
+    /// scheme's default port (80 for `http`, 443 for `https`),
+    /// `host:port` on exactly that port, or `host:*` on every port (the
+    /// explicit opt-in). The host is a name (`billing.internal`), an IPv4
+    /// address in any spelling, or a bracketed IPv6 address
+    /// (`[fd00::7]:8080`).
     ///
     /// This is the escape hatch for legitimate internal calls, scoped to
-    /// the hosts named: a name listed here may resolve to internal
-    /// addresses, an address listed here may be connected to, and a host
-    /// listed with a port is refused on every other port. A metadata
+    /// the hosts and ports named: a name listed here may resolve to
+    /// internal addresses, an address listed here may be connected to, and
+    /// a listed host is refused on every port its entries do not allow —
+    /// another service on the same host is another destination. A metadata
     /// address is reached only through an entry that names the metadata
-    /// service itself (`169.254.169.254`, `metadata.google.internal`), never
-    /// through an ordinary internal name that resolves to it. Inputs that
-    /// choose the authority of a URL are refused on listed hosts too.
-    /// An entry that names no host makes [`build`](Self::build) fail.
+    /// service itself (`169.254.169.254`, `metadata.google.internal`),
+    /// never through an ordinary internal name that resolves to it.
+    ///
+    /// The destinations listed are the application's to choose: a request
+    /// to one of them is refused when a recorded input decides any part of
+    /// its scheme, host or port (a user's whole URL included), and a
+    /// redirect reaches one only from the same host and port. An entry
+    /// that names no host makes [`build`](Self::build) fail.
     pub fn allow_internal(mut self, host: &str) -> Self {
         if !self.destinations.allow(host) && self.invalid.is_none() {
             self.invalid = Some(host.into());
@@ -222,8 +237,20 @@ impl GuardedClientBuilder {
             if attempt.previous().len() > max {
                 return attempt.error(format!("more than {max} redirects"));
             }
+            // An allowlisted destination is reached by redirect only from
+            // itself (`/docs` to `/docs/`): any other host, perhaps one an
+            // input named, must not bounce the request onto a destination
+            // only the application may choose.
+            let from_itself = || {
+                attempt.previous().last().is_some_and(|previous| {
+                    previous.host() == attempt.url().host()
+                        && previous.port_or_known_default() == attempt.url().port_or_known_default()
+                })
+            };
             match hops.check(attempt.url()) {
-                Ok(()) => attempt.follow(),
+                Ok(Reach::Public) => attempt.follow(),
+                Ok(Reach::Listed) if from_itself() => attempt.follow(),
+                Ok(Reach::Listed) => attempt.error(refuse(&REQUEST, Reason::InternalAddress)),
                 Err(reason) => attempt.error(refuse(&REQUEST, reason)),
             }
         });
@@ -333,34 +360,55 @@ mod sealed {
     /// Turns an accepted URL into the one to request.
     pub trait Sealed {
         /// The parsed URL, or why there is none.
-        fn into_target(self) -> Result<Url, Error>;
+        fn into_target(self) -> Result<Target, Error>;
+    }
+
+    /// A URL to request, with what its text as written told.
+    pub struct Target {
+        /// The parsed URL.
+        pub(super) url: Url,
+        /// Whether a recorded input decided its destination, in the text
+        /// as written (parsing normalizes the spelling an input was
+        /// received in).
+        pub(super) decided_by_input: bool,
     }
 }
 
+use sealed::Target;
+
 impl sealed::Sealed for CheckedUrl {
-    fn into_target(self) -> Result<Url, Error> {
-        Ok(self.into_url())
+    fn into_target(self) -> Result<Target, Error> {
+        Ok(Target {
+            decided_by_input: self.decided_by_input,
+            url: self.url,
+        })
     }
 }
 impl TargetUrl for CheckedUrl {}
 
 impl sealed::Sealed for Url {
-    fn into_target(self) -> Result<Url, Error> {
-        Ok(self)
+    fn into_target(self) -> Result<Target, Error> {
+        Ok(Target {
+            url: self,
+            decided_by_input: false,
+        })
     }
 }
 impl TargetUrl for Url {}
 
 impl sealed::Sealed for &str {
-    fn into_target(self) -> Result<Url, Error> {
+    fn into_target(self) -> Result<Target, Error> {
         check(&REQUEST, self.as_bytes())?;
-        Ok(Url::parse(self)?)
+        Ok(Target {
+            url: Url::parse(self)?,
+            decided_by_input: decided_by_input(self),
+        })
     }
 }
 impl TargetUrl for &str {}
 
 impl sealed::Sealed for String {
-    fn into_target(self) -> Result<Url, Error> {
+    fn into_target(self) -> Result<Target, Error> {
         self.as_str().into_target()
     }
 }
@@ -370,14 +418,14 @@ impl TargetUrl for String {}
 /// internal destination, whoever chose it, and checks the text for
 /// recorded inputs like any other.
 impl sealed::Sealed for Tainted<String> {
-    fn into_target(self) -> Result<Url, Error> {
+    fn into_target(self) -> Result<Target, Error> {
         self.__into_inner_asserted().into_target()
     }
 }
 impl TargetUrl for Tainted<String> {}
 
 impl sealed::Sealed for &String {
-    fn into_target(self) -> Result<Url, Error> {
+    fn into_target(self) -> Result<Target, Error> {
         self.as_str().into_target()
     }
 }

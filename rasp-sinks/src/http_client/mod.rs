@@ -48,7 +48,10 @@ mod resolver;
 
 use std::fmt;
 
+use memchr::memmem::Finder;
+use rasp_core::RequestContext;
 use rasp_core::check::check;
+use rasp_core::detect::ssrf::decides_destination;
 use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect};
@@ -94,6 +97,10 @@ inventory::submit! { SinkRegistration(&REQUEST) }
 #[derive(Clone, PartialEq, Eq)]
 pub struct CheckedUrl {
     url: Url,
+    /// Whether a recorded input decided the destination of the text as
+    /// written: passed here for a public host, refused by a
+    /// [`GuardedClient`] for an allowlisted one.
+    decided_by_input: bool,
 }
 
 impl CheckedUrl {
@@ -259,6 +266,19 @@ pub fn url(text: impl AsRef<str>) -> Result<CheckedUrl, Error> {
     check(&URL, text.as_bytes())?;
     Ok(CheckedUrl {
         url: Url::parse(text)?,
+        decided_by_input: decided_by_input(text),
+    })
+}
+
+/// Whether an input recorded in the current request context decides the
+/// scheme, host or port of `text`, wherever it leads; see
+/// [`decides_destination`].
+fn decided_by_input(text: &str) -> bool {
+    RequestContext::with_current(|ctx| {
+        ctx.is_some_and(|ctx| {
+            ctx.inputs()
+                .any(|input| decides_destination(text.as_bytes(), &Finder::new(input.bytes())))
+        })
     })
 }
 

@@ -112,6 +112,58 @@ fn examine(url: &[u8], finder: &dyn Needle, first: usize) -> Option<SsrfFinding>
     })
 }
 
+/// Whether an occurrence of `finder`'s input decides where a request for
+/// `url` goes, wherever that is: it covers the whole host or the whole
+/// port, writes a delimiter inside the authority (`@`, `\`, `[`, `]`), or
+/// starts inside the authority and ends past it.
+///
+/// [`detect`] leaves a public destination to policy. A client that may
+/// reach a few internal hosts the application named asks this stricter
+/// question of every URL bound for one of them: the application vouched
+/// for the destination, so no input may pick it, whether it looks public
+/// or not. An input that only completes part of a host label or of the
+/// port is left out, as in [`detect`]: short inputs (`8`, `eu`) occur in
+/// the application's own hosts and ports by coincidence, and the allowed
+/// ports are enforced whoever wrote them. So is an input that covers only
+/// the scheme: a client asking this question refuses schemes other than
+/// `http` and `https` anyway, and `http` and `https` both lead to the
+/// host the application named. Under both readings of [the
+/// module docs](self); `false` when the input is empty or does not occur
+/// before the path.
+pub fn decides_destination(url: &[u8], finder: &dyn Needle) -> bool {
+    let Some(first) = crate::detect::first_occurrence(url, finder) else {
+        return false;
+    };
+    let head = url::parse(url);
+    let head_end = head
+        .readings
+        .iter()
+        .flatten()
+        .map(|a| a.span.end)
+        .max()
+        .unwrap_or(head.scheme_span.end);
+    let len = finder.needle().len();
+    crate::detect::occurrences_before(url, finder, first, head_end + 1).any(|start| {
+        let end = start + len;
+        head.readings.iter().flatten().any(|auth| {
+            let overlap = url
+                .get(start.max(auth.span.start)..end.min(auth.span.end))
+                .unwrap_or_default();
+            let writes_delimiter = overlap
+                .iter()
+                .any(|b| matches!(b, b'@' | b'\\' | b'[' | b']'));
+            let moves_end = auth.span.contains(&start) && end > auth.span.end;
+            let covers = |r: &core::ops::Range<usize>| start <= r.start && end >= r.end;
+            // The port's digits follow the host's `:`, up to the
+            // authority's end.
+            let port = auth.host.end + 1..auth.span.end;
+            let host_or_port = (!auth.host.is_empty() && covers(&auth.host))
+                || (url.get(auth.host.end) == Some(&b':') && !port.is_empty() && covers(&port));
+            writes_delimiter || moves_end || host_or_port
+        })
+    })
+}
+
 /// The URL's head with the classification of each reading's host, made
 /// once, when an occurrence first chooses that host.
 struct Hosts<'a> {

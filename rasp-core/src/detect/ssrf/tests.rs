@@ -179,3 +179,46 @@ fn never_panics_on_hostile_urls() {
     let long = format!("http://{}/", "a".repeat(1 << 20));
     assert_eq!(reason(&long, "aa"), None);
 }
+
+#[test]
+fn an_input_decides_the_destination_when_it_covers_host_or_port() {
+    let decides = |url: &str, input: &str| {
+        super::decides_destination(url.as_bytes(), &Finder::new(input.as_bytes()))
+    };
+    for (url, input) in [
+        (
+            "http://avatars.shop.example:18099/x",
+            "http://avatars.shop.example:18099/x",
+        ),
+        (
+            "http://avatars.shop.example:18099/x",
+            "avatars.shop.example",
+        ),
+        ("http://avatars.shop.example:18099/x", "18099"),
+        ("http://avatars.shop.example:18099/x", "example:18099"),
+        ("http://u@avatars.shop.example/x", "u@"),
+        ("http://evil.example\\@avatars.shop.example/", "\\@"),
+        ("http://avatars.shop.example/x", "e/x"),
+        ("http://[::1]:9000/x", "[::1]"),
+    ] {
+        assert!(decides(url, input), "{url} / {input}");
+    }
+    for (url, input) in [
+        (
+            "http://avatars.shop.example/x/avatars.shop.example",
+            "x/avatars.shop.example",
+        ),
+        ("http://avatars.shop.example/ann.png", "ann.png"),
+        ("http://user@avatars.shop.example/", "user"),
+        ("http://avatars.shop.example/?q=1", "q=1"),
+        ("http://avatars.shop.example/", ""),
+        ("http://avatars.shop.example/", "absent"),
+        // Coincidences in the application's own host and port.
+        ("http://billing.internal:8443/v1", "8"),
+        ("http://billing.internal:8443/v1", "44"),
+        ("http://eu.billing.internal/v1", "eu"),
+        ("https://billing.internal/v1", "https"),
+    ] {
+        assert!(!decides(url, input), "{url} / {input}");
+    }
+}
