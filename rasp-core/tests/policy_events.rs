@@ -334,7 +334,11 @@ fn a_flood_from_one_client_cannot_push_out_another_clients_evidence() {
             .any(|r| r["rasp.request.id"] == "victim-1" && r["client.address"] == "198.51.100.23"),
         "the second client's record survives the flood"
     );
-    assert_eq!(records.len(), 51, "50 of the flood's records, and the victim's");
+    assert_eq!(
+        records.len(),
+        51,
+        "50 of the flood's records, and the victim's"
+    );
     assert_eq!((written, dropped, overwritten), (51, 0, 0));
     // The books balance: every record sent is on disk, overwritten,
     // suppressed or dropped, and every suppressed one is reported.
@@ -344,7 +348,10 @@ fn a_flood_from_one_client_cannot_push_out_another_clients_evidence() {
     );
     assert_eq!(suppressed, FLOOD - 50);
     assert_eq!(reported_suppressed(&lines), suppressed);
-    let summary = lines.iter().find(|l| is_summary(l)).expect("a summary line");
+    let summary = lines
+        .iter()
+        .find(|l| is_summary(l))
+        .expect("a summary line");
     assert_eq!(summary["client.address"], "203.0.113.66");
     assert_eq!(summary["rasp.sink.id"], "policy_test.sql");
     assert_eq!(summary["rasp.reason"], "breaks_literal");
@@ -383,7 +390,10 @@ fn records_deleted_by_rotation_are_counted_and_reported() {
     );
     assert!(overwritten > 0, "the oldest file was deleted");
     assert_eq!(suppressed, 0);
-    assert!(dropped >= overwritten, "overwritten records count as dropped");
+    assert!(
+        dropped >= overwritten,
+        "overwritten records count as dropped"
+    );
     // On disk: the first record, and what is left of the flood.
     assert_eq!(
         lines.len() as u64 + overwritten + (dropped - overwritten),

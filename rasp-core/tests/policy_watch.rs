@@ -161,7 +161,11 @@ fn a_fifo_policy_path_is_refused_without_hanging_any_reload() {
         Err(PolicyError::Io { message, .. }) => assert!(message.contains("FIFO"), "{message}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(policy::status().revision, Some(30), "the last good policy stays");
+    assert_eq!(
+        policy::status().revision,
+        Some(30),
+        "the last good policy stays"
+    );
     assert_eq!(policy::status().reload_failures, failures + 1);
     // Again on this thread, where its events are captured.
     assert!(policy::reload_file(&fifo).is_err());
@@ -175,7 +179,10 @@ fn a_fifo_policy_path_is_refused_without_hanging_any_reload() {
     // A watch's first load.
     let path = fifo.clone();
     let watched = within_5s(move || policy::watch(&path).map(drop)).expect("watch returned");
-    assert!(matches!(watched, Err(PolicyError::Io { .. })), "{watched:?}");
+    assert!(
+        matches!(watched, Err(PolicyError::Io { .. })),
+        "{watched:?}"
+    );
 
     // A reload on SIGHUP: the handler thread must come back for the next
     // signal, which loads a good file again.

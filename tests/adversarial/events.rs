@@ -140,7 +140,12 @@ fn a_flood_of_guard_refusals_is_counted_in_full_but_reported_in_bounded_events()
             // The query as sent, percent-encoded; the handler decodes it,
             // so the recorded input is not in the path and the guard's own
             // confinement refuses it.
-            let ctx = request("req-flood-7", [203, 0, 113, 70], "/download", "..%2fsecret.txt");
+            let ctx = request(
+                "req-flood-7",
+                [203, 0, 113, 70],
+                "/download",
+                "..%2fsecret.txt",
+            );
             ctx.scope(|| {
                 for _ in 0..FLOOD {
                     match root.read("../secret.txt") {
@@ -179,7 +184,9 @@ fn a_flood_of_guard_refusals_is_counted_in_full_but_reported_in_bounded_events()
     // Every refusal is accounted for: emitted, or carried in a count.
     let summaries: Vec<_> = events
         .iter()
-        .filter(|e| e["event.name"] == "rasp.event.suppressed" && e["rasp.event.stream"] == "refusal")
+        .filter(|e| {
+            e["event.name"] == "rasp.event.suppressed" && e["rasp.event.stream"] == "refusal"
+        })
         .collect();
     assert_eq!(
         refused.len() as u64 + suppressed_in(&refused) + suppressed_in(&summaries),
@@ -187,13 +194,15 @@ fn a_flood_of_guard_refusals_is_counted_in_full_but_reported_in_bounded_events()
     );
     let counters = counters(&recorder);
     assert_eq!(
-        counters["rasp_guard_refusals_total{sink_kind=path}"],
-        FLOOD,
+        counters["rasp_guard_refusals_total{sink_kind=path}"], FLOOD,
         "the metric counts every refusal"
     );
     let emitted = counters["rasp_security_events_total{outcome=emitted,stream=refusal}"];
     let suppressed = counters["rasp_security_events_total{outcome=suppressed,stream=refusal}"];
-    assert_eq!((emitted, emitted + suppressed), (refused.len() as u64, FLOOD));
+    assert_eq!(
+        (emitted, emitted + suppressed),
+        (refused.len() as u64, FLOOD)
+    );
 }
 
 #[test]
@@ -283,7 +292,12 @@ fn an_sqli_flood_cannot_flush_another_attackers_evidence() {
 
     const FLOOD: u64 = 10_000;
     for i in 0..FLOOD {
-        let ctx = request(&format!("flood-{i}"), [203, 0, 113, 99], "/search", INJECTION);
+        let ctx = request(
+            &format!("flood-{i}"),
+            [203, 0, 113, 99],
+            "/search",
+            INJECTION,
+        );
         assert!(search(&ctx, INJECTION).is_err(), "the flood is blocked");
     }
     let victim = request("victim-42", [192, 0, 2, 42], "/search", INJECTION);

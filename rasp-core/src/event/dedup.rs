@@ -109,12 +109,26 @@ impl PartialEq for Subject {
                     decision: db,
                 },
             ) => same_site(a, b) && ra == rb && da == db,
-            (Entry { rule: a, decision: da }, Entry { rule: b, decision: db }) => {
-                a == b && da == db
-            }
-            (Refusal { site: a, reason: ra }, Refusal { site: b, reason: rb }) => {
-                same_site(a, b) && ra == rb
-            }
+            (
+                Entry {
+                    rule: a,
+                    decision: da,
+                },
+                Entry {
+                    rule: b,
+                    decision: db,
+                },
+            ) => a == b && da == db,
+            (
+                Refusal {
+                    site: a,
+                    reason: ra,
+                },
+                Refusal {
+                    site: b,
+                    reason: rb,
+                },
+            ) => same_site(a, b) && ra == rb,
             (Limit { name: a }, Limit { name: b }) => a == b,
             _ => false,
         }
@@ -267,17 +281,24 @@ impl Table {
 
         // Keys of this set whose window ended report what they hold now,
         // not whenever (if ever) their key comes back.
+        // At most WAYS reports: an ended window's count is taken (and
+        // zeroed) here, so an entry evicted below reports only if it was
+        // not reported here.
         for entry in set.iter_mut().flatten() {
-            let own = entry.hash == hash && entry.subject == subject && entry.requester == requester;
-            if !own && now.saturating_duration_since(entry.window_start) >= rules.window {
-                if let Some(pending) = entry.pending() {
-                    *reports.next().expect("one report per way") = Some(pending);
-                    entry.suppressed = 0;
-                }
+            let own =
+                entry.hash == hash && entry.subject == subject && entry.requester == requester;
+            if !own
+                && now.saturating_duration_since(entry.window_start) >= rules.window
+                && let Some(pending) = entry.pending()
+                && let Some(report) = reports.next()
+            {
+                *report = Some(pending);
+                entry.suppressed = 0;
             }
         }
         let way = match set.iter().position(|entry| {
-            entry.is_some_and(|e| e.hash == hash && e.subject == subject && e.requester == requester)
+            entry
+                .is_some_and(|e| e.hash == hash && e.subject == subject && e.requester == requester)
         }) {
             Some(way) => way,
             None => {
@@ -287,8 +308,10 @@ impl Table {
                         .min_by_key(|&w| set[w].map(|e| e.last_used))
                         .unwrap_or(0)
                 });
-                if let Some(pending) = set[way].and_then(|e| e.pending()) {
-                    *reports.next().expect("one report per way") = Some(pending);
+                if let Some(pending) = set[way].and_then(|e| e.pending())
+                    && let Some(report) = reports.next()
+                {
+                    *report = Some(pending);
                 }
                 set[way] = Some(Entry {
                     hash,
@@ -302,7 +325,10 @@ impl Table {
                 way
             }
         };
-        let state = set[way].as_mut().expect("the way was just filled");
+        let Some(state) = set[way].as_mut() else {
+            // Filled above; were it not, the event is emitted, not lost.
+            return admission;
+        };
         state.last_used = now;
         if now.saturating_duration_since(state.window_start) >= rules.window {
             state.window_start = now;
@@ -422,8 +448,12 @@ mod tests {
         let t0 = Instant::now();
         run(&table, detection(&A), 5, t0);
         run(&table, detection(&B), 4, t0);
-        let other_client =
-            table.admit(&RULES, detection(&A), Some(IpAddr::from([192, 0, 2, 1])), t0);
+        let other_client = table.admit(
+            &RULES,
+            detection(&A),
+            Some(IpAddr::from([192, 0, 2, 1])),
+            t0,
+        );
         assert!(other_client.emit, "another client's attack is its own key");
         let mut pending: Vec<(Subject, u64)> = Vec::new();
         table.drain(|p| pending.push((p.subject, p.count)));
@@ -439,7 +469,12 @@ mod tests {
         let emitted = (0..100)
             .filter(|_| {
                 table
-                    .admit(&EventRules::EVERY_EVENT, detection(&A), None, Instant::now())
+                    .admit(
+                        &EventRules::EVERY_EVENT,
+                        detection(&A),
+                        None,
+                        Instant::now(),
+                    )
                     .emit
             })
             .count();

@@ -42,8 +42,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use super::dedup::{self, EventRules, Pending, Subject};
 use super::Excerpt;
+use super::dedup::{self, EventRules, Pending, Subject};
 use crate::context::RequestContext;
 use crate::decision::Decision;
 use crate::detect::Detection;
@@ -193,7 +193,9 @@ impl EvidenceLog {
         let admission = self
             .keys
             .admit(&self.key_rules, subject, record.client, Instant::now());
-        admission.reports().for_each(|pending| self.summary(pending));
+        admission
+            .reports()
+            .for_each(|pending| self.summary(pending));
         if !admission.emit {
             SUPPRESSED.fetch_add(1, Ordering::Relaxed);
             metrics::evidence_suppressed();
@@ -384,9 +386,7 @@ fn count_records(path: &Path) -> u64 {
     std::io::BufReader::new(file)
         .split(b'\n')
         .map_while(Result::ok)
-        .filter(|line| {
-            !line.is_empty() && memchr::memmem::find(line, SUMMARY_MARK).is_none()
-        })
+        .filter(|line| !line.is_empty() && memchr::memmem::find(line, SUMMARY_MARK).is_none())
         .count() as u64
 }
 

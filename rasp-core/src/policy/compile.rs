@@ -489,7 +489,11 @@ fn file_kind(kind: std::fs::FileType) -> &'static str {
             return "a block device";
         }
     }
-    if kind.is_dir() { "a directory" } else { "not a file" }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
 }
 
 fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
