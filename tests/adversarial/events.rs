@@ -5,10 +5,11 @@
 //! operator would see: the evidence files, the `rasp::security` events and
 //! the counters.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
@@ -58,36 +59,64 @@ fn search(ctx: &Arc<RequestContext>, input: &str) -> Result<rasp::CheckedSql, ra
 
 const INJECTION: &str = "x' OR '1'='1";
 
-/// Events on `rasp::security` raised on this thread while `f` runs, with
-/// their fields as text.
-fn events_of<R>(f: impl FnOnce() -> R) -> (R, Vec<BTreeMap<String, String>>) {
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<BTreeMap<String, String>>>>);
-    struct Fields<'a>(&'a mut BTreeMap<String, String>);
-    impl Visit for Fields<'_> {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name().to_owned(), value.to_owned());
-        }
-        fn record_u64(&mut self, field: &Field, value: u64) {
-            self.0.insert(field.name().to_owned(), value.to_string());
-        }
-        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-            self.0.insert(field.name().to_owned(), format!("{value:?}"));
-        }
+type Fields = BTreeMap<String, String>;
+
+thread_local! {
+    /// Events captured on this thread, while `events_of` runs.
+    static CAPTURED: RefCell<Option<Vec<Fields>>> = const { RefCell::new(None) };
+}
+
+/// Records `rasp::security` events into the capturing thread's list.
+struct Capture;
+
+struct Visitor<'a>(&'a mut Fields);
+
+impl Visit for Visitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
     }
-    impl<S: tracing::Subscriber> Layer<S> for Capture {
-        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-            if event.metadata().target() == rasp::event::TARGET {
-                let mut fields = BTreeMap::new();
-                event.record(&mut Fields(&mut fields));
-                self.0.lock().unwrap().push(fields);
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_owned(), value.to_string());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() != rasp::event::TARGET {
+            return;
+        }
+        let mut fields = Fields::new();
+        event.record(&mut Visitor(&mut fields));
+        CAPTURED.with(|c| {
+            if let Some(events) = c.borrow_mut().as_mut() {
+                events.push(fields);
             }
-        }
+        });
     }
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::registry().with(capture.clone());
-    let out = tracing::subscriber::with_default(subscriber, f);
-    let events = std::mem::take(&mut *capture.0.lock().unwrap());
+}
+
+/// Events on `rasp::security` raised on this thread while `f` runs.
+///
+/// The subscriber is process-wide where possible: a thread-local one races
+/// with the interest cache of callsites first hit on other threads. If
+/// another module of the suite installed the global subscriber first, a
+/// thread-local one is the fallback.
+fn events_of<R>(f: impl FnOnce() -> R) -> (R, Vec<Fields>) {
+    static GLOBAL: OnceLock<bool> = OnceLock::new();
+    let global = *GLOBAL.get_or_init(|| {
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Capture))
+            .is_ok()
+    });
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let out = if global {
+        f()
+    } else {
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(Capture), f)
+    };
+    let events = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
     (out, events)
 }
 
@@ -114,7 +143,7 @@ fn counters(recorder: &DebuggingRecorder) -> BTreeMap<String, u64> {
 }
 
 /// The sum of the `rasp.event.suppressed` counts `events` report.
-fn suppressed_in(events: &[&BTreeMap<String, String>]) -> u64 {
+fn suppressed_in(events: &[&Fields]) -> u64 {
     events
         .iter()
         .filter_map(|e| e.get("rasp.event.suppressed")?.parse::<u64>().ok())
