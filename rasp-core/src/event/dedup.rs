@@ -84,6 +84,11 @@ pub(crate) enum Subject {
     },
     /// A request refused (or reported) at entry.
     Entry { rule: EntryRule, decision: Decision },
+    /// A request refused at entry by a framework's built-in guard.
+    EntryGuard {
+        guard: &'static str,
+        decision: Decision,
+    },
     /// A call refused by a guard on its own.
     Refusal {
         site: &'static SinkSite,
@@ -129,6 +134,16 @@ impl PartialEq for Subject {
                     reason: rb,
                 },
             ) => same_site(a, b) && ra == rb,
+            (
+                EntryGuard {
+                    guard: a,
+                    decision: da,
+                },
+                EntryGuard {
+                    guard: b,
+                    decision: db,
+                },
+            ) => a == b && da == db,
             (Limit { name: a }, Limit { name: b }) => a == b,
             _ => false,
         }
@@ -160,6 +175,11 @@ impl Hash for Subject {
                 2u8.hash(state);
                 site(s, state);
                 reason.hash(state);
+            }
+            Subject::EntryGuard { guard, decision } => {
+                4u8.hash(state);
+                guard.hash(state);
+                decision.hash(state);
             }
             Subject::Limit { name } => {
                 3u8.hash(state);

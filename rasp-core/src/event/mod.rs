@@ -262,6 +262,43 @@ pub(crate) fn entry_decision(
     );
 }
 
+/// Reports a request refused at entry by a framework integration's own
+/// guard (e.g. `rasp-axum`'s `ip_blocklist` or `per_ip_rate_limit`), named
+/// `guard`, with `decision` (`Block` or `Throttle`).
+///
+/// Deduplicated like every entry decision, by guard, decision and
+/// requester under the policy's `[events]` (or [`EventRules::DEFAULT`]):
+/// a flood of refused requests is counted in full in
+/// [`metrics::SECURITY_EVENTS`](crate::policy::metrics::SECURITY_EVENTS)
+/// and reported in a bounded number of events (`rasp.entry.blocked`,
+/// `rasp.entry.throttled`, with `rasp.entry.guard`).
+pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: Decision) {
+    let subject = Subject::EntryGuard { guard, decision };
+    let rules = rules_in_force(EventRules::DEFAULT);
+    let Some(suppressed) = admit(Stream::Entry, subject, ctx.client_ip(), &rules) else {
+        return;
+    };
+    let name = if decision == Decision::Throttle {
+        "rasp.entry.throttled"
+    } else {
+        "rasp.entry.blocked"
+    };
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = name,
+        rasp.action = decision.as_str(),
+        rasp.entry.guard = guard,
+        rasp.request.id = ctx.request_id(),
+        http.route = ctx.route().unwrap_or(""),
+        client.address = ctx.client_ip().map(tracing::field::display),
+        user.id = ctx.user(),
+        rasp.tenant.id = ctx.tenant(),
+        rasp.event.suppressed = suppressed,
+        "request refused at entry",
+    );
+}
+
 /// Reports a call to `site` that its guard refused on its own, from the
 /// type of what it was given rather than from a recorded input (a tainted
 /// argument that starts with `-`, a path that leaves its root, an internal
@@ -327,6 +364,9 @@ fn suppressed_summary(pending: dedup::Pending) {
         ),
         Subject::Entry { rule, decision } => {
             ("entry", decision.as_str(), None, None, Some(rule.as_str()))
+        }
+        Subject::EntryGuard { guard, decision } => {
+            ("entry", decision.as_str(), None, None, Some(guard))
         }
         Subject::Refusal { site, reason } => (
             "refusal",
