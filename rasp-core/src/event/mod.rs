@@ -15,7 +15,7 @@
 //! decisions, guard refusals, limits reached) goes through one
 //! deduplication table (see `[events]` in `docs/policy.md`), and every
 //! event, emitted or suppressed, is counted in
-//! [`metrics::SECURITY_EVENTS`](crate::policy::metrics::SECURITY_EVENTS).
+//! [`metrics::SECURITY_EVENTS`].
 
 mod dedup;
 mod evidence;
@@ -123,7 +123,7 @@ pub(crate) fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
 }
 
 /// A stream of security events, as labelled in
-/// [`metrics::SECURITY_EVENTS`](crate::policy::metrics::SECURITY_EVENTS).
+/// [`metrics::SECURITY_EVENTS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stream {
     /// Detections at sinks.
@@ -269,7 +269,7 @@ pub(crate) fn entry_decision(
 /// Deduplicated like every entry decision, by guard, decision and
 /// requester under the policy's `[events]` (or [`EventRules::DEFAULT`]):
 /// a flood of refused requests is counted in full in
-/// [`metrics::SECURITY_EVENTS`](crate::policy::metrics::SECURITY_EVENTS)
+/// [`metrics::SECURITY_EVENTS`]
 /// and reported in a bounded number of events (`rasp.entry.blocked`,
 /// `rasp.entry.throttled`, with `rasp.entry.guard`).
 pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: Decision) {
@@ -305,7 +305,7 @@ pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: 
 /// address).
 ///
 /// The refusal is counted in
-/// [`metrics::GUARD_REFUSALS`](crate::policy::metrics::GUARD_REFUSALS)
+/// [`metrics::GUARD_REFUSALS`]
 /// every time; the event (`rasp.guard.refused`) carries the correlation
 /// fields of the current [`RequestContext`], if any, and is deduplicated
 /// by sink, reason and requester under the policy's `[events]` (or
