@@ -428,3 +428,33 @@ fn colliding_event_keys_keep_their_own_deduplication() {
     // reaching the 5th (`sample_every = 5`).
     assert_eq!(detections, 2 * clients.len());
 }
+
+#[test]
+fn suppressed_counts_reach_the_log_when_its_policy_goes() {
+    let _lock = policy_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evidence.jsonl");
+    install(&evidence_policy(&path, 1, "max_per_key = 2\n"));
+    for _ in 0..7 {
+        assert!(attack(&from([203, 0, 113, 77])));
+    }
+    // No flush: the writer stops when no policy names the log any more,
+    // and writes the pending counts first.
+    policy::uninstall();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if lines.len() == 3 {
+            assert!(is_summary(&lines[2]), "{lines:?}");
+            assert_eq!(lines[2]["rasp.evidence.suppressed"], 5);
+            assert_eq!(lines[2]["client.address"], "203.0.113.77");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{lines:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

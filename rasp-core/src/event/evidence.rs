@@ -78,7 +78,10 @@ const KEY_SETS: usize = 256;
 
 /// Evidence counts since the process started, over every log.
 static WRITTEN: AtomicU64 = AtomicU64::new(0);
+/// Every record lost: `LOST` and `OVERWRITTEN` together.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Records lost before reaching the file (queue full, write failed).
+static LOST: AtomicU64 = AtomicU64::new(0);
 static OVERWRITTEN: AtomicU64 = AtomicU64::new(0);
 static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
 
@@ -236,8 +239,20 @@ impl EvidenceLog {
     }
 }
 
+impl Drop for EvidenceLog {
+    fn drop(&mut self) {
+        // The last policy naming this log is gone: counts not yet carried
+        // by a record become summary lines, which the writer writes before
+        // it stops.
+        self.keys.drain(|pending| self.summary(pending));
+    }
+}
+
 fn dropped(path: &Path) {
-    let total = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
+    // Counted apart from overwritten records, so that the first loss of
+    // this kind is reported whatever rotation deleted before it.
+    let total = LOST.fetch_add(1, Ordering::Relaxed) + 1;
+    DROPPED.fetch_add(1, Ordering::Relaxed);
     metrics::evidence_dropped();
     // One report per 1024 losses: a flood of losses must not become a
     // flood of events.
@@ -248,6 +263,7 @@ fn dropped(path: &Path) {
             event.name = "rasp.evidence.dropped",
             rasp.evidence.path = %path.display(),
             rasp.evidence.dropped = total,
+            rasp.evidence.dropped_total = DROPPED.load(Ordering::Relaxed),
             "evidence record dropped: the writer is behind or the file cannot be written",
         );
     }

@@ -314,31 +314,33 @@ pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: 
 #[cold]
 pub fn guard_refused(site: &'static SinkSite, reason: Reason) {
     metrics::guard_refused(site.kind);
-    RequestContext::with_current(|ctx| {
-        let subject = Subject::Refusal { site, reason };
-        let rules = rules_in_force(EventRules::DEFAULT);
-        let client = ctx.and_then(RequestContext::client_ip);
-        let Some(suppressed) = admit(Stream::Refusal, subject, client, &rules) else {
-            return;
-        };
-        tracing::event!(
-            target: TARGET,
-            tracing::Level::WARN,
-            event.name = "rasp.guard.refused",
-            rasp.action = "block",
-            rasp.sink.kind = site.kind.as_str(),
-            rasp.sink.id = site.id,
-            rasp.reason = reason.as_str(),
-            rasp.request.id = ctx.map(RequestContext::request_id),
-            http.route = ctx.and_then(RequestContext::route),
-            client.address = client.map(tracing::field::display),
-            user.id = ctx.and_then(RequestContext::user),
-            rasp.tenant.id = ctx.and_then(RequestContext::tenant),
-            rasp.event.suppressed = suppressed,
-            "{}",
-            reason.describe(),
-        );
-    });
+    // A clone of the current context rather than a borrow of it: the
+    // subscriber that receives the event may itself enter a context.
+    let ctx = RequestContext::current();
+    let ctx = ctx.as_deref();
+    let subject = Subject::Refusal { site, reason };
+    let rules = rules_in_force(EventRules::DEFAULT);
+    let client = ctx.and_then(RequestContext::client_ip);
+    let Some(suppressed) = admit(Stream::Refusal, subject, client, &rules) else {
+        return;
+    };
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = "rasp.guard.refused",
+        rasp.action = "block",
+        rasp.sink.kind = site.kind.as_str(),
+        rasp.sink.id = site.id,
+        rasp.reason = reason.as_str(),
+        rasp.request.id = ctx.map(RequestContext::request_id),
+        http.route = ctx.and_then(RequestContext::route),
+        client.address = client.map(tracing::field::display),
+        user.id = ctx.and_then(RequestContext::user),
+        rasp.tenant.id = ctx.and_then(RequestContext::tenant),
+        rasp.event.suppressed = suppressed,
+        "{}",
+        reason.describe(),
+    );
 }
 
 /// Reports every count of suppressed events not yet carried by a later
