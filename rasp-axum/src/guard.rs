@@ -210,19 +210,10 @@ impl EntryGuard for PerIpRateLimit {
 }
 
 /// Reports a request refused by a built-in guard, with the fields of
-/// rasp's other security events.
+/// rasp's other security events, deduplicated with them: a flood of
+/// refused requests is counted in full and reported in bounded number.
 fn refused_event(ctx: &RequestContext, guard: &'static str, decision: Decision) {
-    tracing::event!(
-        target: rasp_core::event::TARGET,
-        tracing::Level::WARN,
-        event.name = if decision == Decision::Throttle { "rasp.entry.throttled" } else { "rasp.entry.blocked" },
-        rasp.action = decision.as_str(),
-        rasp.entry.guard = guard,
-        rasp.request.id = ctx.request_id(),
-        http.route = ctx.route().unwrap_or(""),
-        client.address = ctx.client_ip().map(tracing::field::display),
-        "request refused at entry",
-    );
+    rasp_core::event::entry_guard_refused(ctx, guard, decision);
 }
 
 #[cfg(test)]

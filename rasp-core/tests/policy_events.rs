@@ -115,6 +115,18 @@ fn event_settings_out_of_range_name_their_key() {
         bad("[evidence]\npath = \"e.jsonl\"\nmax_file_mb = 0\n"),
         "evidence.max_file_mb"
     );
+    assert_eq!(
+        bad("[evidence]\npath = \"e.jsonl\"\nmax_rotated_files = 0\n"),
+        "evidence.max_rotated_files"
+    );
+    assert_eq!(
+        bad("[evidence]\npath = \"e.jsonl\"\nmax_per_key = 0\n"),
+        "evidence.max_per_key"
+    );
+    assert_eq!(
+        bad("[evidence]\npath = \"e.jsonl\"\nkey_window_secs = 100000\n"),
+        "evidence.key_window_secs"
+    );
 }
 
 fn evidence_policy(path: &std::path::Path, revision: u64, extra: &str) -> String {
@@ -216,7 +228,7 @@ fn a_full_evidence_file_is_rotated() {
     install(&evidence_policy(
         &path,
         1,
-        "max_file_mb = 1\nqueue = 65536\n",
+        "max_file_mb = 1\nqueue = 65536\nmax_per_key = 1000000\n",
     ));
     attack(&from([203, 0, 113, 11]));
     assert_eq!(lines(&path).len(), 1);
@@ -239,4 +251,210 @@ fn a_full_evidence_file_is_rotated() {
     );
     assert!(std::fs::metadata(&old).unwrap().len() <= 1024 * 1024);
     assert!(rotated > current, "the old file holds the first MiB");
+}
+
+/// Every line of the log and its rotated files, oldest first, after a
+/// flush.
+fn all_lines(path: &std::path::Path) -> Vec<Value> {
+    assert!(policy::flush_evidence(Duration::from_secs(30)));
+    let mut files: Vec<std::path::PathBuf> = (1..10)
+        .map(|n| std::path::PathBuf::from(format!("{}.{n}", path.display())))
+        .filter(|p| p.exists())
+        .collect();
+    files.reverse();
+    files.push(path.to_owned());
+    files
+        .iter()
+        .flat_map(|file| {
+            std::fs::read_to_string(file)
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect::<Vec<Value>>()
+        })
+        .collect()
+}
+
+fn is_summary(line: &Value) -> bool {
+    line["event.name"] == "rasp.evidence.suppressed"
+}
+
+/// The `rasp.evidence.suppressed` counts the log reports, in records and
+/// summary lines.
+fn reported_suppressed(lines: &[Value]) -> u64 {
+    lines
+        .iter()
+        .filter_map(|l| l.get("rasp.evidence.suppressed")?.as_u64())
+        .sum()
+}
+
+/// `after - before` of the evidence counters: (written, dropped,
+/// overwritten, suppressed).
+fn evidence_delta(before: &policy::PolicyStatus) -> (u64, u64, u64, u64) {
+    let after = policy::status();
+    (
+        after.evidence_written - before.evidence_written,
+        after.evidence_dropped - before.evidence_dropped,
+        after.evidence_overwritten - before.evidence_overwritten,
+        after.evidence_suppressed - before.evidence_suppressed,
+    )
+}
+
+#[test]
+fn a_flood_from_one_client_cannot_push_out_another_clients_evidence() {
+    let _lock = policy_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evidence.jsonl");
+    install(&evidence_policy(
+        &path,
+        1,
+        "max_file_mb = 1\nmax_rotated_files = 1\nmax_per_key = 50\nqueue = 65536\n\
+         [events]\ndedup_window_secs = 60\n",
+    ));
+    let before = policy::status();
+    // Enough records for several MiB: without a per-key quota the flood
+    // rotates the victim's record out of both files.
+    const FLOOD: u64 = 12_000;
+    let flood = from([203, 0, 113, 66]);
+    for _ in 0..FLOOD {
+        assert!(attack(&flood));
+    }
+    let victim = Request {
+        id: Some("victim-1"),
+        ..from([198, 51, 100, 23])
+    };
+    assert!(attack(&victim));
+    let lines = all_lines(&path);
+    let (written, dropped, overwritten, suppressed) = evidence_delta(&before);
+
+    let records: Vec<&Value> = lines.iter().filter(|l| !is_summary(l)).collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["rasp.request.id"] == "victim-1" && r["client.address"] == "198.51.100.23"),
+        "the second client's record survives the flood"
+    );
+    assert_eq!(
+        records.len(),
+        51,
+        "50 of the flood's records, and the victim's"
+    );
+    assert_eq!((written, dropped, overwritten), (51, 0, 0));
+    // The books balance: every record sent is on disk, overwritten,
+    // suppressed or dropped, and every suppressed one is reported.
+    assert_eq!(
+        records.len() as u64 + overwritten + suppressed + (dropped - overwritten),
+        FLOOD + 1
+    );
+    assert_eq!(suppressed, FLOOD - 50);
+    assert_eq!(reported_suppressed(&lines), suppressed);
+    let summary = lines
+        .iter()
+        .find(|l| is_summary(l))
+        .expect("a summary line");
+    assert_eq!(summary["client.address"], "203.0.113.66");
+    assert_eq!(summary["rasp.sink.id"], "policy_test.sql");
+    assert_eq!(summary["rasp.reason"], "breaks_literal");
+}
+
+#[test]
+fn records_deleted_by_rotation_are_counted_and_reported() {
+    let _lock = policy_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evidence.jsonl");
+    install(&evidence_policy(
+        &path,
+        1,
+        "max_file_mb = 1\nmax_rotated_files = 2\nmax_per_key = 1000000\nqueue = 65536\n\
+         [events]\ndedup_window_secs = 60\n",
+    ));
+    attack(&from([203, 0, 113, 12]));
+    let line_len = std::fs::metadata({
+        assert!(policy::flush_evidence(Duration::from_secs(10)));
+        &path
+    })
+    .unwrap()
+    .len();
+    let before = policy::status();
+    // About 4.5 MiB of records: 3 files kept, at least one deleted.
+    let sent = 9 * 512 * 1024 / line_len;
+    for _ in 0..sent {
+        attack(&from([203, 0, 113, 12]));
+    }
+    let lines = all_lines(&path);
+    let (written, dropped, overwritten, suppressed) = evidence_delta(&before);
+    assert!(
+        std::path::Path::new(&format!("{}.2", path.display())).exists()
+            && !std::path::Path::new(&format!("{}.3", path.display())).exists(),
+        "two rotated files are kept"
+    );
+    assert!(overwritten > 0, "the oldest file was deleted");
+    assert_eq!(suppressed, 0);
+    assert!(
+        dropped >= overwritten,
+        "overwritten records count as dropped"
+    );
+    // On disk: the first record, and what is left of the flood.
+    assert_eq!(
+        lines.len() as u64 + overwritten + (dropped - overwritten),
+        sent + 1
+    );
+    assert_eq!(written, sent - (dropped - overwritten));
+}
+
+#[test]
+fn colliding_event_keys_keep_their_own_deduplication() {
+    let _lock = policy_lock();
+    capture_events();
+    install(DEDUP);
+    take_events();
+    // More requesters than the old table had slots: in a direct-mapped
+    // table of 256 slots some of them collide and evict each other on
+    // every event, so each of their repeats was emitted.
+    let clients: Vec<Request<'static>> = (0..300u16)
+        .map(|i| from([10, 9, (i >> 8) as u8, i as u8]))
+        .collect();
+    for _ in 0..4 {
+        for client in &clients {
+            assert!(attack(client));
+        }
+    }
+    let events = take_events();
+    let detections = events
+        .iter()
+        .filter(|e| e["event.name"] == "rasp.sqli.blocked")
+        .count();
+    // 2 per key and window (`max_per_window = 2`), none of the repeats
+    // reaching the 5th (`sample_every = 5`).
+    assert_eq!(detections, 2 * clients.len());
+}
+
+#[test]
+fn suppressed_counts_reach_the_log_when_its_policy_goes() {
+    let _lock = policy_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evidence.jsonl");
+    install(&evidence_policy(&path, 1, "max_per_key = 2\n"));
+    for _ in 0..7 {
+        assert!(attack(&from([203, 0, 113, 77])));
+    }
+    // No flush: the writer stops when no policy names the log any more,
+    // and writes the pending counts first.
+    policy::uninstall();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if lines.len() == 3 {
+            assert!(is_summary(&lines[2]), "{lines:?}");
+            assert_eq!(lines[2]["rasp.evidence.suppressed"], 5);
+            assert_eq!(lines[2]["client.address"], "203.0.113.77");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{lines:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -119,6 +119,13 @@ fn checks_detections_blocks_errors_and_reloads_are_counted() {
         ),
         (format!("{}{{}}", names::RELOADS), 1),
         (format!("{}{{}}", names::RELOAD_FAILURES), 1),
+        (
+            format!(
+                "{}{{outcome=emitted,stream=detection}}",
+                names::SECURITY_EVENTS
+            ),
+            4,
+        ),
     ]
     .into_iter()
     .filter(|(_, n)| *n > 0)
@@ -142,7 +149,7 @@ fn labels_never_carry_request_data() {
         let ctx = context(&request, &[ATTACK]);
         ctx.scope(|| check(&SQL, attack_sql().as_bytes())).unwrap();
     });
-    let allowed_labels = ["sink_kind", "action", "rule"];
+    let allowed_labels = ["sink_kind", "action", "rule", "stream", "outcome"];
     let snapshot = recorder.snapshotter().snapshot().into_vec();
     assert!(!snapshot.is_empty());
     for (key, ..) in snapshot {

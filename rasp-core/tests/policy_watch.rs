@@ -6,7 +6,7 @@ mod policy_support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rasp_core::policy;
+use rasp_core::policy::{self, PolicyError};
 
 use policy_support::*;
 
@@ -113,4 +113,115 @@ fn sighup_reloads_the_file() {
     signal_hook::low_level::raise(signal_hook::consts::SIGHUP).unwrap();
     eventually("a second SIGHUP", || policy::status().revision == Some(21));
     drop(handler);
+}
+
+/// Runs `f` on its own thread and returns its result, or `None` if it has
+/// not returned within five seconds (the thread is then left blocked).
+fn within_5s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    result.recv_timeout(Duration::from_secs(5)).ok()
+}
+
+/// A named pipe at `path`: opening it for reading blocks until a writer
+/// comes, and none ever does.
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "test set-up runs a fixed system tool, no input reaches it"
+    )]
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_policy_path_is_refused_without_hanging_any_reload() {
+    let _lock = policy_lock();
+    capture_events();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, policy_text(30)).unwrap();
+    policy::reload_file(&good).unwrap();
+    let fifo = dir.path().join("policy.toml");
+    mkfifo(&fifo);
+    let failures = policy::status().reload_failures;
+    take_events();
+
+    // A direct reload.
+    let path = fifo.clone();
+    let result = within_5s(move || policy::reload_file(&path)).expect("the reload returned");
+    match result {
+        Err(PolicyError::Io { message, .. }) => assert!(message.contains("FIFO"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        policy::status().revision,
+        Some(30),
+        "the last good policy stays"
+    );
+    assert_eq!(policy::status().reload_failures, failures + 1);
+    // Again on this thread, where its events are captured.
+    assert!(policy::reload_file(&fifo).is_err());
+    assert!(
+        take_events()
+            .iter()
+            .any(|e| e["event.name"] == "rasp.policy.reload_failed"),
+        "the refusal is reported"
+    );
+
+    // A watch's first load.
+    let path = fifo.clone();
+    let watched = within_5s(move || policy::watch(&path).map(drop)).expect("watch returned");
+    assert!(
+        matches!(watched, Err(PolicyError::Io { .. })),
+        "{watched:?}"
+    );
+
+    // A reload on SIGHUP: the handler thread must come back for the next
+    // signal, which loads a good file again.
+    let handler = policy::reload_on_sighup(&fifo).unwrap();
+    let failures = policy::status().reload_failures;
+    signal_hook::low_level::raise(signal_hook::consts::SIGHUP).unwrap();
+    eventually("a refused SIGHUP reload", || {
+        policy::status().reload_failures > failures
+    });
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::write(&fifo, policy_text(31)).unwrap();
+    signal_hook::low_level::raise(signal_hook::consts::SIGHUP).unwrap();
+    eventually("the next SIGHUP reload", || {
+        policy::status().revision == Some(31)
+    });
+    drop(handler);
+}
+
+#[test]
+fn a_watch_whose_first_load_fails_returns_the_error() {
+    let _lock = policy_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    assert!(matches!(
+        policy::watch(&missing),
+        Err(PolicyError::Io { .. })
+    ));
+    let invalid = dir.path().join("invalid.toml");
+    std::fs::write(&invalid, "schema_version = 1\nrevision = 1\nmode = 3\n").unwrap();
+    let failures = policy::status().reload_failures;
+    let err = policy::watch(&invalid).unwrap_err();
+    assert!(err.to_string().contains("mode"), "{err}");
+    assert_eq!(policy::status().reload_failures, failures + 1);
+    assert_eq!(policy::status().revision, None, "nothing was installed");
+
+    // Its benign twin: a valid file is loaded and watched.
+    let valid = dir.path().join("valid.toml");
+    std::fs::write(&valid, policy_text(40)).unwrap();
+    let watch = policy::watch(&valid).unwrap();
+    assert_eq!(policy::status().revision, Some(40));
+    drop(watch);
 }

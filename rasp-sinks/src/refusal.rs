@@ -2,7 +2,9 @@
 //! rather than from a recorded input: a tainted argument that starts with
 //! `-`, a path that leaves its root. They do not depend on the mode (the
 //! guard's contract is to refuse them), and they are reported on the same
-//! `tracing` target as detections, so that an attempt is seen.
+//! `tracing` target as detections, so that an attempt is seen: counted every
+//! time, with the current request's correlation fields, and deduplicated
+//! like every security event (see [`rasp_core::event::guard_refused`]).
 
 use rasp_core::sink::SinkSite;
 use rasp_core::{Blocked, Reason};
@@ -11,17 +13,7 @@ use rasp_core::{Blocked, Reason};
 /// `Blocked` to hand back.
 #[cold]
 pub(crate) fn refuse(site: &'static SinkSite, reason: Reason) -> Blocked {
-    tracing::event!(
-        target: rasp_core::event::TARGET,
-        tracing::Level::WARN,
-        event.name = "rasp.guard.refused",
-        rasp.action = "block",
-        rasp.sink.kind = site.kind.as_str(),
-        rasp.sink.id = site.id,
-        rasp.reason = reason.as_str(),
-        "{}",
-        reason.describe(),
-    );
+    rasp_core::event::guard_refused(site, reason);
     Blocked {
         sink_id: site.id,
         kind: site.kind,

@@ -8,8 +8,24 @@
 //! allocated when the log opens; a background thread formats and appends.
 //! A full queue drops the record, counts it (`rasp_evidence_dropped_total`,
 //! [`crate::policy::status`]) and reports it on the `rasp::security` target,
-//! so a loss is never silent. When the file outgrows its limit it is
-//! renamed to `<path>.1` (replacing the previous one) and a new file starts.
+//! so a loss is never silent.
+//!
+//! A flood from one attacker must not push out the evidence of others.
+//! Records are keyed by sink, reason, action and requester (the client
+//! address the service resolved, or its `/64` for IPv6: nothing a client
+//! can vary per request); a key keeps its first `max_per_key` records per
+//! window and counts the rest as suppressed. The count travels in the
+//! key's next kept record (`rasp.evidence.suppressed`), or in a summary
+//! line (`"event.name": "rasp.evidence.suppressed"`) when the key's entry
+//! is evicted, its window ends, or the log is flushed.
+//!
+//! When the file outgrows its limit it becomes `<path>.1`, `<path>.1`
+//! becomes `<path>.2`, and so on up to `max_rotated_files`; the oldest is
+//! deleted. Every record deleted that way is counted
+//! (`rasp_evidence_overwritten_total`, and in `evidence_dropped`) and
+//! reported (`rasp.evidence.overwritten`), so after a flood the books
+//! balance: records offered = records on disk + overwritten + suppressed +
+//! otherwise dropped.
 //!
 //! Policies naming the same path share one writer, so a reload neither
 //! reorders nor interleaves records; the writer stops, after writing what
@@ -22,11 +38,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
 use super::Excerpt;
+use super::dedup::{self, EventRules, Pending, Subject};
 use crate::context::RequestContext;
 use crate::decision::Decision;
 use crate::detect::Detection;
@@ -46,25 +63,63 @@ pub struct EvidenceConfig {
     pub queue: usize,
     /// Size at which the file is rotated to `<path>.1`.
     pub max_file_bytes: u64,
+    /// Rotated files kept (`<path>.1` to `<path>.N`); rotating past them
+    /// deletes the oldest, and its records are counted as overwritten.
+    pub max_rotated_files: u32,
+    /// Records one key (sink, reason, action, requester) keeps per
+    /// `key_window`; the rest are counted as suppressed.
+    pub max_per_key: u32,
+    /// The window of `max_per_key`.
+    pub key_window: Duration,
 }
 
-/// Records written and dropped since the process started, over every log.
-static WRITTEN: AtomicU64 = AtomicU64::new(0);
-static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Sets of a log's deduplication table: 2048 keys.
+const KEY_SETS: usize = 256;
 
-/// `(written, dropped)` evidence records since the process started.
-pub(crate) fn counts() -> (u64, u64) {
-    (
-        WRITTEN.load(Ordering::Relaxed),
-        DROPPED.load(Ordering::Relaxed),
-    )
+/// Evidence counts since the process started, over every log.
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+/// Every record lost: `LOST` and `OVERWRITTEN` together.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+/// Records lost before reaching the file (queue full, write failed).
+static LOST: AtomicU64 = AtomicU64::new(0);
+static OVERWRITTEN: AtomicU64 = AtomicU64::new(0);
+static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+
+/// Evidence records since the process started: what became of them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
+    pub(crate) written: u64,
+    /// Every record lost, overwritten ones included.
+    pub(crate) dropped: u64,
+    pub(crate) overwritten: u64,
+    pub(crate) suppressed: u64,
+}
+
+/// Evidence records since the process started.
+pub(crate) fn counts() -> Counts {
+    Counts {
+        written: WRITTEN.load(Ordering::Relaxed),
+        dropped: DROPPED.load(Ordering::Relaxed),
+        overwritten: OVERWRITTEN.load(Ordering::Relaxed),
+        suppressed: SUPPRESSED.load(Ordering::Relaxed),
+    }
 }
 
 /// An open evidence log: the sending side of its writer's queue.
-#[derive(Debug)]
 pub struct EvidenceLog {
     path: PathBuf,
     queue: SyncSender<Message>,
+    keys: dedup::Table,
+    key_rules: EventRules,
+}
+
+impl std::fmt::Debug for EvidenceLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvidenceLog")
+            .field("path", &self.path)
+            .field("key_rules", &self.key_rules)
+            .finish_non_exhaustive()
+    }
 }
 
 // Records travel by value: the queue's slots are allocated once, when the
@@ -73,6 +128,7 @@ pub struct EvidenceLog {
 #[allow(clippy::large_enum_variant)]
 enum Message {
     Record(Record),
+    Summary(Pending, SystemTime),
     Flush(SyncSender<()>),
 }
 
@@ -94,11 +150,17 @@ impl EvidenceLog {
         }
         let file = append(&config.path)?;
         let (queue, records) = mpsc::sync_channel(config.queue);
+        let written = file.metadata()?.len();
+        let mut records_in = vec![None; config.max_rotated_files as usize + 1];
+        // A file found empty holds no record; one found with lines holds an
+        // unknown number, counted if it is ever deleted.
+        records_in[0] = (written == 0).then_some(0);
         let writer = Writer {
             path: config.path.clone(),
-            written: file.metadata()?.len(),
+            written,
             file: BufWriter::new(file),
             max_file_bytes: config.max_file_bytes,
+            records_in,
         };
         std::thread::Builder::new()
             .name("rasp-evidence".into())
@@ -106,6 +168,12 @@ impl EvidenceLog {
         let log = Arc::new(EvidenceLog {
             path: config.path.clone(),
             queue,
+            keys: dedup::Table::new(KEY_SETS),
+            key_rules: EventRules {
+                window: config.key_window,
+                max_per_window: config.max_per_key,
+                sample_every: 0,
+            },
         });
         open.push(Arc::downgrade(&log));
         Ok(log)
@@ -116,24 +184,75 @@ impl EvidenceLog {
         &self.path
     }
 
-    /// Offers one record to the writer; never blocks.
-    pub(crate) fn record(&self, record: Record) {
+    /// Offers one record to the writer, unless its key has used up its
+    /// quota for the window (then it is counted as suppressed); never
+    /// blocks.
+    pub(crate) fn record(&self, mut record: Record) {
+        let subject = Subject::Detection {
+            site: record.site,
+            reason: record.detection.reason,
+            decision: record.verdict.decision,
+        };
+        let admission = self
+            .keys
+            .admit(&self.key_rules, subject, record.client, Instant::now());
+        admission
+            .reports()
+            .for_each(|pending| self.summary(pending));
+        if !admission.emit {
+            SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+            metrics::evidence_suppressed();
+            return;
+        }
+        record.suppressed = admission.suppressed;
         match self.queue.try_send(Message::Record(record)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => dropped(&self.path),
         }
     }
 
+    /// Writes the summary line of a key's suppressed records. The records
+    /// are counted already; if the line cannot be queued its count goes to
+    /// the event log instead, so it is still reported.
+    fn summary(&self, pending: Pending) {
+        let message = Message::Summary(pending, SystemTime::now());
+        if self.queue.try_send(message).is_err() {
+            tracing::event!(
+                target: super::TARGET,
+                tracing::Level::WARN,
+                event.name = "rasp.evidence.suppressed",
+                rasp.evidence.path = %self.path.display(),
+                rasp.evidence.suppressed = pending.count,
+                client.address = pending.requester.map(tracing::field::display),
+                "suppressed evidence records; their summary line could not be queued",
+            );
+        }
+    }
+
     /// Waits until every record offered so far is written and flushed, or
-    /// `timeout` passes; whether it was.
+    /// `timeout` passes; whether it was. Counts of suppressed records not
+    /// yet reported are written first, as summary lines.
     pub fn flush(&self, timeout: Duration) -> bool {
+        self.keys.drain(|pending| self.summary(pending));
         let (done, wait) = mpsc::sync_channel(1);
         self.queue.send(Message::Flush(done)).is_ok() && wait.recv_timeout(timeout).is_ok()
     }
 }
 
+impl Drop for EvidenceLog {
+    fn drop(&mut self) {
+        // The last policy naming this log is gone: counts not yet carried
+        // by a record become summary lines, which the writer writes before
+        // it stops.
+        self.keys.drain(|pending| self.summary(pending));
+    }
+}
+
 fn dropped(path: &Path) {
-    let total = DROPPED.fetch_add(1, Ordering::Relaxed) + 1;
+    // Counted apart from overwritten records, so that the first loss of
+    // this kind is reported whatever rotation deleted before it.
+    let total = LOST.fetch_add(1, Ordering::Relaxed) + 1;
+    DROPPED.fetch_add(1, Ordering::Relaxed);
     metrics::evidence_dropped();
     // One report per 1024 losses: a flood of losses must not become a
     // flood of events.
@@ -144,6 +263,7 @@ fn dropped(path: &Path) {
             event.name = "rasp.evidence.dropped",
             rasp.evidence.path = %path.display(),
             rasp.evidence.dropped = total,
+            rasp.evidence.dropped_total = DROPPED.load(Ordering::Relaxed),
             "evidence record dropped: the writer is behind or the file cannot be written",
         );
     }
@@ -158,7 +278,13 @@ struct Writer {
     file: BufWriter<File>,
     written: u64,
     max_file_bytes: u64,
+    /// Records in the current file (index 0) and in each rotated one
+    /// (`<path>.N` at index N); `None` when unknown (found at open).
+    records_in: Vec<Option<u64>>,
 }
+
+/// What marks a summary line, as opposed to a record.
+const SUMMARY_MARK: &[u8] = br#""event.name":"rasp.evidence.suppressed""#;
 
 impl Writer {
     fn run(mut self, messages: Receiver<Message>) {
@@ -184,17 +310,31 @@ impl Writer {
                     dropped(&self.path);
                     return;
                 }
-                line.push(b'\n');
-                if self.written + line.len() as u64 > self.max_file_bytes && self.written > 0 {
-                    self.rotate();
-                }
-                match self.file.write_all(line) {
-                    Ok(()) => {
-                        self.written += line.len() as u64;
-                        WRITTEN.fetch_add(1, Ordering::Relaxed);
-                        metrics::evidence_written(1);
+                if self.append(line) {
+                    WRITTEN.fetch_add(1, Ordering::Relaxed);
+                    metrics::evidence_written(1);
+                    if let Some(n) = &mut self.records_in[0] {
+                        *n += 1;
                     }
-                    Err(_) => dropped(&self.path),
+                } else {
+                    dropped(&self.path);
+                }
+            }
+            Message::Summary(pending, time) => {
+                line.clear();
+                if serde_json::to_writer(&mut *line, &summary_json(&pending, time)).is_err()
+                    || !self.append(line)
+                {
+                    // The records are counted as suppressed; only the line
+                    // is lost, so its count goes to the event log.
+                    tracing::event!(
+                        target: super::TARGET,
+                        tracing::Level::WARN,
+                        event.name = "rasp.evidence.suppressed",
+                        rasp.evidence.path = %self.path.display(),
+                        rasp.evidence.suppressed = pending.count,
+                        "suppressed evidence records; their summary line could not be written",
+                    );
                 }
             }
             Message::Flush(done) => {
@@ -206,18 +346,130 @@ impl Writer {
         }
     }
 
+    /// Appends one line (a newline is added), rotating first if it would
+    /// not fit; whether it was written.
+    fn append(&mut self, line: &mut Vec<u8>) -> bool {
+        line.push(b'\n');
+        if self.written + line.len() as u64 > self.max_file_bytes && self.written > 0 {
+            self.rotate();
+        }
+        let ok = self.file.write_all(line).is_ok();
+        if ok {
+            self.written += line.len() as u64;
+        }
+        ok
+    }
+
+    fn rotated(&self, n: usize) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{n}"));
+        PathBuf::from(name)
+    }
+
     fn rotate(&mut self) {
         let _ = self.file.flush();
-        let mut old = self.path.clone().into_os_string();
-        old.push(".1");
-        // Rename fails only if the file vanished; the new file starts
-        // either way.
-        let _ = std::fs::rename(&self.path, &old);
+        let oldest = self.records_in.len() - 1;
+        let gone = self.rotated(oldest);
+        let lost = match self.records_in[oldest] {
+            Some(n) => n,
+            None => count_records(&gone),
+        };
+        // Renames fail only if a file vanished; the new file starts either
+        // way.
+        let _ = std::fs::remove_file(&gone);
+        for n in (1..oldest).rev() {
+            let _ = std::fs::rename(self.rotated(n), self.rotated(n + 1));
+        }
+        let _ = std::fs::rename(&self.path, self.rotated(1));
+        self.records_in.rotate_right(1);
+        self.records_in[0] = Some(0);
         if let Ok(file) = append(&self.path) {
             self.file = BufWriter::new(file);
             self.written = 0;
         }
+        if lost > 0 {
+            overwritten(&self.path, lost);
+        }
     }
+}
+
+/// Records (not summary lines) in a file; 0 if it cannot be read.
+fn count_records(path: &Path) -> u64 {
+    use std::io::BufRead;
+    let Ok(file) = File::open(path) else {
+        return 0;
+    };
+    std::io::BufReader::new(file)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .filter(|line| !line.is_empty() && memchr::memmem::find(line, SUMMARY_MARK).is_none())
+        .count() as u64
+}
+
+fn overwritten(path: &Path, records: u64) {
+    let total = OVERWRITTEN.fetch_add(records, Ordering::Relaxed) + records;
+    DROPPED.fetch_add(records, Ordering::Relaxed);
+    metrics::evidence_overwritten(records);
+    // One event per rotation: rotations are bounded by the file size, so
+    // this cannot flood.
+    tracing::event!(
+        target: super::TARGET,
+        tracing::Level::ERROR,
+        event.name = "rasp.evidence.overwritten",
+        rasp.evidence.path = %path.display(),
+        rasp.evidence.overwritten = records,
+        rasp.evidence.overwritten_total = total,
+        "evidence records deleted with the oldest rotated file; raise max_rotated_files or max_file_mb to keep more",
+    );
+}
+
+/// A summary line: how many records of one key were suppressed.
+fn summary_json(pending: &Pending, time: SystemTime) -> SummaryLine {
+    let (sink_kind, sink_id, reason, action) = match pending.subject {
+        Subject::Detection {
+            site,
+            reason,
+            decision,
+        } => (
+            site.kind.as_str(),
+            site.id,
+            reason.as_str(),
+            decision.as_str(),
+        ),
+        // Evidence keys are detections only.
+        _ => ("", "", "", ""),
+    };
+    SummaryLine {
+        timestamp: rfc3339(time),
+        event_name: "rasp.evidence.suppressed",
+        action,
+        sink_kind,
+        sink_id,
+        reason,
+        client: pending.requester,
+        suppressed: pending.count,
+    }
+}
+
+/// One summary line of the evidence log.
+#[derive(Serialize)]
+struct SummaryLine {
+    timestamp: String,
+    #[serde(rename = "event.name")]
+    event_name: &'static str,
+    #[serde(rename = "rasp.action")]
+    action: &'static str,
+    #[serde(rename = "rasp.sink.kind")]
+    sink_kind: &'static str,
+    #[serde(rename = "rasp.sink.id")]
+    sink_id: &'static str,
+    #[serde(rename = "rasp.reason")]
+    reason: &'static str,
+    /// The requester: the client address, or its `/64` for IPv6.
+    #[serde(rename = "client.address", skip_serializing_if = "Option::is_none")]
+    client: Option<IpAddr>,
+    #[serde(rename = "rasp.evidence.suppressed")]
+    suppressed: u64,
 }
 
 /// Text copied into a fixed buffer, cut at a character boundary.
@@ -259,6 +511,8 @@ pub(crate) struct Record {
     client: Option<IpAddr>,
     user: Option<Text<128>>,
     tenant: Option<Text<128>>,
+    /// Records of this record's key suppressed since its previous one.
+    suppressed: u64,
 }
 
 impl Record {
@@ -286,6 +540,7 @@ impl Record {
             client: ctx.client_ip(),
             user: Text::new(ctx.user()),
             tenant: Text::new(ctx.tenant()),
+            suppressed: 0,
         }
     }
 
@@ -318,6 +573,7 @@ impl Record {
             truncated,
             length,
             offset: self.detection.offset,
+            suppressed: (self.suppressed > 0).then_some(self.suppressed),
         }
     }
 }
@@ -373,6 +629,11 @@ struct EvidenceLine<'a> {
     length: Option<usize>,
     #[serde(rename = "rasp.input.offset")]
     offset: usize,
+    #[serde(
+        rename = "rasp.evidence.suppressed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    suppressed: Option<u64>,
 }
 
 /// RFC 3339 UTC with milliseconds.

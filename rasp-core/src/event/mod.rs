@@ -6,19 +6,33 @@
 //! shape of an input (punctuation, whitespace, SQL operators) and replaces
 //! letters and digits with `*`, which is enough to recognise an attack
 //! pattern without leaking the data typed by a user.
+//!
+//! Every event about a request carries its correlation fields: request id
+//! (`rasp.request.id`), route (`http.route`), client (`client.address`),
+//! user (`user.id`) and tenant (`rasp.tenant.id`) where known, taken from
+//! the request's [`RequestContext`] (the current one, for events raised
+//! where no context is passed). Every stream of events (detections, entry
+//! decisions, guard refusals, limits reached) goes through one
+//! deduplication table (see `[events]` in `docs/policy.md`), and every
+//! event, emitted or suppressed, is counted in
+//! [`metrics::SECURITY_EVENTS`].
 
 mod dedup;
 mod evidence;
 
 pub use dedup::EventRules;
+pub(crate) use dedup::Subject;
 pub use evidence::{EvidenceConfig, EvidenceLog};
 pub(crate) use evidence::{Record, counts as evidence_counts, recorded};
 
+use std::net::IpAddr;
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use crate::context::RequestContext;
 use crate::decision::Decision;
-use crate::detect::Detection;
+use crate::detect::{Detection, Reason};
+use crate::policy::entry::EntryRule;
 use crate::policy::{Masking, Verdict, metrics};
 use crate::sink::{SinkKind, SinkSite};
 use crate::taint::SourceMeta;
@@ -108,6 +122,54 @@ pub(crate) fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
     names!(Sql => "sqli", Html => "xss", Shell => "cmdi", Path => "path_traversal", Url => "ssrf", Header => "header_injection", Log => "log_injection", Redirect => "open_redirect")
 }
 
+/// A stream of security events, as labelled in
+/// [`metrics::SECURITY_EVENTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    /// Detections at sinks.
+    Detection = 0,
+    /// Requests refused or reported at entry.
+    Entry = 1,
+    /// Calls refused by a guard on its own.
+    Refusal = 2,
+    /// Bounds of rasp's own reached.
+    Limit = 3,
+}
+
+/// The process's deduplication table, shared by every stream.
+static TABLE: LazyLock<dedup::Table> = LazyLock::new(|| dedup::Table::new(dedup::EVENT_SETS));
+
+/// The deduplication rules in force: the policy's `[events]`, else
+/// `fallback`.
+fn rules_in_force(fallback: EventRules) -> EventRules {
+    crate::policy::snapshot()
+        .as_deref()
+        .map_or(fallback, |policy| policy.event_rules())
+}
+
+/// Runs one event of `stream` about `subject`, caused by `client`, through
+/// deduplication, and counts it. `Some(suppressed)` when it is to be
+/// emitted, with the number of its key's repeats suppressed since its last
+/// emitted event (if any); `None` when it is suppressed (then reported by
+/// a later event of its key, by a summary event when its entry is evicted
+/// or its window ends, or by [`flush_suppressed`]).
+///
+/// The one entry point for every event stream: a limit reached is
+/// `admit(Stream::Limit, Subject::Limit { name }, ctx.client_ip(), &rules)`.
+pub(crate) fn admit(
+    stream: Stream,
+    subject: Subject,
+    client: Option<IpAddr>,
+    rules: &EventRules,
+) -> Option<Option<u64>> {
+    let admission = TABLE.admit(rules, subject, client, Instant::now());
+    admission.reports().for_each(suppressed_summary);
+    metrics::security_event(stream as usize, admission.emit);
+    admission
+        .emit
+        .then_some((admission.suppressed > 0).then_some(admission.suppressed))
+}
+
 /// Emits the event of one detection, unless `rules` suppress it as a
 /// repeat (then it is counted, and reported with a later event or by
 /// [`flush_suppressed`]).
@@ -121,23 +183,15 @@ pub(crate) fn detection(
     rules: &EventRules,
 ) {
     let decision = verdict.decision;
-    let mut suppressed = None;
-    if !rules.window.is_zero() {
-        let admission = dedup::TABLE.admit(
-            rules,
-            (site, detection.reason, decision),
-            ctx.client_ip(),
-            Instant::now(),
-        );
-        if let Some(pending) = admission.evicted {
-            suppressed_summary(pending);
-        }
-        if !admission.emit {
-            metrics::event_suppressed(site.kind);
-            return;
-        }
-        suppressed = (admission.suppressed > 0).then_some(admission.suppressed);
-    }
+    let subject = Subject::Detection {
+        site,
+        reason: detection.reason,
+        decision,
+    };
+    let Some(suppressed) = admit(Stream::Detection, subject, ctx.client_ip(), rules) else {
+        metrics::event_suppressed(site.kind);
+        return;
+    };
     let (excerpt, input_len) = input;
     // The policy decides how much of the input an event may carry.
     let (excerpt, truncated, input_len) = match verdict.masking {
@@ -171,29 +225,183 @@ pub(crate) fn detection(
     );
 }
 
-/// Reports every count of suppressed detection events not yet carried by a
-/// later event of the same key, one `rasp.event.suppressed` event per key.
+/// Emits the event of a request refused (or, in monitor mode, reported) at
+/// entry by `rule`, deduplicated like detections by rule, action and
+/// requester under the policy's `[events]`.
+pub(crate) fn entry_decision(
+    ctx: &RequestContext,
+    decision: Decision,
+    rule: EntryRule,
+    revision: u64,
+) {
+    let subject = Subject::Entry { rule, decision };
+    let rules = rules_in_force(EventRules::DEFAULT);
+    let Some(suppressed) = admit(Stream::Entry, subject, ctx.client_ip(), &rules) else {
+        return;
+    };
+    let name = match decision {
+        Decision::Throttle => "rasp.entry.throttled",
+        Decision::Block => "rasp.entry.blocked",
+        _ => "rasp.entry.monitored",
+    };
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = name,
+        rasp.action = decision.as_str(),
+        rasp.entry.rule = rule.as_str(),
+        rasp.policy.revision = revision,
+        rasp.request.id = ctx.request_id(),
+        http.route = ctx.route().unwrap_or(""),
+        client.address = ctx.client_ip().map(tracing::field::display),
+        user.id = ctx.user(),
+        rasp.tenant.id = ctx.tenant(),
+        rasp.event.suppressed = suppressed,
+        "request refused at entry by {}",
+        rule.as_str(),
+    );
+}
+
+/// Reports a request refused at entry by a framework integration's own
+/// guard (e.g. `rasp-axum`'s `ip_blocklist` or `per_ip_rate_limit`), named
+/// `guard`, with `decision` (`Block` or `Throttle`).
+///
+/// Deduplicated like every entry decision, by guard, decision and
+/// requester under the policy's `[events]` (or [`EventRules::DEFAULT`]):
+/// a flood of refused requests is counted in full in
+/// [`metrics::SECURITY_EVENTS`]
+/// and reported in a bounded number of events (`rasp.entry.blocked`,
+/// `rasp.entry.throttled`, with `rasp.entry.guard`).
+pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: Decision) {
+    let subject = Subject::EntryGuard { guard, decision };
+    let rules = rules_in_force(EventRules::DEFAULT);
+    let Some(suppressed) = admit(Stream::Entry, subject, ctx.client_ip(), &rules) else {
+        return;
+    };
+    let name = if decision == Decision::Throttle {
+        "rasp.entry.throttled"
+    } else {
+        "rasp.entry.blocked"
+    };
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = name,
+        rasp.action = decision.as_str(),
+        rasp.entry.guard = guard,
+        rasp.request.id = ctx.request_id(),
+        http.route = ctx.route().unwrap_or(""),
+        client.address = ctx.client_ip().map(tracing::field::display),
+        user.id = ctx.user(),
+        rasp.tenant.id = ctx.tenant(),
+        rasp.event.suppressed = suppressed,
+        "request refused at entry",
+    );
+}
+
+/// Reports a call to `site` that its guard refused on its own, from the
+/// type of what it was given rather than from a recorded input (a tainted
+/// argument that starts with `-`, a path that leaves its root, an internal
+/// address).
+///
+/// The refusal is counted in
+/// [`metrics::GUARD_REFUSALS`]
+/// every time; the event (`rasp.guard.refused`) carries the correlation
+/// fields of the current [`RequestContext`], if any, and is deduplicated
+/// by sink, reason and requester under the policy's `[events]` (or
+/// [`EventRules::DEFAULT`] without a policy), so that a flood of refusals
+/// is a bounded number of events that report how many they stand for.
+#[cold]
+pub fn guard_refused(site: &'static SinkSite, reason: Reason) {
+    metrics::guard_refused(site.kind);
+    // A clone of the current context rather than a borrow of it: the
+    // subscriber that receives the event may itself enter a context.
+    let ctx = RequestContext::current();
+    let ctx = ctx.as_deref();
+    let subject = Subject::Refusal { site, reason };
+    let rules = rules_in_force(EventRules::DEFAULT);
+    let client = ctx.and_then(RequestContext::client_ip);
+    let Some(suppressed) = admit(Stream::Refusal, subject, client, &rules) else {
+        return;
+    };
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = "rasp.guard.refused",
+        rasp.action = "block",
+        rasp.sink.kind = site.kind.as_str(),
+        rasp.sink.id = site.id,
+        rasp.reason = reason.as_str(),
+        rasp.request.id = ctx.map(RequestContext::request_id),
+        http.route = ctx.and_then(RequestContext::route),
+        client.address = client.map(tracing::field::display),
+        user.id = ctx.and_then(RequestContext::user),
+        rasp.tenant.id = ctx.and_then(RequestContext::tenant),
+        rasp.event.suppressed = suppressed,
+        "{}",
+        reason.describe(),
+    );
+}
+
+/// Reports every count of suppressed events not yet carried by a later
+/// event of the same key, one `rasp.event.suppressed` event per key.
 /// Called when a policy is installed or removed; call it at shutdown so
 /// that the last window's counts reach the log.
 pub fn flush_suppressed() {
-    dedup::TABLE.drain(suppressed_summary);
+    TABLE.drain(suppressed_summary);
 }
 
 fn suppressed_summary(pending: dedup::Pending) {
+    let (stream, action, kind, id, reason) = match pending.subject {
+        Subject::Detection {
+            site,
+            reason,
+            decision,
+        } => (
+            "detection",
+            decision.as_str(),
+            Some(site.kind.as_str()),
+            Some(site.id),
+            Some(reason.as_str()),
+        ),
+        Subject::Entry { rule, decision } => {
+            ("entry", decision.as_str(), None, None, Some(rule.as_str()))
+        }
+        Subject::EntryGuard { guard, decision } => {
+            ("entry", decision.as_str(), None, None, Some(guard))
+        }
+        Subject::Refusal { site, reason } => (
+            "refusal",
+            "block",
+            Some(site.kind.as_str()),
+            Some(site.id),
+            Some(reason.as_str()),
+        ),
+        Subject::Limit { name } => ("limit", "monitor", None, None, Some(name)),
+    };
     tracing::event!(
         target: TARGET,
         tracing::Level::WARN,
         event.name = "rasp.event.suppressed",
-        rasp.action = pending.decision.as_str(),
-        rasp.sink.kind = pending.site.kind.as_str(),
-        rasp.sink.id = pending.site.id,
-        rasp.reason = pending.reason.as_str(),
+        rasp.event.stream = stream,
+        rasp.action = action,
+        rasp.sink.kind = kind,
+        rasp.sink.id = id,
+        rasp.reason = reason,
+        client.address = pending.requester.map(tracing::field::display),
         rasp.event.suppressed = pending.count,
-        "repeated detection events were suppressed",
+        "repeated security events were suppressed",
     );
 }
 
 pub(crate) fn inputs_dropped(ctx: &RequestContext, source: &SourceMeta) {
+    let subject = Subject::Limit {
+        name: "context.inputs",
+    };
+    let rules = rules_in_force(EventRules::DEFAULT);
+    let Some(suppressed) = admit(Stream::Limit, subject, ctx.client_ip(), &rules) else {
+        return;
+    };
     let limits = ctx.limits();
     tracing::event!(
         target: TARGET,
@@ -201,6 +409,11 @@ pub(crate) fn inputs_dropped(ctx: &RequestContext, source: &SourceMeta) {
         event.name = "rasp.context.inputs_dropped",
         rasp.source.kind = source.kind,
         rasp.request.id = ctx.request_id(),
+        http.route = ctx.route().unwrap_or(""),
+        client.address = ctx.client_ip().map(tracing::field::display),
+        user.id = ctx.user(),
+        rasp.tenant.id = ctx.tenant(),
+        rasp.event.suppressed = suppressed,
         rasp.limits.max_inputs = limits.max_inputs,
         rasp.limits.max_total_bytes = limits.max_total_bytes,
         "request context full: further inputs are not checked at sinks",

@@ -433,7 +433,7 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, PolicyError> {
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let file = open_regular(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     if len > MAX_POLICY_BYTES as u64 {
         return Err(PolicyError::TooLarge { len });
@@ -445,6 +445,55 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, PolicyError> {
         .read_to_end(&mut bytes)
         .map_err(io)?;
     Ok(bytes)
+}
+
+/// Opens a policy file for reading, refusing anything but a regular file.
+///
+/// Opening a FIFO for reading blocks until a writer opens it, and reading a
+/// FIFO or a character device may never end: either would hang the reload
+/// thread (and with it every later reload) for good. On unix the file is
+/// opened non-blocking, which makes `open` return at once whatever the
+/// path names, and its type is checked on the open file, so a path swapped
+/// between check and open cannot slip through.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", file_kind(kind)),
+        ));
+    }
+    Ok(file)
+}
+
+/// A file type, as named in an error.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        } else if kind.is_socket() {
+            return "a socket";
+        } else if kind.is_char_device() {
+            return "a character device";
+        } else if kind.is_block_device() {
+            return "a block device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
 }
 
 fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
@@ -622,6 +671,10 @@ pub(crate) const SAMPLE_EVERY: u32 = 100;
 pub(crate) const EVIDENCE_QUEUE: u32 = 1024;
 pub(crate) const EVIDENCE_MAX_QUEUE: u32 = 65_536;
 pub(crate) const EVIDENCE_MAX_FILE_MB: u32 = 64;
+pub(crate) const EVIDENCE_MAX_ROTATED_FILES: u32 = 4;
+pub(crate) const EVIDENCE_ROTATED_FILES_BOUND: u32 = 1000;
+pub(crate) const EVIDENCE_MAX_PER_KEY: u32 = 100;
+pub(crate) const EVIDENCE_KEY_WINDOW_SECS: u64 = 60;
 
 fn event_rules(events: &file::Events) -> Result<EventRules, PolicyError> {
     let window = events.dedup_window_secs.unwrap_or(DEDUP_WINDOW_SECS);
@@ -660,11 +713,37 @@ fn evidence_config(evidence: file::Evidence) -> Result<EvidenceConfig, PolicyErr
     if max_file_mb == 0 {
         return Err(invalid("evidence.max_file_mb", "at least 1".to_owned()));
     }
+    let max_rotated_files = evidence
+        .max_rotated_files
+        .unwrap_or(EVIDENCE_MAX_ROTATED_FILES);
+    if !(1..=EVIDENCE_ROTATED_FILES_BOUND).contains(&max_rotated_files) {
+        return Err(invalid(
+            "evidence.max_rotated_files",
+            format!("from 1 to {EVIDENCE_ROTATED_FILES_BOUND} files, not {max_rotated_files}"),
+        ));
+    }
+    let max_per_key = evidence.max_per_key.unwrap_or(EVIDENCE_MAX_PER_KEY);
+    if max_per_key == 0 {
+        return Err(invalid(
+            "evidence.max_per_key",
+            "at least 1: the first record of an attack is always kept".to_owned(),
+        ));
+    }
+    let key_window = evidence.key_window_secs.unwrap_or(EVIDENCE_KEY_WINDOW_SECS);
+    if key_window > 86_400 {
+        return Err(invalid(
+            "evidence.key_window_secs",
+            format!("a window is at most a day (86400 s), not {key_window}"),
+        ));
+    }
     Ok(EvidenceConfig {
         path: evidence.path,
         include_monitored: evidence.include_monitored,
         queue: queue as usize,
         max_file_bytes: u64::from(max_file_mb) * 1024 * 1024,
+        max_rotated_files,
+        max_per_key,
+        key_window: Duration::from_secs(key_window),
     })
 }
 

@@ -39,7 +39,6 @@ use super::fleet::{Fleet, Outcome, SharedQuota};
 use super::{metrics, store};
 use crate::context::RequestContext;
 use crate::decision::Decision;
-use crate::event::TARGET;
 
 /// Most requesters tracked per rate limit and by the circuit breaker.
 pub const MAX_TRACKED: usize = 100_000;
@@ -469,23 +468,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn report(ctx: &RequestContext, decision: Decision, rule: EntryRule, revision: u64) {
-    let name = match decision {
-        Decision::Throttle => "rasp.entry.throttled",
-        Decision::Block => "rasp.entry.blocked",
-        _ => "rasp.entry.monitored",
-    };
-    tracing::event!(
-        target: TARGET,
-        tracing::Level::WARN,
-        event.name = name,
-        rasp.action = decision.as_str(),
-        rasp.entry.rule = rule.as_str(),
-        rasp.policy.revision = revision,
-        rasp.request.id = ctx.request_id(),
-        http.route = ctx.route().unwrap_or(""),
-        client.address = ctx.client_ip().map(tracing::field::display),
-        user.id = ctx.user(),
-        "request refused at entry by {}",
-        rule.as_str(),
-    );
+    // Deduplicated with every other security event: a flood of refused
+    // requests is counted in full, reported in bounded number.
+    crate::event::entry_decision(ctx, decision, rule, revision);
 }

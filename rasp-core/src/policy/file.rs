@@ -139,6 +139,12 @@ pub(crate) struct Evidence {
     pub(crate) queue: Option<u32>,
     #[serde(default)]
     pub(crate) max_file_mb: Option<u32>,
+    #[serde(default)]
+    pub(crate) max_rotated_files: Option<u32>,
+    #[serde(default)]
+    pub(crate) max_per_key: Option<u32>,
+    #[serde(default)]
+    pub(crate) key_window_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -19,6 +19,10 @@
 //! | [`EVENTS_SUPPRESSED`] | `sink_kind` |
 //! | [`EVIDENCE_WRITTEN`] | — |
 //! | [`EVIDENCE_DROPPED`] | — |
+//! | [`EVIDENCE_OVERWRITTEN`] | — |
+//! | [`EVIDENCE_SUPPRESSED`] | — |
+//! | [`SECURITY_EVENTS`] | `stream`, `outcome` |
+//! | [`GUARD_REFUSALS`] | `sink_kind` |
 
 use metrics::{Key, Label, Level, Metadata};
 
@@ -61,6 +65,26 @@ pub const EVIDENCE_WRITTEN: &str = "rasp_evidence_written_total";
 /// Evidence records lost: the writer's queue was full or the file could not
 /// be written.
 pub const EVIDENCE_DROPPED: &str = "rasp_evidence_dropped_total";
+
+/// Evidence records removed from disk when the oldest rotated file was
+/// deleted to make room (`[evidence] max_rotated_files`). Also counted in
+/// [`EVIDENCE_DROPPED`], which counts every record lost.
+pub const EVIDENCE_OVERWRITTEN: &str = "rasp_evidence_overwritten_total";
+
+/// Evidence records not written because their key (sink, reason, action,
+/// requester) had already filled its quota for the window
+/// (`[evidence] max_per_key`); their count is carried by the key's next
+/// record or by a summary line.
+pub const EVIDENCE_SUPPRESSED: &str = "rasp_evidence_suppressed_total";
+
+/// Every security event rasp raised, by stream (`detection`, `entry`,
+/// `refusal`, `limit`) and outcome (`emitted`, or `suppressed` as a repeat
+/// by the deduplication of `[events]`): the count a flood cannot hide.
+pub const SECURITY_EVENTS: &str = "rasp_security_events_total";
+
+/// Calls a guard refused on its own (an option-like argument, a path
+/// leaving its root, an internal address), by sink class.
+pub const GUARD_REFUSALS: &str = "rasp_guard_refusals_total";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -136,6 +160,22 @@ macro_rules! suppressed_key {
 static SUPPRESSED_KEYS: [Key; 8] = by_kind!(suppressed_key);
 static EVIDENCE_WRITTEN_KEY: Key = Key::from_static_name(EVIDENCE_WRITTEN);
 static EVIDENCE_DROPPED_KEY: Key = Key::from_static_name(EVIDENCE_DROPPED);
+static EVIDENCE_OVERWRITTEN_KEY: Key = Key::from_static_name(EVIDENCE_OVERWRITTEN);
+static EVIDENCE_SUPPRESSED_KEY: Key = Key::from_static_name(EVIDENCE_SUPPRESSED);
+macro_rules! refusal_key {
+    ($kind:literal) => { key!(GUARD_REFUSALS; "sink_kind" = $kind) };
+}
+static REFUSAL_KEYS: [Key; 8] = by_kind!(refusal_key);
+macro_rules! event_keys {
+    ($($stream:literal),*) => {
+        [$([
+            key!(SECURITY_EVENTS; "stream" = $stream, "outcome" = "emitted"),
+            key!(SECURITY_EVENTS; "stream" = $stream, "outcome" = "suppressed"),
+        ]),*]
+    };
+}
+/// By stream, in the order of `event::Stream`, then emitted, suppressed.
+static EVENT_KEYS: [[Key; 2]; 4] = event_keys!("detection", "entry", "refusal", "limit");
 static RELOAD_KEY: Key = Key::from_static_name(RELOADS);
 static RELOAD_FAILURE_KEY: Key = Key::from_static_name(RELOAD_FAILURES);
 
@@ -199,6 +239,33 @@ pub(crate) fn evidence_written(records: u64) {
 
 pub(crate) fn evidence_dropped() {
     increment(&EVIDENCE_DROPPED_KEY);
+}
+
+pub(crate) fn evidence_overwritten(records: u64) {
+    metrics::with_recorder(|recorder| {
+        recorder
+            .register_counter(&EVIDENCE_OVERWRITTEN_KEY, &METADATA)
+            .increment(records)
+    });
+    metrics::with_recorder(|recorder| {
+        recorder
+            .register_counter(&EVIDENCE_DROPPED_KEY, &METADATA)
+            .increment(records)
+    });
+}
+
+pub(crate) fn evidence_suppressed() {
+    increment(&EVIDENCE_SUPPRESSED_KEY);
+}
+
+/// One security event of `stream` (its index in `event::Stream`), emitted
+/// or suppressed.
+pub(crate) fn security_event(stream: usize, emitted: bool) {
+    increment(&EVENT_KEYS[stream][usize::from(!emitted)]);
+}
+
+pub(crate) fn guard_refused(kind: SinkKind) {
+    increment(&REFUSAL_KEYS[kind_index(kind)]);
 }
 
 pub(crate) fn reloaded() {

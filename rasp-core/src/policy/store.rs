@@ -23,6 +23,8 @@ static STATUS: Mutex<PolicyStatus> = Mutex::new(PolicyStatus {
     last_error: None,
     evidence_written: 0,
     evidence_dropped: 0,
+    evidence_overwritten: 0,
+    evidence_suppressed: 0,
 });
 
 /// What the policy store has done so far; see [`status`].
@@ -40,9 +42,15 @@ pub struct PolicyStatus {
     pub last_error: Option<String>,
     /// Evidence records written since the process started.
     pub evidence_written: u64,
-    /// Evidence records lost (queue full, file not writable) since the
-    /// process started.
+    /// Evidence records lost (queue full, file not writable, deleted with
+    /// the oldest rotated file) since the process started.
     pub evidence_dropped: u64,
+    /// The part of `evidence_dropped` deleted with the oldest rotated file
+    /// (`[evidence] max_rotated_files`).
+    pub evidence_overwritten: u64,
+    /// Evidence records not written because their key had used up its
+    /// quota (`[evidence] max_per_key`); reported in summary lines.
+    pub evidence_suppressed: u64,
 }
 
 fn status_lock() -> MutexGuard<'static, PolicyStatus> {
@@ -67,10 +75,12 @@ pub fn current() -> Option<Arc<Policy>> {
 
 /// Revision, reload counts and last error of the policy store.
 pub fn status() -> PolicyStatus {
-    let (evidence_written, evidence_dropped) = crate::event::evidence_counts();
+    let evidence = crate::event::evidence_counts();
     PolicyStatus {
-        evidence_written,
-        evidence_dropped,
+        evidence_written: evidence.written,
+        evidence_dropped: evidence.dropped,
+        evidence_overwritten: evidence.overwritten,
+        evidence_suppressed: evidence.suppressed,
         ..status_lock().clone()
     }
 }

@@ -47,7 +47,10 @@ impl PolicyWatch {
 ///
 /// Outcomes of loads and reloads are reported like those of
 /// [`super::reload_file`] (events, [`super::status`], metrics); an invalid
-/// file keeps the policy in force. The error is returned only when the
+/// file keeps the policy in force. An error is returned, and nothing is
+/// watched, when the first load fails (the file is missing, unreadable,
+/// not a regular file, or not a valid policy: a service must not start
+/// believing it is protected by a policy that never loaded) or when the
 /// folder cannot be watched.
 pub fn watch(path: impl Into<PathBuf>) -> Result<PolicyWatch, PolicyError> {
     let path = path.into();
@@ -60,7 +63,9 @@ pub fn watch(path: impl Into<PathBuf>) -> Result<PolicyWatch, PolicyError> {
         message: e.to_string(),
     };
 
-    let mut last = reload_if_changed(&path, None);
+    let first = read_bounded(&path).map_err(store::reload_failed)?;
+    store::reload_bytes(&first)?;
+    let mut last = Some(first);
     let file = path.clone();
     let mut debouncer = new_debouncer(DEBOUNCE, move |events: DebounceEventResult| {
         if events.is_ok() {

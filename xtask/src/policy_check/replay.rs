@@ -9,6 +9,10 @@
 //! depend on traffic, not on one record, and are not replayed; detections
 //! the old policy allowed were never recorded, so a replay shows what a
 //! policy stops blocking or starts blocking among recorded ones.
+//!
+//! Records past a key's quota were counted rather than written (the key's
+//! next record or a summary line carries the count); those counts are
+//! totalled and reported, not replayed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +22,19 @@ use std::net::IpAddr;
 use rasp_core::policy::Policy;
 use rasp_core::{RequestContext, SinkKind};
 use serde::Deserialize;
+
+/// What says whether a line is a record or a summary, and how many records
+/// of its key were suppressed before it.
+#[derive(Deserialize)]
+struct Line {
+    #[serde(rename = "event.name")]
+    event_name: Option<String>,
+    #[serde(rename = "rasp.evidence.suppressed")]
+    suppressed: Option<u64>,
+}
+
+/// The `event.name` of a summary line.
+const SUMMARY: &str = "rasp.evidence.suppressed";
 
 /// One evidence line, as far as a replay needs it.
 #[derive(Deserialize)]
@@ -58,6 +75,8 @@ pub(crate) struct Replay {
     pub(crate) changes: BTreeMap<Change, usize>,
     /// Lines that are not evidence records: (line number, why).
     pub(crate) skipped: Vec<(usize, String)>,
+    /// Detections the log counted (per-key quota) but did not record.
+    pub(crate) suppressed: u64,
 }
 
 impl Replay {
@@ -74,6 +93,12 @@ pub(crate) fn replay(policy: &Policy, evidence: impl BufRead) -> std::io::Result
         let line = line?;
         if line.trim().is_empty() {
             continue;
+        }
+        if let Ok(head) = serde_json::from_str::<Line>(&line) {
+            replay.suppressed += head.suppressed.unwrap_or(0);
+            if head.event_name.as_deref() == Some(SUMMARY) {
+                continue;
+            }
         }
         let record: Recorded = match serde_json::from_str(&line) {
             Ok(record) => record,
@@ -129,6 +154,13 @@ pub(crate) fn report(replay: &Replay, source: &str) -> String {
         replay.unchanged,
         replay.changed()
     );
+    if replay.suppressed > 0 {
+        let _ = writeln!(
+            out,
+            "  {} more detections were counted but not recorded (per-key quota); not replayed",
+            replay.suppressed
+        );
+    }
     for (line, why) in replay.skipped.iter().take(5) {
         let _ = writeln!(out, "  skipped line {line}: {why}");
     }
@@ -171,6 +203,7 @@ mod tests {
 {"rasp.action":"block","rasp.sink.kind":"path","rasp.sink.id":"shop.files","rasp.request.id":"r4","http.route":"/files"}
 not json
 {"rasp.action":"block","rasp.sink.kind":"ldap","rasp.sink.id":"x","rasp.request.id":"r5"}
+{"timestamp":"2026-01-01T00:01:00.000Z","event.name":"rasp.evidence.suppressed","rasp.action":"block","rasp.sink.kind":"path","rasp.sink.id":"shop.files","rasp.reason":"leaves_root","client.address":"203.0.113.7","rasp.evidence.suppressed":40}
 "#;
 
     fn policy(text: &str) -> Policy {
@@ -203,6 +236,11 @@ not json
         let text = report(&replay, "evidence.jsonl");
         assert!(text.contains("4 recorded detections"), "{text}");
         assert!(text.contains("skipped line 5"), "{text}");
+        assert_eq!(
+            replay.suppressed, 40,
+            "a summary line is counted, not replayed"
+        );
+        assert!(text.contains("40 more detections"), "{text}");
         let first_row = text.lines().find(|l| l.contains("shop.search")).unwrap();
         assert!(first_row.trim_start().starts_with('2'), "{text}");
     }
