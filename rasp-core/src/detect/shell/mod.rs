@@ -515,9 +515,13 @@ fn judge_role(
         }
         Role::ShellCode => nested_script(text, finder, word.start, word.end, nesting)
             .filter(|_| bounded(word.start)),
+        // The input writes the word's first byte: a `-` (an option
+        // whatever follows), or a whole old-style cluster (`tar xvf`).
         Role::Option => word
             .first_content
-            .is_some_and(|c| start <= c && c < end)
+            .is_some_and(|c| {
+                start <= c && c < end && (text.get(c) == Some(&b'-') || bounded(word.start))
+            })
             .then_some(Reason::OptionInjection),
         Role::Value | Role::Operand => None,
     }
