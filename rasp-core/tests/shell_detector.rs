@@ -195,7 +195,11 @@ fn reads_command_lines_a_shell_runs_again_as_shell_text() {
         ("sh -c 'ls {}'", "x; id", Reason::ShellOperator),
         ("bash -c \"ls {}\"", "a b", Reason::SpansTokens),
         ("ssh backup.test ls {}", "x;id", Reason::ShellOperator),
-        ("ssh backup.test 'ls {}'", "$(id)", Reason::CommandSubstitution),
+        (
+            "ssh backup.test 'ls {}'",
+            "$(id)",
+            Reason::CommandSubstitution,
+        ),
         ("ssh backup.test {}", "id", Reason::ChoosesCommand),
         ("sh -c 'timeout 5 {}'", "id", Reason::ChoosesCommand),
         ("eval {}", "id", Reason::ChoosesCommand),
@@ -204,11 +208,18 @@ fn reads_command_lines_a_shell_runs_again_as_shell_text() {
     ];
     for (template, input, expected) in attacks {
         let line = raw(template, input);
-        assert_eq!(reason(&line, input), Some(expected), "{input:?} in {line:?}");
+        assert_eq!(
+            reason(&line, input),
+            Some(expected),
+            "{input:?} in {line:?}"
+        );
     }
     // Shell text nested deeper than is read is reported.
     let nested = (0..6).fold(String::from("ls {}"), |inner, _| {
-        format!("sh -c {}", rasp_core::Sanitized::<String, rasp_core::Shell>::from_tainted(&inner).into_inner())
+        format!(
+            "sh -c {}",
+            rasp_core::Sanitized::<String, rasp_core::Shell>::from_tainted(&inner).into_inner()
+        )
     });
     assert!(reason(&nested.replace("{}", "report"), "report").is_some());
     assert_eq!(

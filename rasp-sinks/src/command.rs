@@ -636,7 +636,9 @@ mod tests {
                 .std();
             assert_eq!(refused.unwrap_err().reason, reason, "{script:?}");
         }
-        let refused = Command::new("/usr/bin/env").arg_tainted(tainted("id")).std();
+        let refused = Command::new("/usr/bin/env")
+            .arg_tainted(tainted("id"))
+            .std();
         assert_eq!(refused.unwrap_err().reason, Reason::ChoosesCommand);
         let refused = Command::new("env").arg_tainted(tainted("-S id")).std();
         assert_eq!(refused.unwrap_err().reason, Reason::ChoosesCommand);
@@ -665,7 +667,10 @@ mod tests {
     fn wrapped_commands_and_code_are_refused_and_data_passes() {
         let refused = |command: &mut Command| command.std().map(drop).unwrap_err().reason;
         let chooses = Reason::ChoosesCommand;
-        assert_eq!(refused(Command::new("timeout").arg("5").arg_tainted(tainted("id"))), chooses);
+        assert_eq!(
+            refused(Command::new("timeout").arg("5").arg_tainted(tainted("id"))),
+            chooses
+        );
         assert_eq!(
             refused(
                 Command::new("sudo")
@@ -675,14 +680,25 @@ mod tests {
             chooses
         );
         assert_eq!(
-            refused(Command::new("find").args([".", "-exec"]).arg_tainted(tainted("id"))),
+            refused(
+                Command::new("find")
+                    .args([".", "-exec"])
+                    .arg_tainted(tainted("id"))
+            ),
             chooses
         );
         assert_eq!(
-            refused(Command::new("python3").arg("-c").arg_tainted(tainted("print(1)"))),
+            refused(
+                Command::new("python3")
+                    .arg("-c")
+                    .arg_tainted(tainted("print(1)"))
+            ),
             chooses
         );
-        assert_eq!(refused(Command::new("awk").arg_tainted(tainted("BEGIN{}"))), chooses);
+        assert_eq!(
+            refused(Command::new("awk").arg_tainted(tainted("BEGIN{}"))),
+            chooses
+        );
         assert_eq!(
             refused(Command::new("tar").arg_tainted(tainted("xvf"))),
             Reason::OptionInjection
@@ -693,10 +709,18 @@ mod tests {
         );
         // The same values as data of the same programs.
         for command in [
-            Command::new("timeout").args(["5", "grep", "--"]).arg_tainted(tainted("id")),
-            Command::new("find").args([".", "-name"]).arg_tainted(tainted("id")),
-            Command::new("python3").arg("/opt/report.py").arg_tainted(tainted("id")),
-            Command::new("tar").args(["-cf", "a.tar", "--"]).arg_tainted(tainted("xvf")),
+            Command::new("timeout")
+                .args(["5", "grep", "--"])
+                .arg_tainted(tainted("id")),
+            Command::new("find")
+                .args([".", "-name"])
+                .arg_tainted(tainted("id")),
+            Command::new("python3")
+                .arg("/opt/report.py")
+                .arg_tainted(tainted("id")),
+            Command::new("tar")
+                .args(["-cf", "a.tar", "--"])
+                .arg_tainted(tainted("xvf")),
         ] {
             assert!(command.std().is_ok());
         }
@@ -709,7 +733,10 @@ mod tests {
                 .arg(format!("--to-command={}", "id"))
                 .std();
             assert_eq!(refused.unwrap_err().reason, chooses);
-            let refused = Command::new("timeout").arg("5").arg(String::from("id")).std();
+            let refused = Command::new("timeout")
+                .arg("5")
+                .arg(String::from("id"))
+                .std();
             assert_eq!(refused.unwrap_err().reason, chooses);
             // Letters of the application's own text are not a choice.
             let ok = Command::new("python3")

@@ -95,10 +95,12 @@ impl Build {
         match self {
             Build::Script(template) => {
                 let words: Vec<&str> = template.split_whitespace().collect();
-                ["python3", "perl", "awk", "tar", "find", "xargs", "stdbuf", "setsid"]
-                    .into_iter()
-                    .find(|p| words.contains(p))
-                    .unwrap_or("sh")
+                [
+                    "python3", "perl", "awk", "tar", "find", "xargs", "stdbuf", "setsid",
+                ]
+                .into_iter()
+                .find(|p| words.contains(p))
+                .unwrap_or("sh")
             }
             Build::Argv(words) => words[0],
         }
@@ -108,16 +110,56 @@ impl Build {
 /// Attacks: where `q` lands, and a `q` that writes `./pwned` if the program
 /// runs it.
 const ATTACKS: &[(Build, &str, Reason)] = &[
-    (Build::Script("timeout 5 {} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("timeout -s KILL 5 {q} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("nice -n 5 {} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("nohup {} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("env LANG=C {} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("/usr/bin/env {q} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("echo pwned | xargs {}"), "touch", Reason::ChoosesCommand),
-    (Build::Script("stdbuf -oL {} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("setsid -w {} pwned"), "touch", Reason::ChoosesCommand),
-    (Build::Script("timeout 5 nice {} pwned"), "touch", Reason::ChoosesCommand),
+    (
+        Build::Script("timeout 5 {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("timeout -s KILL 5 {q} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("nice -n 5 {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("nohup {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("env LANG=C {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("/usr/bin/env {q} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("echo pwned | xargs {}"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("stdbuf -oL {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("setsid -w {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
+    (
+        Build::Script("timeout 5 nice {} pwned"),
+        "touch",
+        Reason::ChoosesCommand,
+    ),
     (
         Build::Script("find . -maxdepth 0 -exec {} pwned ';'"),
         "touch",
@@ -150,8 +192,16 @@ const ATTACKS: &[(Build, &str, Reason)] = &[
     ),
     // An option that makes the program write a file of the attacker's
     // choosing: `sort -o FILE`.
-    (Build::Script("sort {} /dev/null"), "-opwned", Reason::OptionInjection),
-    (Build::Script("sort {q} /dev/null"), "--output=pwned", Reason::OptionInjection),
+    (
+        Build::Script("sort {} /dev/null"),
+        "-opwned",
+        Reason::OptionInjection,
+    ),
+    (
+        Build::Script("sort {q} /dev/null"),
+        "--output=pwned",
+        Reason::OptionInjection,
+    ),
     (
         Build::Argv(&["timeout", "5", "{}", "pwned"]),
         "touch",
@@ -167,15 +217,35 @@ const ATTACKS: &[(Build, &str, Reason)] = &[
         "touch",
         Reason::ChoosesCommand,
     ),
-    (Build::Argv(&["sort", "{}", "/dev/null"]), "-opwned", Reason::OptionInjection),
+    (
+        Build::Argv(&["sort", "{}", "/dev/null"]),
+        "-opwned",
+        Reason::OptionInjection,
+    ),
 ];
 
 /// Benign twins: the same programs, `q` in a data position.
 const BENIGN: &[(Build, &str, &str)] = &[
-    (Build::Script("timeout 5 grep -- {} notes.txt"), "touch", "touch me\n"),
-    (Build::Script("timeout 5 grep -F -- {q} notes.txt"), "-x", "a -x b\n"),
-    (Build::Script("nice -n 5 grep -c {} notes.txt"), "touch", "1\n"),
-    (Build::Script("find . -name {}"), "notes.txt", "./notes.txt\n"),
+    (
+        Build::Script("timeout 5 grep -- {} notes.txt"),
+        "touch",
+        "touch me\n",
+    ),
+    (
+        Build::Script("timeout 5 grep -F -- {q} notes.txt"),
+        "-x",
+        "a -x b\n",
+    ),
+    (
+        Build::Script("nice -n 5 grep -c {} notes.txt"),
+        "touch",
+        "1\n",
+    ),
+    (
+        Build::Script("find . -name {}"),
+        "notes.txt",
+        "./notes.txt\n",
+    ),
     (
         Build::Script("python3 -c 'import sys; print(sys.argv[1])' {q}"),
         "open('x')",
@@ -188,8 +258,16 @@ const BENIGN: &[(Build, &str, &str)] = &[
     ),
     (Build::Script("grep -c -- {} notes.txt"), "-x", "1\n"),
     (Build::Script("ls -- {}"), "-opwned", "-opwned\n"),
-    (Build::Argv(&["timeout", "5", "grep", "--", "{}", "notes.txt"]), "touch", "touch me\n"),
-    (Build::Argv(&["find", ".", "-name", "{}"]), "notes.txt", "./notes.txt\n"),
+    (
+        Build::Argv(&["timeout", "5", "grep", "--", "{}", "notes.txt"]),
+        "touch",
+        "touch me\n",
+    ),
+    (
+        Build::Argv(&["find", ".", "-name", "{}"]),
+        "notes.txt",
+        "./notes.txt\n",
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -242,9 +320,8 @@ async fn serve(dir: PathBuf) -> String {
 }
 
 fn installed(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 fn workdir() -> tempfile::TempDir {

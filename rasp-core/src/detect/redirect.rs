@@ -410,15 +410,15 @@ mod tests {
     fn line_breaks_and_controls_are_reported_wherever_they_land() {
         let split = "/account\r\nSet-Cookie: session=evil";
         assert_eq!(reason(split, split), Some(Reason::SplitsHeader));
-        assert_eq!(
-            reason("/search?q=a\nb", "a\nb"),
-            Some(Reason::SplitsHeader)
-        );
+        assert_eq!(reason("/search?q=a\nb", "a\nb"), Some(Reason::SplitsHeader));
         assert_eq!(
             reason("/items/a\x00b", "a\x00b"),
             Some(Reason::ControlCharacter)
         );
-        assert_eq!(reason("/items/a\x7f", "a\x7f"), Some(Reason::ControlCharacter));
+        assert_eq!(
+            reason("/items/a\x7f", "a\x7f"),
+            Some(Reason::ControlCharacter)
+        );
         // The head still decides first: the reason is the one that matters.
         assert_eq!(
             reason("java\nscript:alert(1)", "java\nscript:alert(1)"),

@@ -253,13 +253,35 @@ const SYSTEMD_RUN: Spec = wrapper(
     0,
 );
 const SU: Spec = Spec {
-    values: &["-g", "--group", "-G", "--supp-group", "-w", "--whitelist-environment"],
+    values: &[
+        "-g",
+        "--group",
+        "-G",
+        "--supp-group",
+        "-w",
+        "--whitelist-environment",
+    ],
     code: &["-s", "--shell"],
     shell_code: &["-c", "--command", "--session-command"],
     ..GENERIC
 };
 const SCRIPT: Spec = Spec {
-    values: &["-E", "--echo", "-I", "--log-in", "-O", "--log-out", "-B", "--log-io", "-T", "--log-timing", "-m", "--logging-format", "-o", "--output-limit"],
+    values: &[
+        "-E",
+        "--echo",
+        "-I",
+        "--log-in",
+        "-O",
+        "--log-out",
+        "-B",
+        "--log-io",
+        "-T",
+        "--log-timing",
+        "-m",
+        "--logging-format",
+        "-o",
+        "--output-limit",
+    ],
     shell_code: &["-c", "--command"],
     ..GENERIC
 };
@@ -337,7 +359,10 @@ const SHELL: Spec = Spec {
 };
 const PYTHON: Spec = interpreter(&["-W", "-X", "--check-hash-based-pycs"], &["-c", "-m"]);
 const PERL: Spec = interpreter(&["-I"], &["-e", "-E", "-M", "-m"]);
-const RUBY: Spec = interpreter(&["-I", "-C", "-E", "--encoding"], &["-e", "-r", "--require"]);
+const RUBY: Spec = interpreter(
+    &["-I", "-C", "-E", "--encoding"],
+    &["-e", "-r", "--require"],
+);
 const NODE: Spec = interpreter(
     &["-C", "--conditions", "--input-type"],
     &[
@@ -359,7 +384,16 @@ const EXPECT: Spec = interpreter(&[], &["-c"]);
 const AWK: Spec = interpreter(
     &["-F", "--field-separator", "-v", "--assign"],
     &[
-        "-f", "--file", "-e", "--source", "-i", "--include", "-l", "--load", "-E", "--exec",
+        "-f",
+        "--file",
+        "-e",
+        "--source",
+        "-i",
+        "--include",
+        "-l",
+        "--load",
+        "-E",
+        "--exec",
     ],
 );
 const SED: Spec = interpreter(
@@ -537,7 +571,11 @@ pub fn program_name(path: &[u8]) -> &[u8] {
         None => path,
     };
     let base = match base.len().checked_sub(4) {
-        Some(i) if base.get(i..).is_some_and(|s| s.eq_ignore_ascii_case(b".exe")) => {
+        Some(i)
+            if base
+                .get(i..)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b".exe")) =>
+        {
             base.get(..i).unwrap_or_default()
         }
         _ => base,
@@ -676,10 +714,7 @@ impl ExecReader {
         let text = word.text;
         let braces = text == b"{}";
         let was_braces = core::mem::replace(&mut self.last_was_braces, braces);
-        if self.in_find_exec
-            && word.complete
-            && (text == b";" || (text == b"+" && was_braces))
-        {
+        if self.in_find_exec && word.complete && (text == b";" || (text == b"+" && was_braces)) {
             let wrappers = self.wrappers;
             *self = Self::at(State::Args, &FIND, self.shell);
             self.wrappers = wrappers;
@@ -697,15 +732,14 @@ impl ExecReader {
 
     fn command_word(&mut self, word: Word<'_>) -> Role {
         let text = word.text;
-        if self.shell || self.spec.assignments {
-            if is_assignment(text) {
-                return Role::Operand;
-            }
+        if (self.shell || self.spec.assignments) && is_assignment(text) {
+            return Role::Operand;
         }
         if self.shell && word.complete {
             match text {
-                b"if" | b"then" | b"else" | b"elif" | b"do" | b"while" | b"until" | b"!"
-                | b"{" => return Role::Operand,
+                b"if" | b"then" | b"else" | b"elif" | b"do" | b"while" | b"until" | b"!" | b"{" => {
+                    return Role::Operand;
+                }
                 b"for" | b"case" | b"select" | b"function" | b"[[" | b"}" | b"fi" | b"done"
                 | b"esac" => {
                     self.state = State::Data;
@@ -767,10 +801,12 @@ impl ExecReader {
             return self.option(text);
         }
         // A wrapper's own `-c` after its operands (`flock FILE -c CMD`).
-        if flag && text.len() > 1 && spec.operands == Operands::Command(self.operands) {
-            if let Some(role) = self.listed(text) {
-                return role;
-            }
+        if flag
+            && text.len() > 1
+            && spec.operands == Operands::Command(self.operands)
+            && let Some(role) = self.listed(text)
+        {
+            return role;
         }
         self.operand(word)
     }
@@ -988,10 +1024,16 @@ mod tests {
     fn follows_wrappers_to_the_wrapped_command() {
         assert_eq!(role_of_last(&["timeout", "5", "id"]), Command);
         assert_eq!(role_of_last(&["timeout", "-s", "KILL", "5", "id"]), Command);
-        assert_eq!(role_of_last(&["timeout", "--signal=KILL", "5", "id"]), Command);
+        assert_eq!(
+            role_of_last(&["timeout", "--signal=KILL", "5", "id"]),
+            Command
+        );
         assert_eq!(role_of_last(&["timeout", "-k5", "5", "id"]), Command);
         assert_eq!(role_of_last(&["nice", "-n", "5", "id"]), Command);
-        assert_eq!(role_of_last(&["/usr/bin/env", "-u", "B", "A=1", "id"]), Command);
+        assert_eq!(
+            role_of_last(&["/usr/bin/env", "-u", "B", "A=1", "id"]),
+            Command
+        );
         assert_eq!(role_of_last(&["sudo", "-u", "app", "id"]), Command);
         assert_eq!(role_of_last(&["xargs", "-0", "-n", "1", "id"]), Command);
         assert_eq!(role_of_last(&["stdbuf", "-oL", "id"]), Command);
@@ -1019,7 +1061,10 @@ mod tests {
             roles(&["sh", "-c", "echo $1", "sh", "-x"]),
             [Command, Opt, ShellCode, Operand, Operand]
         );
-        assert_eq!(role_of_last(&["bash", "-o", "pipefail", "-c", "x"]), ShellCode);
+        assert_eq!(
+            role_of_last(&["bash", "-o", "pipefail", "-c", "x"]),
+            ShellCode
+        );
         assert_eq!(role_of_last(&["env", "-S", "id -u"]), ShellCode);
         assert_eq!(role_of_last(&["eval", "x"]), ShellCode);
         assert_eq!(role_of_last(&["su", "-c", "x"]), ShellCode);
@@ -1052,10 +1097,22 @@ mod tests {
 
     #[test]
     fn reads_old_style_clusters_and_command_options() {
-        assert_eq!(roles(&["tar", "cvf", "a.tar", "x"]), [Command, Opt, Value, Operand]);
-        assert_eq!(roles(&["tar", "cIf", "gzip", "a.tar"]), [Command, Opt, Code, Value]);
-        assert_eq!(role_of_last(&["tar", "-x", "--to-command=x"]), OptionCode { at: 13 });
-        assert_eq!(role_of_last(&["tar", "-c", "--use-compress-program", "x"]), Code);
+        assert_eq!(
+            roles(&["tar", "cvf", "a.tar", "x"]),
+            [Command, Opt, Value, Operand]
+        );
+        assert_eq!(
+            roles(&["tar", "cIf", "gzip", "a.tar"]),
+            [Command, Opt, Code, Value]
+        );
+        assert_eq!(
+            role_of_last(&["tar", "-x", "--to-command=x"]),
+            OptionCode { at: 13 }
+        );
+        assert_eq!(
+            role_of_last(&["tar", "-c", "--use-compress-program", "x"]),
+            Code
+        );
         assert_eq!(role_of_last(&["tar", "-cf", "a.tar", "x"]), Operand);
         assert_eq!(role_of_last(&["ps", "aux"]), Opt);
         assert_eq!(role_of_last(&["ps", "-p", "1"]), Value);
@@ -1063,25 +1120,38 @@ mod tests {
         assert_eq!(role_of_last(&["git", "x"]), Command);
         assert_eq!(role_of_last(&["git", "-C", "/srv", "log", "x"]), Operand);
         assert_eq!(role_of_last(&["git", "clone", "--upload-pack", "x"]), Code);
-        assert_eq!(role_of_last(&["ssh", "-oProxyCommand=x"]), OptionCode { at: 2 });
+        assert_eq!(
+            role_of_last(&["ssh", "-oProxyCommand=x"]),
+            OptionCode { at: 2 }
+        );
     }
 
     #[test]
     fn find_exec_runs_a_command_until_its_terminator() {
         assert_eq!(
-            roles(&["find", ".", "-name", "x", "-exec", "id", "{}", ";", "-print"]),
-            [Command, Operand, Opt, Operand, Opt, Command, Operand, Operand, Opt]
+            roles(&[
+                "find", ".", "-name", "x", "-exec", "id", "{}", ";", "-print"
+            ]),
+            [
+                Command, Operand, Opt, Operand, Opt, Command, Operand, Operand, Opt
+            ]
         );
         assert_eq!(
             role_of_last(&["find", ".", "-execdir", "timeout", "5", "x"]),
             Command
         );
-        assert_eq!(role_of_last(&["find", ".", "-ok", "sh", "-c", "x", ";"]), Operand);
+        assert_eq!(
+            role_of_last(&["find", ".", "-ok", "sh", "-c", "x", ";"]),
+            Operand
+        );
     }
 
     #[test]
     fn options_end_at_the_double_dash() {
-        assert_eq!(roles(&["grep", "-F", "--", "-x"]), [Command, Opt, Opt, Operand]);
+        assert_eq!(
+            roles(&["grep", "-F", "--", "-x"]),
+            [Command, Opt, Opt, Operand]
+        );
         assert_eq!(role_of_last(&["ls", "-la"]), Opt);
         assert_eq!(role_of_last(&["ls", "-"]), Operand);
     }

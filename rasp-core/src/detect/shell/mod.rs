@@ -510,7 +510,11 @@ fn judge_role(
         // inside the application's own name.
         Role::Command | Role::Code => bounded(word.start).then_some(Reason::ChoosesCommand),
         Role::OptionCode { at } => {
-            let code = if word.plain { word.start + at } else { word.start };
+            let code = if word.plain {
+                word.start + at
+            } else {
+                word.start
+            };
             (end > code && bounded(word.start)).then_some(Reason::ChoosesCommand)
         }
         Role::ShellCode => nested_script(text, finder, word.start, word.end, nesting)

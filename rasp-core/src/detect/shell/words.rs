@@ -289,8 +289,7 @@ impl Words {
                     // The next announced body starts right after.
                     self.start_heredoc();
                 }
-                if construct != Construct::HereDoc && self.innermost() != Some(Construct::HereDoc)
-                {
+                if construct != Construct::HereDoc && self.innermost() != Some(Construct::HereDoc) {
                     let word = &mut self.current().word;
                     if word.open {
                         word.end = atom.end;
