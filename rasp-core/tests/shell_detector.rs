@@ -472,3 +472,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn long_and_partly_expanded_program_paths_are_looked_up_by_name() {
+    let long = format!("/opt/{}/bin/timeout 5 id", "d".repeat(80));
+    assert_eq!(reason(&long, "id"), Some(Reason::ChoosesCommand));
+    assert_eq!(
+        reason("\"$TOOLS\"/timeout 5 id", "id"),
+        Some(Reason::ChoosesCommand)
+    );
+    // A program an expansion names is unknown: its arguments are data.
+    assert_eq!(reason("$RUNNER 5 report_2026", "report_2026"), None);
+}

@@ -597,6 +597,10 @@ pub struct Word<'a> {
     /// `$(…)`) makes part of it unknown until run time, or the word was
     /// longer than the caller kept.
     pub complete: bool,
+    /// The word's last path segment (after its last `/`), when known in
+    /// full although `text` is not (a long path). Programs are looked up
+    /// by it.
+    pub name: Option<&'a [u8]>,
 }
 
 impl<'a> Word<'a> {
@@ -605,6 +609,7 @@ impl<'a> Word<'a> {
         Word {
             text,
             complete: true,
+            name: None,
         }
     }
 }
@@ -757,10 +762,12 @@ impl ExecReader {
     fn enter(&mut self, word: Word<'_>) -> Role {
         let wrappers = self.wrappers.saturating_add(1);
         let in_find_exec = self.in_find_exec;
-        let spec = if word.complete {
-            lookup(program_name(word.text))
-        } else {
-            &GENERIC
+        // A word an expansion makes unknown names a program rasp cannot
+        // look up; a long path is looked up by its last segment.
+        let spec = match (word.complete, word.name) {
+            (true, _) => lookup(program_name(word.text)),
+            (false, Some(name)) if !name.is_empty() => lookup(program_name(name)),
+            (false, _) => &GENERIC,
         };
         *self = Self::at(State::Args, spec, false);
         self.wrappers = wrappers;
@@ -1176,6 +1183,7 @@ mod tests {
         let partial = Word {
             text: b"time",
             complete: false,
+            name: None,
         };
         assert_eq!(reader.next(partial), Command);
         assert_eq!(reader.next(Word::new(b"id")), Operand);

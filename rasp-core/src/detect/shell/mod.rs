@@ -42,14 +42,27 @@
 //!   with a `,` or `..` inside (`{cat,/etc/passwd}`) are bash brace
 //!   expansion, which splits words the same way.
 //!
-//! Not flagged, on purpose: an input that is one whole word in command
-//! position or starts with `-` (the application chose to run it or to pass
-//! it as an option; only a typed API can tell — for argument vectors,
-//! [`detect_option`] flags an input that starts an argument with `-`), and
-//! glob characters
-//! (`*`, `?`, `[`), which match file names but add no operator or word the
-//! application did not plan for. `cmd.exe` quoting (`^`, `%VAR%`) is out of
-//! scope.
+//! An occurrence that stays inside one word is then judged by what that
+//! word does in its command. Each command list (the top level, `$( )`,
+//! backticks) is cut into simple commands and words, and each simple
+//! command is followed with the table of programs in [`exec`]: the word
+//! that names the program (after assignments and reserved words), the
+//! command a wrapper runs (`timeout 5 CMD`, `sudo nice CMD`,
+//! `find -exec CMD ;`), code an interpreter runs (`python3 -c CODE`,
+//! `awk PROGRAM`, `tar --to-command=CMD`) and options. An input that
+//! writes a whole token of a command or code word (it starts and ends at
+//! the word's edges or next to a byte that is not a letter, digit or `_`)
+//! [chooses what runs](Reason::ChoosesCommand); one that writes the
+//! leading `-` of an argument before the command's own `--`, or a whole
+//! old-style cluster (`tar xvf`), is [an option](Reason::OptionInjection),
+//! quoted or not. A word that a shell runs again (`sh -c '…'`,
+//! `ssh host '…'`, `eval`) is read as shell text in turn, up to
+//! [`MAX_NESTED_SCRIPTS`] deep.
+//!
+//! Not flagged, on purpose: glob characters (`*`, `?`, `[`), which match
+//! file names but add no operator or word the application did not plan
+//! for, and inputs as values of options or operands of a program. `cmd.exe`
+//! quoting (`^`, `%VAR%`) is out of scope.
 //!
 //! Every occurrence is examined and the first structural one reported. An
 //! application that quotes an input the POSIX way writes each of its quotes

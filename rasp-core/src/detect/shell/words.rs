@@ -27,6 +27,10 @@ struct WordBuf {
     first_content: Option<usize>,
     text: [u8; KEPT],
     len: usize,
+    /// The bytes after the last `/`, so that a long path still names its
+    /// program; `None` past [`KEPT`] bytes.
+    name: [u8; KEPT],
+    name_len: Option<usize>,
     /// No expansion, and no more than [`KEPT`] bytes.
     complete: bool,
     /// The text is the raw bytes: no quotes, escapes or expansions.
@@ -41,6 +45,8 @@ impl WordBuf {
         first_content: None,
         text: [0; KEPT],
         len: 0,
+        name: [0; KEPT],
+        name_len: Some(0),
         complete: true,
         plain: true,
     };
@@ -54,6 +60,13 @@ impl WordBuf {
         self.end = atom.end;
     }
 
+    /// An expansion: part of the word is unknown until run time, and so is
+    /// its last path segment until the next `/`.
+    fn unknown(&mut self) {
+        self.complete = false;
+        self.name_len = None;
+    }
+
     fn push(&mut self, bytes: &[u8], at: usize) {
         if bytes.is_empty() {
             return;
@@ -65,10 +78,15 @@ impl WordBuf {
                     *slot = b;
                     self.len += 1;
                 }
-                None => {
-                    self.complete = false;
-                    return;
-                }
+                None => self.complete = false,
+            }
+            if b == b'/' {
+                self.name_len = Some(0);
+            } else if let Some(n) = self.name_len {
+                self.name_len = self.name.get_mut(n).map(|slot| {
+                    *slot = b;
+                    n + 1
+                });
             }
         }
     }
@@ -174,9 +192,11 @@ impl Words {
             current.redirect = false;
             Role::Operand
         } else {
+            let name = word.name_len.and_then(|n| word.name.get(..n));
             current.reader.next(Word {
                 text: word.text.get(..word.len).unwrap_or_default(),
                 complete: word.complete,
+                name,
             })
         };
         Some(Completed {
@@ -202,7 +222,7 @@ impl Words {
                 let word = &mut self.current().word;
                 word.touch(atom);
                 match inner {
-                    Some(Construct::ParamBrace | Construct::Arithmetic) => word.complete = false,
+                    Some(Construct::ParamBrace | Construct::Arithmetic) => word.unknown(),
                     Some(_) => {
                         word.plain = false;
                         word.push(bytes, atom.start);
@@ -230,7 +250,7 @@ impl Words {
                 let word = &mut self.current().word;
                 word.touch(atom);
                 word.first_content.get_or_insert(atom.start);
-                word.complete = false;
+                word.unknown();
                 None
             }
             AtomKind::Blank | AtomKind::Comment => self.complete(),
@@ -262,7 +282,7 @@ impl Words {
                         Construct::SingleQuote | Construct::AnsiQuote | Construct::DoubleQuote
                     ) {
                         word.first_content.get_or_insert(atom.start);
-                        word.complete = false;
+                        word.unknown();
                     }
                 }
                 if let Some(slot) = self.constructs.get_mut(self.depth) {
