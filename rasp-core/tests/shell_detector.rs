@@ -484,3 +484,19 @@ fn long_and_partly_expanded_program_paths_are_looked_up_by_name() {
     // A program an expansion names is unknown: its arguments are data.
     assert_eq!(reason("$RUNNER 5 report_2026", "report_2026"), None);
 }
+
+#[test]
+fn many_occurrences_in_one_long_word_stay_linear() {
+    // One word of 40 000 escaped bytes: every occurrence of the input is in
+    // it, and its role is learned once.
+    let word = "a\\ ".repeat(20_000);
+    for line in [format!("ls -- {word}"), format!("sh -c '{word}'")] {
+        let started = std::time::Instant::now();
+        let _ = reason(&line, "a\\ a");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -93,7 +93,7 @@ use crate::detect::Needle;
 use self::exec::Role;
 use self::lexer::{Atom, AtomKind, Construct, Lexer};
 pub use self::option::detect_option;
-use self::words::Words;
+use self::words::{Completed, Words};
 use crate::detect::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before
@@ -136,6 +136,7 @@ fn scan(text: &[u8], finder: &dyn Needle, first: usize, nesting: u8) -> Option<S
     let len = finder.needle().len();
     let mut lexer = Lexer::new(text);
     let mut words = Words::new();
+    let mut judged = Judged::default();
     // The atom holding the current occurrence's start (the lexer stands
     // right after it) and the kind of the atom before it.
     let mut current: Option<Atom> = None;
@@ -161,8 +162,17 @@ fn scan(text: &[u8], finder: &dyn Needle, first: usize, nesting: u8) -> Option<S
         // Atoms cover every byte, so this only ends the loop for an
         // occurrence past the end, which the finder never reports.
         let atom = atom?;
-        let reason = classify(text, &lexer, before, atom, start, end)
-            .or_else(|| judge_role(text, finder, &lexer, &words, start, end, nesting));
+        let reason = classify(text, &lexer, before, atom, start, end).or_else(|| {
+            judge_role(
+                text,
+                finder,
+                (&lexer, &words),
+                start,
+                end,
+                nesting,
+                &mut judged,
+            )
+        });
         if let Some(reason) = reason {
             return Some(ShellFinding {
                 offset: start,
@@ -485,31 +495,26 @@ fn classify(
 fn judge_role(
     text: &[u8],
     finder: &dyn Needle,
-    lexer: &Lexer<'_>,
-    words: &Words,
+    (lexer, words): (&Lexer<'_>, &Words),
     start: usize,
     end: usize,
     nesting: u8,
+    judged: &mut Judged,
 ) -> Option<Reason> {
-    let mut words = words.clone();
-    let mut lexer = lexer.clone();
-    // The word the occurrence's content belongs to: the one in progress,
-    // or the first one that starts inside the occurrence.
-    while words.open_word().is_none() {
-        let atom = lexer.next()?;
-        if atom.start >= end {
-            return None;
-        }
-        words.feed(text, atom);
-    }
-    let level = words.level();
-    let word = loop {
-        let done = match lexer.next() {
-            Some(atom) => words.feed(text, atom),
-            None => Some(words.finish()?),
-        };
-        if let Some(done) = done.filter(|d| d.level == level) {
-            break done;
+    // Many occurrences in one long word are judged against the word found
+    // for the first of them, so the work stays linear in the text.
+    let cached = judged.word.filter(|w| {
+        w.level == words.level() && words.open_word() == Some(w.start) && start < w.end
+    });
+    let word = match cached {
+        Some(word) => word,
+        None => {
+            let word = word_of(text, lexer, words, end)?;
+            *judged = Judged {
+                word: Some(word),
+                script: None,
+            };
+            word
         }
     };
     let bounded = |from: usize| {
@@ -530,8 +535,12 @@ fn judge_role(
             };
             (end > code && bounded(word.start)).then_some(Reason::ChoosesCommand)
         }
-        Role::ShellCode => nested_script(text, finder, word.start, word.end, nesting)
-            .filter(|_| bounded(word.start)),
+        Role::ShellCode => {
+            let verdict = *judged
+                .script
+                .get_or_insert_with(|| nested_script(text, finder, word.start, word.end, nesting));
+            verdict.filter(|_| bounded(word.start))
+        }
         // The input writes the word's first byte: a `-` (an option
         // whatever follows), or a whole old-style cluster (`tar xvf`).
         Role::Option => word
@@ -541,6 +550,40 @@ fn judge_role(
             })
             .then_some(Reason::OptionInjection),
         Role::Value | Role::Operand => None,
+    }
+}
+
+/// The word last judged in a scan, and the verdict on it as shell text
+/// when a shell runs it again: both are the same for every occurrence in
+/// it.
+#[derive(Debug, Default)]
+struct Judged {
+    word: Option<Completed>,
+    script: Option<Option<Reason>>,
+}
+
+/// The word holding the content of the occurrence ending at `end`: the one
+/// in progress where `lexer` and `words` stand, or the first one that
+/// starts inside the occurrence; followed to its end to learn its role.
+fn word_of(text: &[u8], lexer: &Lexer<'_>, words: &Words, end: usize) -> Option<Completed> {
+    let mut words = words.clone();
+    let mut lexer = lexer.clone();
+    while words.open_word().is_none() {
+        let atom = lexer.next()?;
+        if atom.start >= end {
+            return None;
+        }
+        words.feed(text, atom);
+    }
+    let level = words.level();
+    loop {
+        let done = match lexer.next() {
+            Some(atom) => words.feed(text, atom),
+            None => Some(words.finish()?),
+        };
+        if let Some(done) = done.filter(|d| d.level == level) {
+            return Some(done);
+        }
     }
 }
 
