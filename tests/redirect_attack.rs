@@ -220,3 +220,40 @@ fn a_target_sanitized_for_redirects_stays_on_the_site() {
     let (url, _) = visit(&login_url("/sanitized/login", "//evil.test/login"));
     assert_eq!(url.path(), "/%2Fevil.test/login");
 }
+
+/// A `next` that ends the `Location` header and adds one of its own.
+const HEADER_SPLIT: &str = "/account\r\nSet-Cookie: session=attacker";
+
+#[test]
+fn without_rasp_a_line_break_in_a_relative_target_adds_a_header() {
+    let page = get(
+        address("shop.test"),
+        "shop.test",
+        &format!("/unsafe/login?{}", query("next", HEADER_SPLIT)),
+    );
+    assert_eq!(page.status, 302);
+    assert_eq!(page.first("Location").as_deref(), Some("/account"));
+    assert_eq!(
+        page.first("Set-Cookie").as_deref(),
+        Some("session=attacker")
+    );
+}
+
+#[test]
+fn with_rasp_a_line_break_in_a_relative_target_is_a_detection() {
+    for next in [HEADER_SPLIT, "/account\nX-Injected: 1", "/a\rb"] {
+        let page = get(
+            address("shop.test"),
+            "shop.test",
+            &format!("/login?{}", query("next", next)),
+        );
+        assert_eq!(page.status, 400, "{next:?}");
+        assert_eq!(page.body, "blocked: splits_header", "{next:?}");
+        assert_eq!(page.first("Location"), None);
+        assert_eq!(page.first("Set-Cookie"), None);
+    }
+    // Percent-encoded line breaks are data of the same relative target.
+    let (url, page) = visit(&login_url("/login", "/search?q=a%0D%0Ab"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(landed(&url), "/search?q=a%0D%0Ab");
+}

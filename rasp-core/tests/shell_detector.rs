@@ -82,6 +82,194 @@ fn flags_attacks_placed_raw() {
 }
 
 #[test]
+fn flags_inputs_read_as_options_until_the_applications_double_dash() {
+    for template in TEMPLATES {
+        for input in ["--verbose", "-n", "--output=/tmp/x", "-oProxyCommand=id"] {
+            let line = raw(template, input);
+            assert_eq!(
+                reason(&line, input),
+                Some(Reason::OptionInjection),
+                "{input:?} in {line:?}"
+            );
+        }
+    }
+    // Quoting does not stop a program from reading an option.
+    assert_eq!(
+        reason("ls '--help'", "--help"),
+        Some(Reason::OptionInjection)
+    );
+    assert_eq!(reason("ls \"-la\"", "-la"), Some(Reason::OptionInjection));
+    // After `--`, past a prefix the application wrote, or as a redirection
+    // target, a leading `-` is data.
+    for (line, input) in [
+        ("ls -- --help", "--help"),
+        ("grep -r -- -x /srv", "-x"),
+        ("curl --data=-x http://a.test", "-x"),
+        ("ls ./-la", "-la"),
+        ("sort > -out.txt", "-out.txt"),
+        ("ls -- a; rm -- -rf", "-rf"),
+    ] {
+        assert_eq!(reason(line, input), None, "{input:?} in {line:?}");
+    }
+    // A control operator starts a new command, whose options are its own.
+    assert_eq!(
+        reason("ls -- a; rm -rf", "-rf"),
+        Some(Reason::OptionInjection)
+    );
+}
+
+#[test]
+fn flags_inputs_that_choose_what_a_wrapper_runs() {
+    let attacks = [
+        "timeout 5 {}",
+        "timeout -s KILL 5 {} -la",
+        "nice -n 10 {}",
+        "nohup {} &",
+        "env LANG=C {}",
+        "/usr/bin/env -u HOME {}",
+        "sudo -u app {}",
+        "doas {}",
+        "xargs -0 -n 1 {} < list",
+        "stdbuf -oL {}",
+        "ionice -c2 {}",
+        "chroot /srv/jail {}",
+        "setsid {}",
+        "flock /tmp/lock {}",
+        "sudo nice timeout 5 {}",
+        "find . -name '*.log' -exec {} ';'",
+        "find /srv -execdir {} \\;",
+        "{}",
+        "/opt/tools/{} --version",
+        "A=1 {} x",
+        "echo $(timeout 3 {})",
+        "if {}; then echo ok; fi",
+        "ls | xargs {}",
+    ];
+    for template in attacks {
+        let line = raw(template, "id");
+        assert_eq!(
+            reason(&line, "id"),
+            Some(Reason::ChoosesCommand),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn flags_inputs_that_an_interpreter_runs() {
+    let attacks = [
+        ("python3 -c {}", "exit"),
+        ("python3 -c 'import os; {}'", "os.system"),
+        ("/usr/bin/python3.12 {} data.csv", "evil.py"),
+        ("perl -e {}", "system"),
+        ("perl -ne 'print if /{}/' f", "x/;system\"id\";/"),
+        ("ruby -e {}", "puts"),
+        ("node -e {}", "require"),
+        ("php -r {}", "phpinfo"),
+        ("awk '{}' /etc/hosts", "BEGIN{system(\"id\")}"),
+        ("awk -F, '{}' data.csv", "system"),
+        ("sed -n {} notes", "1e_id"),
+        ("tar --to-command={} -xf a.tar", "id"),
+        ("tar -c --checkpoint=1 --checkpoint-action=exec={} .", "id"),
+        ("tar -I {} -cf a.tar .", "id"),
+        ("git -c core.sshCommand={} fetch", "id"),
+        ("git -c {} fetch", "core.pager=id"),
+        ("git clone --upload-pack={} repo", "id"),
+        ("rsync -e {} a b:", "id"),
+        ("ssh -o ProxyCommand={} host", "id"),
+        ("git {} --help", "daemon"),
+    ];
+    for (template, input) in attacks {
+        let line = raw(template, input);
+        assert_eq!(
+            reason(&line, input),
+            Some(Reason::ChoosesCommand),
+            "{input:?} in {line:?}"
+        );
+    }
+}
+
+#[test]
+fn reads_command_lines_a_shell_runs_again_as_shell_text() {
+    let attacks = [
+        ("sh -c 'ls {}'", "x; id", Reason::ShellOperator),
+        ("bash -c \"ls {}\"", "a b", Reason::SpansTokens),
+        ("ssh backup.test ls {}", "x;id", Reason::ShellOperator),
+        (
+            "ssh backup.test 'ls {}'",
+            "$(id)",
+            Reason::CommandSubstitution,
+        ),
+        ("ssh backup.test {}", "id", Reason::ChoosesCommand),
+        ("sh -c 'timeout 5 {}'", "id", Reason::ChoosesCommand),
+        ("eval {}", "id", Reason::ChoosesCommand),
+        ("watch -n 5 {}", "id", Reason::ChoosesCommand),
+        ("env -S {}", "id", Reason::ChoosesCommand),
+    ];
+    for (template, input, expected) in attacks {
+        let line = raw(template, input);
+        assert_eq!(
+            reason(&line, input),
+            Some(expected),
+            "{input:?} in {line:?}"
+        );
+    }
+    // Shell text nested deeper than is read is reported.
+    let nested = (0..6).fold(String::from("ls {}"), |inner, _| {
+        format!(
+            "sh -c {}",
+            rasp_core::Sanitized::<String, rasp_core::Shell>::from_tainted(&inner).into_inner()
+        )
+    });
+    assert!(reason(&nested.replace("{}", "report"), "report").is_some());
+    assert_eq!(
+        reason("sh -c 'ls \"$1\"' sh {}", "a b; id"),
+        None,
+        "positional parameters are data"
+    );
+}
+
+#[test]
+fn allows_inputs_as_data_of_wrapped_programs() {
+    let benign = [
+        "timeout 5 grep -- {} /srv/notes",
+        "timeout -s KILL 5 grep -F {} /srv/notes",
+        "find . -name {}",
+        "find . -name {} -exec rm -- '{}' ';'",
+        "python3 /opt/app/report.py {}",
+        "python3 -c 'import sys; print(sys.argv[1])' {}",
+        "perl -ne 'print' {}",
+        "awk -F, '{print $2}' {}",
+        "sed -n 1p {}",
+        "tar -czf /backups/out.tgz -- {}",
+        "tar -xf /backups/in.tgz -C /srv {}",
+        "nice -n 10 gzip -k {}",
+        "xargs -0 rm -- {}",
+        "ssh -p 22 {} uptime",
+        "env LANG=C sort {}",
+        "git -C /srv/repo log --author={}",
+        "sh -c 'printf %s \"$1\"' sh {}",
+        "ps -p {}",
+        "cat > {}",
+        "for f in {}; do wc -l \"$f\"; done",
+    ];
+    for template in benign {
+        let line = raw(template, "report_2026");
+        assert_eq!(reason(&line, "report_2026"), None, "{line:?}");
+    }
+    // Letters of the application's own program names are not choices.
+    assert_eq!(reason("timeout 5 python3 -c 'print(1)'", "th"), None);
+    assert_eq!(reason("timeout 5 convert a.png b.png", "on"), None);
+}
+
+#[test]
+fn flags_the_old_style_options_of_tar_and_ps() {
+    assert_eq!(reason("tar xvf /srv", "xvf"), Some(Reason::OptionInjection));
+    assert_eq!(reason("ps auxe", "auxe"), Some(Reason::OptionInjection));
+    assert_eq!(reason("tar czf /tmp/a.tgz /srv", "c"), None);
+}
+
+#[test]
 fn flags_breaking_out_of_the_applications_quotes() {
     let cases: &[(&str, &str, Reason)] = &[
         (
@@ -115,8 +303,6 @@ fn allows_benign_words() {
         "user@example.org",
         "50%",
         "a,b",
-        "--verbose",
-        "-n",
         "~/notes.txt",
         "*.log",
         "naïve-café",
@@ -240,7 +426,7 @@ proptest! {
     }
 
     #[test]
-    fn words_of_plain_characters_are_never_flagged(input in "[A-Za-z0-9._/=:@%+,-]{2,40}") {
+    fn words_of_plain_characters_are_never_flagged(input in "[A-Za-z0-9._/=:@%+,][A-Za-z0-9._/=:@%+,-]{1,39}") {
         let line = raw("file --brief {} /dev/null", &input);
         prop_assert_eq!(reason(&line, &input), None);
     }
@@ -284,5 +470,33 @@ proptest! {
         if plain && !input.is_empty() {
             prop_assert_eq!(&ours, &input);
         }
+    }
+}
+
+#[test]
+fn long_and_partly_expanded_program_paths_are_looked_up_by_name() {
+    let long = format!("/opt/{}/bin/timeout 5 id", "d".repeat(80));
+    assert_eq!(reason(&long, "id"), Some(Reason::ChoosesCommand));
+    assert_eq!(
+        reason("\"$TOOLS\"/timeout 5 id", "id"),
+        Some(Reason::ChoosesCommand)
+    );
+    // A program an expansion names is unknown: its arguments are data.
+    assert_eq!(reason("$RUNNER 5 report_2026", "report_2026"), None);
+}
+
+#[test]
+fn many_occurrences_in_one_long_word_stay_linear() {
+    // One word of 40 000 escaped bytes: every occurrence of the input is in
+    // it, and its role is learned once.
+    let word = "a\\ ".repeat(20_000);
+    for line in [format!("ls -- {word}"), format!("sh -c '{word}'")] {
+        let started = std::time::Instant::now();
+        let _ = reason(&line, "a\\ a");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -19,20 +19,33 @@
 //!   recorded input that starts the argument with `-` is refused the same
 //!   way.
 //!
+//! - **arguments a program runs**: many programs run a command written
+//!   in their own arguments or interpret one as code — `timeout 5 CMD`,
+//!   `nice`, `env`, `xargs`, `sudo`, `ssh HOST CMD…`, `find -exec CMD ;`,
+//!   `python3 -c CODE`, `perl -e`, `awk PROGRAM`, `tar --to-command=CMD`,
+//!   `git -c core.sshCommand=CMD`, `rsync -e CMD`. The builder follows the
+//!   argument vector with the table of such programs in
+//!   [`rasp_core::detect::shell::exec`] (through wrappers of wrappers) and
+//!   refuses a tainted value in a position the program runs or
+//!   interprets, and old-style option clusters (`tar xvf`, `ps aux`) a
+//!   tainted value would write. Built text there is checked against the
+//!   recorded inputs: an input that writes a program name or a token of
+//!   code is refused.
+//!
 //! A shell is different: it reads its script as shell text. A script must
 //! go through [`shell`], which runs the shell detector on it (an input that
 //! spans words, adds `;` `|` `&` a newline or a redirection, or opens `$( )`
-//! or backticks outside single quotes is refused) and returns a
-//! [`CheckedScript`]. Data is best handed to a script as positional
-//! parameters (`"$1"`), with [`CheckedScript::command`] and
-//! [`Command::arg_tainted`]. A [`Command`] whose program is itself a POSIX
-//! shell (`sh`, `bash`, `dash`, `zsh`, `ksh`, …) reads its arguments the
-//! way the shell does: up to the script (the first argument that is not an
-//! option), a tainted value is refused and built text is checked as shell
-//! text; after it come positional parameters, which are data. A program
-//! that runs a command written in its arguments (`env`, `busybox`, `cmd`,
-//! `powershell`) refuses every tainted argument and checks built ones as
-//! shell text.
+//! or backticks outside single quotes is refused, and so is one that names
+//! the program a command or a wrapper in it runs, writes code an
+//! interpreter in it runs, or starts an option before the script's own
+//! `--`) and returns a [`CheckedScript`]. Data is best handed to a script
+//! as positional parameters (`"$1"`), with [`CheckedScript::command`] and
+//! [`Command::arg_tainted`]. A [`Command`] whose program is itself a shell
+//! (`sh`, `bash`, `dash`, `zsh`, …), or whose arguments become a command
+//! line (the remote command of `ssh`, `env -S`, `su -c`, `eval`, `watch`,
+//! `cmd`, `powershell`), reads those arguments as shell text: a tainted
+//! value there is refused and built text is checked as shell text; the
+//! positional parameters after a shell's script are data.
 //!
 //! ```text
 //! rasp::process::Command::new("grep").arg("-F").arg("--").arg_tainted(q).arg(path).std()?.output()?;
@@ -51,6 +64,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rasp_core::check::{check, check_with};
+use rasp_core::detect::shell::exec::{ExecReader, Role, Word};
 use rasp_core::detect::shell::{detect as detect_shell, detect_option};
 use rasp_core::policy::DecisionCache;
 use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
@@ -92,27 +106,6 @@ shell_site!(
 
 /// The shell that runs [`CheckedScript`]s.
 const SH: &str = "sh";
-
-/// File names of POSIX shells: `sh [options] [-c] script [name [args…]]`.
-/// Their first argument that is not an option is the script (with `-c`) or
-/// the script file; the arguments after it are positional parameters.
-const POSIX_SHELLS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh",
-];
-
-/// File names of other programs that run a command named or written in
-/// their arguments (`env prog`, `busybox sh -c`, `cmd /c`,
-/// `powershell -Command`): every argument may be that command.
-const COMMAND_RUNNERS: &[&str] = &[
-    "env",
-    "busybox",
-    "cmd",
-    "cmd.exe",
-    "powershell",
-    "powershell.exe",
-    "pwsh",
-    "pwsh.exe",
-];
 
 /// A program [`Command::new`] may run: a string literal (`"tar"`,
 /// `"/usr/bin/convert"`), a `'static` path, or a value asserted through
@@ -269,22 +262,6 @@ macro_rules! number_args {
 }
 number_args!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
-/// How the program reads the arguments added next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reading {
-    /// Options until a literal `--`: a leading `-` is refused.
-    Options,
-    /// After `--`: operands only.
-    Operands,
-    /// A POSIX shell before its script: options, then the script.
-    ShellScript,
-    /// A program that runs a command written in its arguments: every
-    /// argument may be that command.
-    CommandText,
-    /// Positional parameters of a shell script: plain data.
-    Positional,
-}
-
 /// A program and its arguments, checked as they are added; becomes a
 /// [`std::process::Command`] (or a `tokio::process::Command`) once every
 /// argument has passed.
@@ -308,7 +285,8 @@ pub struct Command {
     args: Vec<OsString>,
     current_dir: Option<PathBuf>,
     envs: Vec<(OsString, OsString)>,
-    reading: Reading,
+    /// How the program reads the arguments added next.
+    reader: ExecReader,
     refused: Option<Blocked>,
 }
 
@@ -318,49 +296,42 @@ impl Command {
     /// checked as shell text; [`shell`] is the direct way to run one.
     pub fn new(program: impl Program) -> Self {
         let program = program.into_os().into_owned();
-        let name = Path::new(&program)
-            .file_name()
-            .and_then(OsStr::to_str)
-            .unwrap_or_default();
-        let reading = if POSIX_SHELLS.contains(&name) {
-            Reading::ShellScript
-        } else if COMMAND_RUNNERS.contains(&name) {
-            Reading::CommandText
-        } else {
-            Reading::Options
-        };
+        let reader = ExecReader::program(program.as_encoded_bytes());
         Command {
             program,
             args: Vec::new(),
             current_dir: None,
             envs: Vec::new(),
-            reading,
+            reader,
             refused: None,
         }
     }
 
     /// Adds an argument the application wrote or built. Text built at run
     /// time is checked against the inputs recorded in the request context:
-    /// refused when an input starts it with `-` (before `--`), or, for a
-    /// shell's script or a runner's command, when an input changes its
+    /// refused when an input starts it with `-` (before `--`), names the
+    /// program a wrapper runs (`timeout 5 CMD`) or writes code a program
+    /// runs (`python3 -c CODE`, `--to-command=CMD`), or, for a command
+    /// line a shell reads (`sh -c SCRIPT`, `ssh HOST CMD`), changes its
     /// structure as shell text. A literal `--` ends the options.
     pub fn arg(&mut self, arg: impl ArgText) -> &mut Self {
         let arg = arg.into_os();
+        let role = self.reader.next(Word::new(arg.as_encoded_bytes()));
         if let Cow::Owned(text) = &arg
             && self.refused.is_none()
         {
             let bytes = text.as_encoded_bytes();
-            let checked = match self.reading {
-                Reading::Options => check_with(&ARG, bytes, detect_option),
-                Reading::ShellScript if is_option(bytes) => check_with(&ARG, bytes, detect_option),
-                Reading::ShellScript | Reading::CommandText => {
-                    check_with(&ARG, bytes, detect_shell_finding)
+            let checked = match role {
+                Role::Option => check_with(&ARG, bytes, detect_option_word),
+                Role::Command | Role::Code => check_with(&ARG, bytes, detect_code),
+                Role::OptionCode { at } => {
+                    check_with(&ARG, bytes.get(at..).unwrap_or_default(), detect_code)
                 }
-                Reading::Operands | Reading::Positional => Ok(()),
+                Role::ShellCode => check_with(&ARG, bytes, detect_shell_finding),
+                Role::Value | Role::Operand => Ok(()),
             };
             self.refused = checked.err();
         }
-        self.advance(&arg);
         self.args.push(arg.into_owned());
         self
     }
@@ -379,31 +350,21 @@ impl Command {
 
     /// Adds an untrusted value as one argument. It cannot add a word or an
     /// operator (no shell reads it), but it is refused when it carries a
-    /// NUL byte, when it starts with `-` before a literal `--` (the program
-    /// would read an option), and when it would be a shell's option or
-    /// script or a runner's command (it would choose what runs).
+    /// NUL byte, when the program reads it as an option (it starts with `-`
+    /// before a literal `--`, or is `tar`'s or `ps`'s old-style option
+    /// cluster), and when it would choose what runs: the program a wrapper
+    /// runs (`timeout 5 VALUE`, `find -exec VALUE`), code an interpreter
+    /// runs (`python3 -c VALUE`, `awk VALUE`), or a command line a shell
+    /// reads (`sh -c VALUE`, `ssh HOST VALUE`).
     pub fn arg_tainted<T: Into<OsString>>(&mut self, arg: Tainted<T>) -> &mut Self {
         let arg: OsString = arg.__into_inner_asserted().into();
+        let role = self.reader.next(Word::new(arg.as_encoded_bytes()));
         if self.refused.is_none() {
-            self.refused = refuse_tainted(self.reading, arg.as_encoded_bytes())
-                .map(|reason| refuse(&ARG, reason));
+            self.refused =
+                refuse_tainted(role, arg.as_encoded_bytes()).map(|reason| refuse(&ARG, reason));
         }
-        self.advance(&arg);
         self.args.push(arg);
         self
-    }
-
-    /// Moves past the argument just added: a literal `--` ends the options
-    /// of an ordinary program, the first operand of a POSIX shell is its
-    /// script.
-    fn advance(&mut self, arg: &OsStr) {
-        match self.reading {
-            Reading::Options if arg == "--" => self.reading = Reading::Operands,
-            Reading::ShellScript if !is_option(arg.as_encoded_bytes()) => {
-                self.reading = Reading::Positional;
-            }
-            _ => {}
-        }
     }
 
     /// Sets the working directory of the program.
@@ -462,28 +423,68 @@ impl fmt::Debug for Command {
     }
 }
 
-/// Why a tainted argument is refused under `reading`, if it is.
-fn refuse_tainted(reading: Reading, arg: &[u8]) -> Option<Reason> {
+/// Why a tainted argument in `role` is refused, if it is.
+fn refuse_tainted(role: Role, arg: &[u8]) -> Option<Reason> {
     if arg.contains(&0) {
         return Some(Reason::NulByte);
     }
-    match reading {
-        Reading::Options if arg.first() == Some(&b'-') => Some(Reason::OptionInjection),
-        Reading::ShellScript if is_option(arg) => Some(Reason::OptionInjection),
-        // The script itself, or the command a runner runs: whatever the
-        // value holds, it decides what runs. Report the structure it
-        // brings, if any, as the shell detector sees it.
-        Reading::ShellScript | Reading::CommandText => {
+    match role {
+        Role::Option => Some(Reason::OptionInjection),
+        Role::Command | Role::Code | Role::OptionCode { .. } => Some(Reason::ChoosesCommand),
+        // A command line a shell reads: whatever the value holds, it
+        // decides what runs. Report the structure it brings, if any, as
+        // the shell detector sees it.
+        Role::ShellCode => {
             let finder = memchr::memmem::Finder::new(arg);
             Some(detect_shell(arg, &finder).map_or(Reason::ChoosesCommand, |f| f.reason))
         }
-        _ => None,
+        Role::Value | Role::Operand => None,
     }
 }
 
-/// Whether a shell reads `arg` as an option (`-c`, `-e`, `+x`, `--`).
-fn is_option(arg: &[u8]) -> bool {
-    matches!(arg.first(), Some(b'-' | b'+'))
+/// An input that starts an option word: `-…` (as [`detect_option`]), or
+/// the whole start of an old-style cluster (`tar xvf`).
+fn detect_option_word(
+    arg: &[u8],
+    finder: &dyn rasp_core::detect::Needle,
+) -> Option<rasp_core::detect::Finding> {
+    let needle = finder.needle();
+    detect_option(arg, finder).or_else(|| {
+        (!needle.is_empty() && arg.starts_with(needle)).then_some(rasp_core::detect::Finding {
+            offset: 0,
+            reason: Reason::OptionInjection,
+        })
+    })
+}
+
+/// An input that writes a name or a token of a program or program text
+/// (`id`, `/tmp/x.py`, `system` in `BEGIN{system(…)}`), rather than
+/// letters that happen to occur inside the application's own text.
+fn detect_code(
+    arg: &[u8],
+    finder: &dyn rasp_core::detect::Needle,
+) -> Option<rasp_core::detect::Finding> {
+    let len = finder.needle().len();
+    let word_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let mut from = 0;
+    // Overlapping occurrences of a periodic input are followed a bounded
+    // number of times, then only non-overlapping ones: linear work.
+    let mut overlaps = 0u32;
+    while let Some(at) = arg.get(from..).and_then(|rest| finder.find(rest)) {
+        let start = from + at;
+        let end = start + len;
+        let before = start == 0 || !arg.get(start - 1).is_some_and(word_byte);
+        let after = !arg.get(end).is_some_and(word_byte);
+        if before && after {
+            return Some(rasp_core::detect::Finding {
+                offset: start,
+                reason: Reason::ChoosesCommand,
+            });
+        }
+        overlaps += 1;
+        from = if overlaps < 64 { start + 1 } else { end };
+    }
+    None
 }
 
 fn detect_shell_finding(
@@ -520,7 +521,7 @@ impl CheckedScript {
             args: vec!["-c".into(), self.script.as_ref().into(), SH.into()],
             current_dir: None,
             envs: Vec::new(),
-            reading: Reading::Positional,
+            reader: ExecReader::data(),
             refused: None,
         }
     }
@@ -635,7 +636,11 @@ mod tests {
                 .std();
             assert_eq!(refused.unwrap_err().reason, reason, "{script:?}");
         }
-        let refused = Command::new("env").arg_tainted(tainted("id")).std();
+        let refused = Command::new("/usr/bin/env")
+            .arg_tainted(tainted("id"))
+            .std();
+        assert_eq!(refused.unwrap_err().reason, Reason::ChoosesCommand);
+        let refused = Command::new("env").arg_tainted(tainted("-S id")).std();
         assert_eq!(refused.unwrap_err().reason, Reason::ChoosesCommand);
         let out = Command::new("sh")
             .arg("-c")
@@ -656,6 +661,90 @@ mod tests {
                 .std()
         });
         assert_eq!(refused.unwrap_err().reason, Reason::ShellOperator);
+    }
+
+    #[test]
+    fn wrapped_commands_and_code_are_refused_and_data_passes() {
+        let refused = |command: &mut Command| command.std().map(drop).unwrap_err().reason;
+        let chooses = Reason::ChoosesCommand;
+        assert_eq!(
+            refused(Command::new("timeout").arg("5").arg_tainted(tainted("id"))),
+            chooses
+        );
+        assert_eq!(
+            refused(
+                Command::new("sudo")
+                    .args(["-u", "app", "nice", "-n", "5"])
+                    .arg_tainted(tainted("id"))
+            ),
+            chooses
+        );
+        assert_eq!(
+            refused(
+                Command::new("find")
+                    .args([".", "-exec"])
+                    .arg_tainted(tainted("id"))
+            ),
+            chooses
+        );
+        assert_eq!(
+            refused(
+                Command::new("python3")
+                    .arg("-c")
+                    .arg_tainted(tainted("print(1)"))
+            ),
+            chooses
+        );
+        assert_eq!(
+            refused(Command::new("awk").arg_tainted(tainted("BEGIN{}"))),
+            chooses
+        );
+        assert_eq!(
+            refused(Command::new("tar").arg_tainted(tainted("xvf"))),
+            Reason::OptionInjection
+        );
+        assert_eq!(
+            refused(Command::new("ssh").arg("host").arg_tainted(tainted("x;id"))),
+            Reason::ShellOperator
+        );
+        // The same values as data of the same programs.
+        for command in [
+            Command::new("timeout")
+                .args(["5", "grep", "--"])
+                .arg_tainted(tainted("id")),
+            Command::new("find")
+                .args([".", "-name"])
+                .arg_tainted(tainted("id")),
+            Command::new("python3")
+                .arg("/opt/report.py")
+                .arg_tainted(tainted("id")),
+            Command::new("tar")
+                .args(["-cf", "a.tar", "--"])
+                .arg_tainted(tainted("xvf")),
+        ] {
+            assert!(command.std().is_ok());
+        }
+        // Built text: an input that writes the program or code is refused.
+        let ctx = RequestContext::new();
+        ctx.record_input(&SRC, b"id");
+        ctx.scope(|| {
+            let refused = Command::new("tar")
+                .arg("-x")
+                .arg(format!("--to-command={}", "id"))
+                .std();
+            assert_eq!(refused.unwrap_err().reason, chooses);
+            let refused = Command::new("timeout")
+                .arg("5")
+                .arg(String::from("id"))
+                .std();
+            assert_eq!(refused.unwrap_err().reason, chooses);
+            // Letters of the application's own text are not a choice.
+            let ok = Command::new("python3")
+                .arg("-c")
+                .arg(String::from("import sys; print(sys.argv[1])"))
+                .std();
+            assert!(ok.is_ok());
+        });
     }
 
     #[test]

@@ -150,8 +150,13 @@ impl RedirectPolicy {
     /// input decides its scheme or host.
     ///
     /// A detection is reported on the `rasp::security` tracing target and,
-    /// in `Block` mode, refused with [`HeaderError::Refused`]; a target
-    /// `http` refuses as a header value is [`HeaderError::Invalid`].
+    /// in `Block` mode, refused with [`HeaderError::Refused`]. An input that
+    /// brings CR, LF or another control character is such a detection too
+    /// (`splits_header`, `control_character`), in relative targets as well:
+    /// written raw it would end the header. A target `http` refuses as a
+    /// header value for any other reason — control characters the
+    /// application wrote, or a monitored detection — is
+    /// [`HeaderError::Invalid`].
     pub fn location(&self, text: impl AsRef<[u8]>) -> Result<Location, HeaderError> {
         let text = text.as_ref();
         if !self.allows(text) {
@@ -182,6 +187,10 @@ impl RedirectPolicy {
 /// assert!(redirect("//evil.example/login").is_err());
 /// assert!(redirect("/\\evil.example").is_err());
 /// assert!(redirect("javascript:alert(1)").is_err());
+/// assert!(matches!(
+///     redirect("/account\r\nSet-Cookie: a=b"),
+///     Err(rasp_sinks::header::HeaderError::Refused(_))
+/// ));
 /// # Ok::<(), rasp_sinks::header::HeaderError>(())
 /// ```
 #[inline]

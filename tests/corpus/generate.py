@@ -294,6 +294,58 @@ def shell():
     ):
         template = quoted[i % len(quoted)]
         c.add(template.replace("{}", shlex.quote(value)), value, False, "shell-quoted")
+
+    # Programs that run an argument: the input is the command a wrapper
+    # runs, or code an interpreter runs. Quoting does not make it data.
+    wrapped = [
+        ("timeout 5 {} /srv/data", "id"),
+        ("nice -n 10 {} /srv/data", "rm"),
+        ("env LANG=C {} -la", "/tmp/x.sh"),
+        ("xargs -0 {} < /tmp/list", "sh"),
+        ("sudo -u app {} /srv", "bash"),
+        ("find /srv -type f -exec {} ';'", "rm"),
+        ("nohup {} &", "/tmp/payload"),
+        ("stdbuf -oL {} /var/log/app.log", "id"),
+        ("timeout -s KILL 5 nice {} x", "reboot"),
+    ]
+    for template, value in wrapped:
+        c.add(template.replace("{}", value), value, True, "unquoted", "wrapper")
+    interpreted = [
+        ("python3 -c {}", 'print(open("/etc/passwd").read())'),
+        ("perl -e {}", 'system("id")'),
+        ("awk {} /etc/hosts", 'BEGIN{system("id")}'),
+        ("node -e {}", 'require("child_process").execSync("id")'),
+        ("tar -cf /tmp/a.tar --checkpoint=1 --checkpoint-action=exec={} /srv", "id"),
+        ("ssh backup.example {}", "rm -rf /srv"),
+        ("sh -c {}", "id"),
+    ]
+    for template, value in interpreted:
+        c.add(template.replace("{}", shlex.quote(value)), value, True, "shell-quoted", "interpreter")
+    # An input that starts an argument with `-` is an option, quoted or not.
+    for template, value in [
+        ("sort {} /srv/data", "-o/etc/cron.d/job"),
+        ("ls {}", "--help"),
+        ("curl -s {}", "--output=/tmp/x"),
+        ("tar {} /srv", "xvf"),
+    ]:
+        c.add(template.replace("{}", value), value, True, "unquoted", "option")
+        c.add(template.replace("{}", shlex.quote(value)), value, True, "shell-quoted", "option")
+    # The same values as data of the same programs.
+    for template, value in [
+        ("timeout 5 grep -- {} /srv/data", "id"),
+        ("timeout 5 grep -F -- {} /srv/data", "-x"),
+        ("find /srv -name {}", "report.txt"),
+        ("python3 /opt/app/report.py {}", "q3-2026"),
+        ("python3 -c 'import sys; print(sys.argv[1])' {}", "alice"),
+        ("awk -F, '{print $2}' {}", "data.csv"),
+        ("nice -n 10 gzip -k {}", "backup.tar"),
+        ("tar -czf /backups/out.tgz -- {}", "-rf"),
+        ("ls -- {}", "--help"),
+        ("ssh -p 22 {} uptime", "backup.example"),
+        ("env LANG=C sort {}", "names.txt"),
+        ("xargs -0 rm -- {}", "old.log"),
+    ]:
+        c.add(template.replace("{}", value), value, False, "unquoted", "data-operand")
     return c
 
 
@@ -805,6 +857,18 @@ def redirect():
     ]:
         encoded = urllib.parse.quote(value, safe="")
         c.add(f"/login?next={encoded}", value, False, "percent-encoded")
+    # A line break ends the `Location` header wherever it lands, relative
+    # targets included; percent-encoded it is data.
+    for value in [
+        "/account\r\nSet-Cookie: session=evil",
+        "/account\nLocation: https://evil.example/",
+        "/a\rb",
+        "/items/42\x00",
+    ]:
+        c.add(value, value, True, "full", "crlf")
+        c.add(f"/search?q={value}", value, True, "query-value", "crlf")
+    for value in ["%0D%0ASet-Cookie:%20session=evil", "a%0Ab"]:
+        c.add(f"/search?q={value}", value, False, "query-value", "percent-encoded")
     return c
 
 

@@ -23,6 +23,12 @@
 //!   confusion `https://good.example@evil.example` and its backslash
 //!   variant, which clients split differently.
 //!
+//! An input that brings CR or LF anywhere into the value is reported as
+//! [`Reason::SplitsHeader`], and one that brings another control character
+//! (except tab) as [`Reason::ControlCharacter`], also in a relative
+//! target: a `Location` cannot hold them, and written raw they end the
+//! header (`/account\r\nSet-Cookie: …`).
+//!
 //! A `javascript:`, `data:` or `vbscript:` head is reported as
 //! [`Reason::ScriptScheme`] (script on the site's origin when the value
 //! also feeds a link or `window.location`), any other as
@@ -123,8 +129,11 @@ fn examine(location: &[u8], finder: &dyn Needle, first: usize) -> Option<Redirec
     let head = Head::read(location);
     let head_end = head.end();
     let len = finder.needle().len();
-    let start = crate::detect::occurrences_before(location, finder, first, head_end)
-        .find(|&start| head.decided_by(location, start, start + len))?;
+    let decided = crate::detect::occurrences_before(location, finder, first, head_end)
+        .find(|&start| head.decided_by(location, start, start + len));
+    let Some(start) = decided else {
+        return header_control(finder.needle(), first);
+    };
     let reason = if head.script {
         Reason::ScriptScheme
     } else {
@@ -132,6 +141,28 @@ fn examine(location: &[u8], finder: &dyn Needle, first: usize) -> Option<Redirec
     };
     Some(RedirectFinding {
         offset: start,
+        reason,
+    })
+}
+
+/// An input that brings a line break or another control character into a
+/// `Location` value, wherever it lands: in a header value it would end the
+/// header and start another one (`/account\r\nSet-Cookie: …`), and no
+/// `Location` can hold it. Tabs are left alone: a header value may hold
+/// one, and where one matters (`/\t/evil`) the head already decides.
+fn header_control(needle: &[u8], first: usize) -> Option<RedirectFinding> {
+    let reason = if needle.iter().any(|&b| b == b'\r' || b == b'\n') {
+        Reason::SplitsHeader
+    } else if needle
+        .iter()
+        .any(|&b| (b < b' ' && b != b'\t') || b == 0x7f)
+    {
+        Reason::ControlCharacter
+    } else {
+        return None;
+    };
+    Some(RedirectFinding {
+        offset: first,
         reason,
     })
 }
@@ -373,6 +404,30 @@ mod tests {
         assert!(!is_script_scheme(b"javascripts"));
         assert!(!is_script_scheme(b"dat"));
         assert!(!is_script_scheme(b""));
+    }
+
+    #[test]
+    fn line_breaks_and_controls_are_reported_wherever_they_land() {
+        let split = "/account\r\nSet-Cookie: session=evil";
+        assert_eq!(reason(split, split), Some(Reason::SplitsHeader));
+        assert_eq!(reason("/search?q=a\nb", "a\nb"), Some(Reason::SplitsHeader));
+        assert_eq!(
+            reason("/items/a\x00b", "a\x00b"),
+            Some(Reason::ControlCharacter)
+        );
+        assert_eq!(
+            reason("/items/a\x7f", "a\x7f"),
+            Some(Reason::ControlCharacter)
+        );
+        // The head still decides first: the reason is the one that matters.
+        assert_eq!(
+            reason("java\nscript:alert(1)", "java\nscript:alert(1)"),
+            Some(Reason::ScriptScheme)
+        );
+        // Tabs, and line breaks the application wrote, are not the input's.
+        assert_eq!(reason("/items/a\tb", "a\tb"), None);
+        assert_eq!(reason("/items/ab\r\n", "ab"), None);
+        assert_eq!(reason("/search?q=a%0D%0Ab", "a%0D%0Ab"), None);
     }
 
     #[test]

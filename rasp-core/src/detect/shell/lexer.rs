@@ -27,7 +27,7 @@ pub(super) const MAX_DEPTH: usize = 24;
 
 /// How many here-documents one line may announce before its newline. Extra
 /// ones are lexed as ordinary lines.
-const MAX_PENDING_HEREDOCS: usize = 4;
+pub(super) const MAX_PENDING_HEREDOCS: usize = 4;
 
 /// A construct that opens with one delimiter and closes with another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -42,14 +42,27 @@
 //!   with a `,` or `..` inside (`{cat,/etc/passwd}`) are bash brace
 //!   expansion, which splits words the same way.
 //!
-//! Not flagged, on purpose: an input that is one whole word in command
-//! position or starts with `-` (the application chose to run it or to pass
-//! it as an option; only a typed API can tell — for argument vectors,
-//! [`detect_option`] flags an input that starts an argument with `-`), and
-//! glob characters
-//! (`*`, `?`, `[`), which match file names but add no operator or word the
-//! application did not plan for. `cmd.exe` quoting (`^`, `%VAR%`) is out of
-//! scope.
+//! An occurrence that stays inside one word is then judged by what that
+//! word does in its command. Each command list (the top level, `$( )`,
+//! backticks) is cut into simple commands and words, and each simple
+//! command is followed with the table of programs in [`exec`]: the word
+//! that names the program (after assignments and reserved words), the
+//! command a wrapper runs (`timeout 5 CMD`, `sudo nice CMD`,
+//! `find -exec CMD ;`), code an interpreter runs (`python3 -c CODE`,
+//! `awk PROGRAM`, `tar --to-command=CMD`) and options. An input that
+//! writes a whole token of a command or code word (it starts and ends at
+//! the word's edges or next to a byte that is not a letter, digit or `_`)
+//! [chooses what runs](Reason::ChoosesCommand); one that writes the
+//! leading `-` of an argument before the command's own `--`, or a whole
+//! old-style cluster (`tar xvf`), is [an option](Reason::OptionInjection),
+//! quoted or not. A word that a shell runs again (`sh -c '…'`,
+//! `ssh host '…'`, `eval`) is read as shell text in turn, up to
+//! [`MAX_NESTED_SCRIPTS`] deep.
+//!
+//! Not flagged, on purpose: glob characters (`*`, `?`, `[`), which match
+//! file names but add no operator or word the application did not plan
+//! for, and inputs as values of options or operands of a program. `cmd.exe`
+//! quoting (`^`, `%VAR%`) is out of scope.
 //!
 //! Every occurrence is examined and the first structural one reported. An
 //! application that quotes an input the POSIX way writes each of its quotes
@@ -67,22 +80,31 @@
 //! atoms is followed with a copy of the lexer, so the work stays linear in
 //! the text.
 
+pub mod exec;
 mod lexer;
 mod option;
+mod words;
 
 #[cfg(test)]
 mod tests;
 
 use crate::detect::Needle;
 
+use self::exec::Role;
 use self::lexer::{Atom, AtomKind, Construct, Lexer};
 pub use self::option::detect_option;
+use self::words::{Completed, Words};
 use crate::detect::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before
 /// the search moves to non-overlapping occurrences only, so that a periodic
 /// input in a periodic text cannot make the detector quadratic.
 const MAX_OVERLAPS: u32 = 64;
+
+/// How many command lines nested in one another (`sh -c "ssh host 'eval
+/// …'"`) are read as shell text. An input in a command line nested deeper
+/// decides what runs there: it is reported rather than read.
+pub const MAX_NESTED_SCRIPTS: u8 = 4;
 
 /// A finding of the shell detector: the occurrence offset and why it is an
 /// injection.
@@ -104,14 +126,17 @@ pub struct ShellFinding {
 #[inline]
 pub fn detect(command: &[u8], finder: &dyn Needle) -> Option<ShellFinding> {
     let first = crate::detect::first_occurrence(command, finder)?;
-    scan(command, finder, first)
+    scan(command, finder, first, 0)
 }
 
-/// Examines every occurrence of the finder's needle, starting at `first`.
+/// Examines every occurrence of the finder's needle, starting at `first`,
+/// in a command line nested `nesting` deep in another one.
 #[inline(never)]
-fn scan(text: &[u8], finder: &dyn Needle, first: usize) -> Option<ShellFinding> {
+fn scan(text: &[u8], finder: &dyn Needle, first: usize, nesting: u8) -> Option<ShellFinding> {
     let len = finder.needle().len();
     let mut lexer = Lexer::new(text);
+    let mut words = Words::new();
+    let mut judged = Judged::default();
     // The atom holding the current occurrence's start (the lexer stands
     // right after it) and the kind of the atom before it.
     let mut current: Option<Atom> = None;
@@ -127,14 +152,28 @@ fn scan(text: &[u8], finder: &dyn Needle, first: usize) -> Option<ShellFinding> 
             }
             before = current.map(|a| a.kind);
             current = lexer.next();
-            if current.is_none() {
-                break None;
+            match current {
+                Some(a) => {
+                    words.feed(text, a);
+                }
+                None => break None,
             }
         };
         // Atoms cover every byte, so this only ends the loop for an
         // occurrence past the end, which the finder never reports.
         let atom = atom?;
-        if let Some(reason) = classify(text, &lexer, before, atom, start, end) {
+        let reason = classify(text, &lexer, before, atom, start, end).or_else(|| {
+            judge_role(
+                text,
+                finder,
+                (&lexer, &words),
+                start,
+                end,
+                nesting,
+                &mut judged,
+            )
+        });
+        if let Some(reason) = reason {
             return Some(ShellFinding {
                 offset: start,
                 reason,
@@ -446,6 +485,140 @@ fn classify(
     } else {
         Reason::SpansTokens
     })
+}
+
+/// What the word holding the occurrence `start..end` (one word: the
+/// occurrence changes no structure) does in its command: an input that
+/// names the program that runs, is code a program interprets or starts an
+/// option is an injection although it is one word. `lexer` and `words`
+/// stand right after the atom holding `start`.
+fn judge_role(
+    text: &[u8],
+    finder: &dyn Needle,
+    (lexer, words): (&Lexer<'_>, &Words),
+    start: usize,
+    end: usize,
+    nesting: u8,
+    judged: &mut Judged,
+) -> Option<Reason> {
+    // Many occurrences in one long word are judged against the word found
+    // for the first of them, so the work stays linear in the text.
+    let cached = judged.word.filter(|w| {
+        w.level == words.level() && words.open_word() == Some(w.start) && start < w.end
+    });
+    let word = match cached {
+        Some(word) => word,
+        None => {
+            let word = word_of(text, lexer, words, end)?;
+            *judged = Judged {
+                word: Some(word),
+                script: None,
+            };
+            word
+        }
+    };
+    let bounded = |from: usize| {
+        let before = start <= from || !text.get(start - 1).is_some_and(|&b| is_word_byte(b));
+        let after = end >= word.end || !text.get(end).is_some_and(|&b| is_word_byte(b));
+        before && after
+    };
+    match word.role {
+        // A whole name or path segment the input writes (`{input}`,
+        // `/opt/{input}`, `{input}.sh`), not letters that happen to occur
+        // inside the application's own name.
+        Role::Command | Role::Code => bounded(word.start).then_some(Reason::ChoosesCommand),
+        Role::OptionCode { at } => {
+            let code = if word.plain {
+                word.start + at
+            } else {
+                word.start
+            };
+            (end > code && bounded(word.start)).then_some(Reason::ChoosesCommand)
+        }
+        Role::ShellCode => {
+            let verdict = *judged
+                .script
+                .get_or_insert_with(|| nested_script(text, finder, word.start, word.end, nesting));
+            verdict.filter(|_| bounded(word.start))
+        }
+        // The input writes the word's first byte: a `-` (an option
+        // whatever follows), or a whole old-style cluster (`tar xvf`).
+        Role::Option => word
+            .first_content
+            .is_some_and(|c| {
+                start <= c && c < end && (text.get(c) == Some(&b'-') || bounded(word.start))
+            })
+            .then_some(Reason::OptionInjection),
+        Role::Value | Role::Operand => None,
+    }
+}
+
+/// The word last judged in a scan, and the verdict on it as shell text
+/// when a shell runs it again: both are the same for every occurrence in
+/// it.
+#[derive(Debug, Default)]
+struct Judged {
+    word: Option<Completed>,
+    script: Option<Option<Reason>>,
+}
+
+/// The word holding the content of the occurrence ending at `end`: the one
+/// in progress where `lexer` and `words` stand, or the first one that
+/// starts inside the occurrence; followed to its end to learn its role.
+fn word_of(text: &[u8], lexer: &Lexer<'_>, words: &Words, end: usize) -> Option<Completed> {
+    let mut words = words.clone();
+    let mut lexer = lexer.clone();
+    while words.open_word().is_none() {
+        let atom = lexer.next()?;
+        if atom.start >= end {
+            return None;
+        }
+        words.feed(text, atom);
+    }
+    let level = words.level();
+    loop {
+        let done = match lexer.next() {
+            Some(atom) => words.feed(text, atom),
+            None => Some(words.finish()?),
+        };
+        if let Some(done) = done.filter(|d| d.level == level) {
+            return Some(done);
+        }
+    }
+}
+
+/// The verdict on a word that a shell runs again as a command line (`sh -c
+/// '…'`, `ssh host '…'`): its text is read as shell text in turn. A word
+/// that is one quoted string or unquoted text is read as such; one mixed
+/// of several quotings, or nested deeper than [`MAX_NESTED_SCRIPTS`],
+/// decides what runs.
+fn nested_script(
+    text: &[u8],
+    finder: &dyn Needle,
+    start: usize,
+    end: usize,
+    nesting: u8,
+) -> Option<Reason> {
+    let word = text.get(start..end).unwrap_or_default();
+    let inner = match (word.first(), word.last()) {
+        (Some(&q @ (b'\'' | b'"')), Some(&last)) if last == q && word.len() >= 2 => {
+            let inner = word.get(1..word.len() - 1).unwrap_or_default();
+            (!inner.contains(&q) && !inner.contains(&b'\\')).then_some(inner)
+        }
+        _ => (!word
+            .iter()
+            .any(|b| matches!(b, b'\'' | b'"' | b'\\' | b'$' | b'`')))
+        .then_some(word),
+    };
+    let Some(inner) = inner.filter(|_| nesting < MAX_NESTED_SCRIPTS) else {
+        return Some(Reason::ChoosesCommand);
+    };
+    let first = crate::detect::first_occurrence(inner, finder)?;
+    scan(inner, finder, first, nesting + 1).map(|f| f.reason)
+}
+
+const fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// Whether the `opened` innermost constructs open at the lexer's position
