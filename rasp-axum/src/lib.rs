@@ -47,6 +47,7 @@
 //! - [`BlockedResponse`] carries a sink's [`Blocked`](rasp_core::Blocked) out
 //!   of a handler with `?`.
 
+mod body;
 mod client_addr;
 mod extract;
 mod guard;

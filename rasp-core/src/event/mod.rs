@@ -16,7 +16,7 @@ pub(crate) use evidence::{Record, counts as evidence_counts, recorded};
 
 use std::time::Instant;
 
-use crate::context::RequestContext;
+use crate::context::{Limit, OnExceeded, RequestContext};
 use crate::decision::Decision;
 use crate::detect::Detection;
 use crate::policy::{Masking, Verdict, metrics};
@@ -193,17 +193,32 @@ fn suppressed_summary(pending: dedup::Pending) {
     );
 }
 
-pub(crate) fn inputs_dropped(ctx: &RequestContext, source: &SourceMeta) {
+/// Reports, once per request, that it went past one of its
+/// [`InputLimits`](crate::InputLimits), and counts it.
+pub(crate) fn limit_exceeded(ctx: &RequestContext, limit: Limit, source: Option<&SourceMeta>) {
     let limits = ctx.limits();
+    let action = limits.on_exceeded;
+    metrics::limit_exceeded(limit, action);
+    let message = match action {
+        OnExceeded::Block => "request went past its input limits: refused",
+        OnExceeded::Monitor => "request went past its input limits: inputs past them are not checked",
+    };
     tracing::event!(
         target: TARGET,
         tracing::Level::WARN,
-        event.name = "rasp.context.inputs_dropped",
-        rasp.source.kind = source.kind,
-        rasp.request.id = ctx.request_id(),
+        event.name = "rasp.limits.exceeded",
+        rasp.action = action.as_str(),
+        rasp.limit = limit.as_str(),
+        rasp.source.kind = source.map(|s| s.kind),
         rasp.limits.max_inputs = limits.max_inputs,
         rasp.limits.max_total_bytes = limits.max_total_bytes,
-        "request context full: further inputs are not checked at sinks",
+        rasp.limits.max_body_bytes = limits.max_body_bytes,
+        rasp.request.id = ctx.request_id(),
+        http.route = ctx.route().unwrap_or(""),
+        client.address = ctx.client_ip().map(tracing::field::display),
+        user.id = ctx.user(),
+        rasp.tenant.id = ctx.tenant(),
+        "{message}",
     );
 }
 
