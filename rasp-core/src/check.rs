@@ -127,10 +127,12 @@ where
     if ctx.refuses_unchecked() {
         return overflowed(site);
     }
-    // The counter and the search under one guard: a metrics recorder that
-    // panics fails like a detector that does, by the sink's failure rule.
+    // A metrics recorder that panics must not cost the check: counted,
+    // and the search goes on.
+    if catch_unwind(|| metrics::checked(site.kind)).is_err() {
+        reporting_failed(site);
+    }
     let found = catch_unwind(AssertUnwindSafe(|| {
-        metrics::checked(site.kind);
         find(ctx, min_input_len(site.kind), text, detector)
     }));
     match found {
@@ -287,15 +289,16 @@ fn report(
     }
 }
 
-/// A failure while reporting: counted in [`counts`], and reported as far
-/// as reporting still works.
+/// A failure while reporting (a panicking metrics recorder or `tracing`
+/// subscriber): counted in [`counts`], and reported as far as reporting
+/// still works. It never changes a decision.
 #[cold]
 #[inline(never)]
 fn reporting_failed(site: &'static SinkSite) {
     INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
     let _ = catch_unwind(AssertUnwindSafe(|| {
         metrics::internal_error(site.kind, false);
-        event::internal_error(site, "reporting a detection panicked; decision kept");
+        event::internal_error(site, "reporting panicked; decision kept");
     }));
 }
 
