@@ -421,7 +421,11 @@ async fn context_carries_route_request_id_client_and_inputs() {
     assert_eq!(view.client_ip.as_deref(), Some("127.0.0.1"));
     // The layer records the query, then every header value.
     assert_eq!(view.inputs[..2], ["q", "books & more"]);
-    assert!(view.inputs.iter().any(|i| i == "req-42"), "{:?}", view.inputs);
+    assert!(
+        view.inputs.iter().any(|i| i == "req-42"),
+        "{:?}",
+        view.inputs
+    );
 
     // A request id that is not a plausible id is replaced by a generated one.
     let forged = "x".repeat(4000);

@@ -160,8 +160,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_longer_body_is_handed_on_unchanged() {
-        let chunks: Vec<Result<Bytes, std::io::Error>> =
-            vec![Ok(Bytes::from("abc")), Ok(Bytes::from("def")), Ok(Bytes::from("gh"))];
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from("abc")),
+            Ok(Bytes::from("def")),
+            Ok(Bytes::from("gh")),
+        ];
         let stream = Body::from_stream(futures_stream(chunks));
         let Read::TooLarge { body } = read(stream, 4, None).await else {
             panic!("over the limit");
@@ -180,7 +183,10 @@ mod tests {
         struct Chunks(std::collections::VecDeque<Result<Bytes, std::io::Error>>);
         impl futures_core::Stream for Chunks {
             type Item = Result<Bytes, std::io::Error>;
-            fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            fn poll_next(
+                mut self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+            ) -> Poll<Option<Self::Item>> {
                 Poll::Ready(self.0.pop_front())
             }
         }

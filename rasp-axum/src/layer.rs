@@ -391,7 +391,9 @@ where
                         mut parts,
                         kind,
                         call,
-                    } = pending.take().expect("ResponseFuture polled after completion");
+                    } = pending
+                        .take()
+                        .expect("ResponseFuture polled after completion");
                     let (body, recorded) = match read {
                         body::Read::Whole { bytes, body } => {
                             record::record_body(ctx, kind, &bytes);

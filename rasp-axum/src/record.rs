@@ -356,12 +356,24 @@ mod tests {
     #[test]
     fn json_keys_and_nested_strings_are_recorded_in_document_order() {
         let ctx = RequestContext::new();
-        let doc = br#"{ "user": { "name": "ann", "tags": ["a", 1, null, true, { "deep": "x' OR 1=1" }] },
+        let doc =
+            br#"{ "user": { "name": "ann", "tags": ["a", 1, null, true, { "deep": "x' OR 1=1" }] },
             "n": 5, "esc\u0061ped": "line\nbreak" }"#;
         assert!(record_json(&ctx, &sources::JSON, doc));
         assert_eq!(
             recorded(&ctx),
-            ["user", "name", "ann", "tags", "a", "deep", "x' OR 1=1", "n", "escaped", "line\nbreak"]
+            [
+                "user",
+                "name",
+                "ann",
+                "tags",
+                "a",
+                "deep",
+                "x' OR 1=1",
+                "n",
+                "escaped",
+                "line\nbreak"
+            ]
         );
     }
 
@@ -382,10 +394,8 @@ mod tests {
                 ..InputLimits::default()
             })
             .build();
-        let doc = serde_json::to_vec(
-            &(0..100_000).map(|i| format!("s{i}")).collect::<Vec<_>>(),
-        )
-        .unwrap();
+        let doc =
+            serde_json::to_vec(&(0..100_000).map(|i| format!("s{i}")).collect::<Vec<_>>()).unwrap();
         assert!(record_json(&ctx, &sources::JSON, &doc));
         assert_eq!(recorded(&ctx), ["s0", "s1", "s2"]);
         assert_eq!(ctx.dropped_inputs(), 1);
@@ -415,7 +425,10 @@ mod tests {
         );
         record_headers(&ctx, &headers);
         record_cookies(&ctx, &headers);
-        assert_eq!(recorded(&ctx), ["O'Brien", "abc", "x%27%20OR%201", "x' OR 1"]);
+        assert_eq!(
+            recorded(&ctx),
+            ["O'Brien", "abc", "x%27%20OR%201", "x' OR 1"]
+        );
     }
 
     #[test]

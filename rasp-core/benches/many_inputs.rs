@@ -69,11 +69,7 @@ fn record(c: &mut Criterion) {
     for n in [1, 64, 10_000] {
         let texts = inputs(n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &texts, |b, texts| {
-            b.iter_batched(
-                || (),
-                |()| black_box(context(texts)),
-                BatchSize::SmallInput,
-            );
+            b.iter_batched(|| (), |()| black_box(context(texts)), BatchSize::SmallInput);
         });
     }
     group.finish();

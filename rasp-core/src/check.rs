@@ -329,7 +329,9 @@ fn internal_error(site: &'static SinkSite) -> Result<(), Blocked> {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         metrics::internal_error(site.kind, on_error == OnError::Closed);
         match on_error {
-            OnError::Open => event::internal_error(site, "check panicked; call allowed (fail-open)"),
+            OnError::Open => {
+                event::internal_error(site, "check panicked; call allowed (fail-open)")
+            }
             OnError::Closed => {
                 metrics::blocked(site.kind);
                 event::internal_error(site, "check panicked; call refused (fail-closed)");

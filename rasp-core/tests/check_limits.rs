@@ -56,7 +56,10 @@ fn every_input_is_checked_however_many_there_are() {
     // Recorded after the searcher was built: still checked.
     let ctx = context_with(unbounded(), &padding);
     assert!(ctx.scope(|| check(&SQL, b"SELECT 1")).is_ok());
-    for extra in many(3 * INDEX_THRESHOLD).iter().map(|p| format!("late-{p}")) {
+    for extra in many(3 * INDEX_THRESHOLD)
+        .iter()
+        .map(|p| format!("late-{p}"))
+    {
         ctx.record_input(&SRC, extra.as_bytes());
         assert!(ctx.scope(|| check(&SQL, b"SELECT 1")).is_ok());
     }
@@ -164,7 +167,8 @@ fn the_policy_sets_the_limits() {
             other => panic!("{bad}: {other:?}"),
         }
     }
-    let typo = "schema_version = 1\nrevision = 3\nmode = \"block\"\n[limits]\non_exceeded = \"allow\"\n";
+    let typo =
+        "schema_version = 1\nrevision = 3\nmode = \"block\"\n[limits]\non_exceeded = \"allow\"\n";
     assert!(rasp_core::policy::load_str(typo).is_err());
     rasp_core::policy::uninstall();
 }
@@ -173,8 +177,20 @@ fn the_policy_sets_the_limits() {
 struct PanickingRecorder;
 
 impl metrics::Recorder for PanickingRecorder {
-    fn describe_counter(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
-    fn describe_gauge(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
     fn describe_histogram(
         &self,
         _: metrics::KeyName,
@@ -188,7 +204,11 @@ impl metrics::Recorder for PanickingRecorder {
     fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
         panic!("metrics backend failed");
     }
-    fn register_histogram(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Histogram {
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
         panic!("metrics backend failed");
     }
 }

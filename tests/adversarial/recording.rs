@@ -309,7 +309,10 @@ fn assert_too_large((status, body): (StatusCode, Value), events: &Events, limit:
     let event = events.expect("rasp.limits.exceeded");
     assert_eq!(event["rasp.limit"], limit);
     assert_eq!(event["rasp.action"], "block");
-    assert_eq!(event["rasp.request.id"], body["request_id"].as_str().unwrap());
+    assert_eq!(
+        event["rasp.request.id"],
+        body["request_id"].as_str().unwrap()
+    );
 }
 
 /// `n` distinct dummy pairs, then `name`, form-encoded.
@@ -330,12 +333,24 @@ async fn plain_extractors_are_protected_by_the_layer() {
     let http = client();
     let encoded: String = url::form_urlencoded::byte_serialize(ATTACK.as_bytes()).collect();
 
-    assert_rows(send(http.get(format!("{base}/query?name=ann"))).await, &["ann-secret"]);
-    assert_blocked(send(http.get(format!("{base}/query?name={encoded}"))).await, &events);
+    assert_rows(
+        send(http.get(format!("{base}/query?name=ann"))).await,
+        &["ann-secret"],
+    );
+    assert_blocked(
+        send(http.get(format!("{base}/query?name={encoded}"))).await,
+        &events,
+    );
 
-    assert_rows(send(http.get(format!("{base}/path/bob"))).await, &["bob-secret"]);
+    assert_rows(
+        send(http.get(format!("{base}/path/bob"))).await,
+        &["bob-secret"],
+    );
     let in_path = ATTACK.replace(' ', "%20").replace('\'', "%27");
-    assert_blocked(send(http.get(format!("{base}/path/{in_path}"))).await, &events);
+    assert_blocked(
+        send(http.get(format!("{base}/path/{in_path}"))).await,
+        &events,
+    );
 
     assert_rows(
         send(http.post(format!("{base}/form")).form(&[("name", "ann")])).await,
@@ -347,7 +362,11 @@ async fn plain_extractors_are_protected_by_the_layer() {
     );
 
     assert_rows(
-        send(http.post(format!("{base}/json")).json(&json!({ "filter": { "name": "bob" } }))).await,
+        send(
+            http.post(format!("{base}/json"))
+                .json(&json!({ "filter": { "name": "bob" } })),
+        )
+        .await,
         &["bob-secret"],
     );
     // Escaped in the document, unescaped by the parser: recorded unescaped.
@@ -362,16 +381,29 @@ async fn plain_extractors_are_protected_by_the_layer() {
         &events,
     );
 
-    assert_rows(send(http.get(format!("{base}/header")).header("x-user", "ann")).await, &["ann-secret"]);
-    assert_blocked(send(http.get(format!("{base}/header")).header("x-user", ATTACK)).await, &events);
+    assert_rows(
+        send(http.get(format!("{base}/header")).header("x-user", "ann")).await,
+        &["ann-secret"],
+    );
+    assert_blocked(
+        send(http.get(format!("{base}/header")).header("x-user", ATTACK)).await,
+        &events,
+    );
 
     assert_rows(
-        send(http.get(format!("{base}/cookie")).header("cookie", "sid=1; user=bob")).await,
+        send(
+            http.get(format!("{base}/cookie"))
+                .header("cookie", "sid=1; user=bob"),
+        )
+        .await,
         &["bob-secret"],
     );
     assert_blocked(
-        send(http.get(format!("{base}/cookie")).header("cookie", format!("sid=1; user={encoded}")))
-            .await,
+        send(
+            http.get(format!("{base}/cookie"))
+                .header("cookie", format!("sid=1; user={encoded}")),
+        )
+        .await,
         &events,
     );
 }
@@ -384,12 +416,19 @@ async fn the_benign_twin_with_a_quote_passes() {
     let base = serve(RaspLayer::new()).await;
     let http = client();
     assert_rows(
-        send(http.get(format!("{base}/bound")).query(&[("name", "O'Brien")])).await,
+        send(
+            http.get(format!("{base}/bound"))
+                .query(&[("name", "O'Brien")]),
+        )
+        .await,
         &["obrien-secret"],
     );
     assert_rows(
-        send(http.post(format!("{base}/json")).json(&json!({ "filter": { "name": "Ann -- the admin" } })))
-            .await,
+        send(
+            http.post(format!("{base}/json"))
+                .json(&json!({ "filter": { "name": "Ann -- the admin" } })),
+        )
+        .await,
         &[],
     );
     assert!(events.take().is_empty(), "no events for benign requests");
@@ -490,7 +529,11 @@ async fn a_body_over_the_limit_is_refused_or_reported() {
     );
     // Within the limit the same handler is served.
     assert_rows(
-        send(http.post(format!("{base}/json")).json(&json!({ "filter": { "name": "ann" } }))).await,
+        send(
+            http.post(format!("{base}/json"))
+                .json(&json!({ "filter": { "name": "ann" } })),
+        )
+        .await,
         &["ann-secret"],
     );
 
@@ -520,13 +563,19 @@ async fn tainted_json_under_the_layer_is_still_checked() {
     let base = serve(RaspLayer::new()).await;
     let http = client();
     assert_rows(
-        send(http.post(format!("{base}/tainted-json")).json(&json!({ "filter": { "name": "ann" } })))
-            .await,
+        send(
+            http.post(format!("{base}/tainted-json"))
+                .json(&json!({ "filter": { "name": "ann" } })),
+        )
+        .await,
         &["ann-secret"],
     );
     assert_blocked(
-        send(http.post(format!("{base}/tainted-json")).json(&json!({ "filter": { "name": ATTACK } })))
-            .await,
+        send(
+            http.post(format!("{base}/tainted-json"))
+                .json(&json!({ "filter": { "name": ATTACK } })),
+        )
+        .await,
         &events,
     );
 }

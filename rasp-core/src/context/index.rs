@@ -58,8 +58,9 @@ impl InputIndex {
     pub(crate) fn occurring(&self, text: &[u8]) -> Option<Occurring> {
         let automaton = self.automaton.as_ref()?;
         let mut found = Occurring::new();
-        // One bit per input, made at the first match: a text in which no
-        // input occurs costs no allocation.
+        // Each input once: a scan of the few found so far, and past the
+        // inline capacity one bit per input, so a text with many matches
+        // stays linear and one with few allocates nothing.
         let mut seen: Vec<u64> = Vec::new();
         let mut state = aho_corasick::automaton::OverlappingState::start();
         let input = Input::new(text);
@@ -68,7 +69,17 @@ impl InputIndex {
             let Some(m) = state.get_match() else { break };
             let at = m.pattern().as_usize();
             if seen.is_empty() {
+                if found.contains(&at) {
+                    continue;
+                }
+                if !found.spilled() && found.len() < found.inline_size() {
+                    found.push(at);
+                    continue;
+                }
                 seen = vec![0; self.covered.div_ceil(64)];
+                for &earlier in &found {
+                    seen[earlier / 64] |= 1 << (earlier % 64);
+                }
             }
             let (word, bit) = (at / 64, 1u64 << (at % 64));
             if seen[word] & bit == 0 {
@@ -78,5 +89,48 @@ impl InputIndex {
         }
         found.sort_unstable();
         Some(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taint::SourceMeta;
+
+    static SRC: SourceMeta = SourceMeta::MANUAL;
+
+    /// Every occurring input once, in recording order, overlapping and
+    /// repeated ones included, across the switch from the inline scan to
+    /// the bit set; the naive search per input is the oracle.
+    #[test]
+    fn finds_each_occurring_input_once_in_order() {
+        let texts: Vec<String> = (0..300)
+            .map(|i| match i % 3 {
+                0 => format!("w{i}"),
+                1 => format!("{}", i % 17),
+                _ => "ab".repeat(i % 5 + 1),
+            })
+            .collect();
+        let inputs: Vec<RecordedInput> = texts
+            .iter()
+            .map(|t| RecordedInput::new(&SRC, t.as_bytes()))
+            .collect();
+        let index = InputIndex::build(inputs.iter());
+        assert_eq!(index.covered(), 300);
+        for text in [
+            "nothing here",
+            "w3 w30 w33",
+            "ababababab 12 7 w297 w3",
+            "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 w0 w6 w9 w12 abab",
+        ] {
+            let expected: Vec<usize> = texts
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| text.contains(t.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            let found = index.occurring(text.as_bytes()).unwrap();
+            assert_eq!(found.as_slice(), expected.as_slice(), "{text}");
+        }
     }
 }

@@ -44,8 +44,8 @@ mod inputs;
 mod presence;
 
 use dedup::Dedup;
-pub(crate) use index::InputIndex;
 pub use index::INDEX_THRESHOLD;
+pub(crate) use index::InputIndex;
 use inputs::Inputs;
 pub use inputs::RecordedInput;
 
@@ -734,7 +734,10 @@ mod tests {
         let expected: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
         assert_eq!(read, expected);
         for (i, text) in texts.iter().enumerate() {
-            assert_eq!(ctx.input(i).map(RecordedInput::bytes), Some(text.as_bytes()));
+            assert_eq!(
+                ctx.input(i).map(RecordedInput::bytes),
+                Some(text.as_bytes())
+            );
         }
         assert!(ctx.input(texts.len()).is_none());
     }

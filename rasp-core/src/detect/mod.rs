@@ -221,7 +221,9 @@ impl Reason {
             Reason::BreaksAttribute => "an input breaks out of an HTML attribute",
             Reason::ScriptUrl => "an input puts a script URL in an HTML attribute",
             Reason::DetectorFailed => "the detector failed and the sink fails closed",
-            Reason::InputsOverflowed => "the request went past its input limits and was not fully checked",
+            Reason::InputsOverflowed => {
+                "the request went past its input limits and was not fully checked"
+            }
         }
     }
 }

@@ -201,7 +201,9 @@ pub(crate) fn limit_exceeded(ctx: &RequestContext, limit: Limit, source: Option<
     metrics::limit_exceeded(limit, action);
     let message = match action {
         OnExceeded::Block => "request went past its input limits: refused",
-        OnExceeded::Monitor => "request went past its input limits: inputs past them are not checked",
+        OnExceeded::Monitor => {
+            "request went past its input limits: inputs past them are not checked"
+        }
     };
     tracing::event!(
         target: TARGET,
