@@ -1,5 +1,5 @@
-//! [`RaspLayer`]: one request context per request, the entry guard, and
-//! refusals turned into responses.
+//! [`RaspLayer`]: one request context per request, the entry guard, every
+//! input of the request recorded, and refusals turned into responses.
 
 use std::fmt;
 use std::future::Future;
@@ -30,11 +30,16 @@ use crate::request_id;
 /// `MatchedPath`, request id from the `x-request-id` header when present,
 /// client address per the [`ClientAddrPolicy`], user and tenant from the
 /// [`Identify`] hook when set), asks the [`EntryGuard`]
-/// whether the request may enter, and runs the handler with the context
-/// current: the extractors record into it, guarded sinks check against it,
-/// `#[rasp::protect]` handlers reuse it. Refusals, at entry or from a
-/// handler's [`BlockedResponse`](crate::BlockedResponse), are rendered by the
-/// [`RefusalResponder`].
+/// whether the request may enter, records every input of the request in
+/// the context (query pairs, path parameters, header values, cookies, and
+/// form, JSON or text bodies, read within [`InputLimits::max_body_bytes`]
+/// and handed on unchanged), and runs the handler with the context current:
+/// guarded sinks check against it whatever extractors the handler uses,
+/// `#[rasp::protect]` handlers reuse it. A request past its
+/// [`InputLimits`] is refused with a 413 unless the limits say `monitor`.
+/// Refusals, at entry, past the limits or from a handler's
+/// [`BlockedResponse`](crate::BlockedResponse), are rendered by the
+/// [`RefusalResponder`]. `docs/axum.md` lists exactly what is recorded.
 ///
 /// Add it with `Router::layer` (or `route_layer`), so that it runs after
 /// routing and sees the matched route.
@@ -106,7 +111,10 @@ impl<G: EntryGuard> RaspLayer<G> {
         self
     }
 
-    /// Sets the recording caps of each request context.
+    /// Sets the recording caps of each request context, and what happens
+    /// to a request past them ([`InputLimits::default`] unless set). The
+    /// installed policy's `[limits]` table, when it has one, takes
+    /// precedence.
     pub fn input_limits(mut self, limits: InputLimits) -> Self {
         self.limits = limits;
         self
@@ -253,6 +261,10 @@ where
                 return self.run(Request::from_parts(parts, body), ctx);
             }
         };
+        // Past the limits already: no need to read the body to refuse.
+        if let Some(refusal) = over_limits(&ctx) {
+            return self.refuse(&refusal, &ctx);
+        }
         // A body to read first: the handler runs once it is recorded, with
         // the service that `poll_ready` readied.
         let ready = self.inner.clone();
