@@ -8,11 +8,11 @@
 
 pub use rasp_core::{
     Asserted, Blocked, Context, ContextFutureExt, ContextKind, Decision, Dialect, EscapeHatch,
-    Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Log, LogSafe, Mode,
-    OnBlocked, Path, PathSafe, Reason, Recordable, Redirect, RedirectSafe, RequestContext,
-    Sanitize, Sanitized, Shell, ShellSafe, SinkKind, SinkSite, SinkText, SourceMeta, Sql, SqlSafe,
-    Tainted, Url, UrlSafe, check, context, detect, escaped, event, policy, registry, sanitize,
-    trust_unchecked,
+    Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Limit, Log,
+    LogSafe, Mode, OnBlocked, OnExceeded, Path, PathSafe, Reason, Recordable, Redirect,
+    RedirectSafe, RequestContext, Sanitize, Sanitized, Shell, ShellSafe, SinkKind, SinkSite,
+    SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe, check, context, detect, escaped,
+    event, policy, registry, sanitize, trust_unchecked,
 };
 pub use rasp_macros::{protect, sink, source};
 /// Guarded processes and shell scripts (feature `process`).

@@ -1,5 +1,5 @@
-//! [`RaspLayer`]: one request context per request, the entry guard, and
-//! refusals turned into responses.
+//! [`RaspLayer`]: one request context per request, the entry guard, every
+//! input of the request recorded, and refusals turned into responses.
 
 use std::fmt;
 use std::future::Future;
@@ -7,15 +7,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use axum::body::Body;
 use axum::extract::MatchedPath;
-use axum::http::{HeaderName, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, Request, header};
 use axum::response::Response;
-use rasp_core::{InContext, InputLimits, RequestContext};
+use http_body::Body as _;
+use rasp_core::{InContext, InputLimits, Limit, RequestContext};
 use tower::{Layer, Service};
 
+use crate::body;
 use crate::client_addr::ClientAddrPolicy;
 use crate::guard::{AllowAll, EntryDecision, EntryGuard};
 use crate::identity::Identify;
+use crate::record::{self, BodyKind, RecordedByLayer};
 use crate::refusal::{DefaultResponder, Refusal, RefusalResponder};
 use crate::request_id;
 
@@ -25,11 +30,16 @@ use crate::request_id;
 /// `MatchedPath`, request id from the `x-request-id` header when present,
 /// client address per the [`ClientAddrPolicy`], user and tenant from the
 /// [`Identify`] hook when set), asks the [`EntryGuard`]
-/// whether the request may enter, and runs the handler with the context
-/// current: the extractors record into it, guarded sinks check against it,
-/// `#[rasp::protect]` handlers reuse it. Refusals, at entry or from a
-/// handler's [`BlockedResponse`](crate::BlockedResponse), are rendered by the
-/// [`RefusalResponder`].
+/// whether the request may enter, records every input of the request in
+/// the context (query pairs, path parameters, header values, cookies, and
+/// form, JSON or text bodies, read within [`InputLimits::max_body_bytes`]
+/// and handed on unchanged), and runs the handler with the context current:
+/// guarded sinks check against it whatever extractors the handler uses,
+/// `#[rasp::protect]` handlers reuse it. A request past its
+/// [`InputLimits`] is refused with a 413 unless the limits say `monitor`.
+/// Refusals, at entry, past the limits or from a handler's
+/// [`BlockedResponse`](crate::BlockedResponse), are rendered by the
+/// [`RefusalResponder`]. `docs/axum.md` lists exactly what is recorded.
 ///
 /// Add it with `Router::layer` (or `route_layer`), so that it runs after
 /// routing and sees the matched route.
@@ -101,7 +111,10 @@ impl<G: EntryGuard> RaspLayer<G> {
         self
     }
 
-    /// Sets the recording caps of each request context.
+    /// Sets the recording caps of each request context, and what happens
+    /// to a request past them ([`InputLimits::default`] unless set). The
+    /// installed policy's `[limits]` table, when it has one, takes
+    /// precedence.
     pub fn input_limits(mut self, limits: InputLimits) -> Self {
         self.limits = limits;
         self
@@ -183,7 +196,10 @@ impl<S, G> fmt::Debug for RaspService<S, G> {
 
 impl<G> RaspLayer<G> {
     fn open_context<B>(&self, req: &Request<B>) -> Arc<RequestContext> {
-        let mut builder = RequestContext::builder().limits(self.limits);
+        // The installed policy's `[limits]` take precedence over the caps
+        // set in code, so operators can change them with the policy.
+        let limits = rasp_core::policy::input_limits().unwrap_or(self.limits);
+        let mut builder = RequestContext::builder().limits(limits);
         if let Some(route) = req.extensions().get::<MatchedPath>() {
             builder = builder.route(route.as_str());
         }
@@ -206,9 +222,9 @@ impl<G> RaspLayer<G> {
     }
 }
 
-impl<S, G, B> Service<Request<B>> for RaspService<S, G>
+impl<S, G> Service<Request<Body>> for RaspService<S, G>
 where
-    S: Service<Request<B>, Response = Response>,
+    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
     G: EntryGuard,
 {
     type Response = Response;
@@ -220,30 +236,110 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<B>) -> Self::Future {
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
         let ctx = self.shared.open_context(&req);
         let refusal = match self.shared.guard.check(&ctx) {
             EntryDecision::Allow => None,
             EntryDecision::Block => Some(Refusal::Denied),
             EntryDecision::Throttle { retry_after } => Some(Refusal::Throttled { retry_after }),
         };
-        let state = match refusal {
-            Some(refusal) => State::Refused {
-                response: Some(self.shared.responder.respond(&refusal, Some(&ctx))),
-            },
-            None => {
-                // Current during `call` too: some services start their work
-                // (and extract) before returning the future.
-                let future = ctx.scope(|| self.inner.call(req));
-                State::Running {
-                    inner: Arc::clone(&ctx).instrument(future),
-                    ctx,
-                    responder: Arc::clone(&self.shared.responder),
-                }
+        if let Some(refusal) = refusal {
+            return self.refuse(&refusal, &ctx);
+        }
+        // Every input of the request is recorded here, whatever extractors
+        // the handler uses: protection does not depend on them.
+        let (mut parts, body) = req.into_parts();
+        record::record_head(&ctx, &mut parts);
+        let kind = match BodyKind::of(&parts.headers) {
+            Some(kind) if !body.is_end_stream() => kind,
+            // No body, or a multipart one, which is not read.
+            kind => {
+                let recorded = RecordedByLayer {
+                    body: kind.is_some(),
+                };
+                parts.extensions.insert(recorded);
+                return self.run(Request::from_parts(parts, body), ctx);
             }
         };
-        ResponseFuture { state }
+        // Past the limits already: no need to read the body to refuse.
+        if let Some(refusal) = over_limits(&ctx) {
+            return self.refuse(&refusal, &ctx);
+        }
+        // A body to read first: the handler runs once it is recorded, with
+        // the service that `poll_ready` readied.
+        let ready = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, ready);
+        let limit = ctx.limits().max_body_bytes;
+        let declared = content_length(&parts.headers);
+        ResponseFuture {
+            state: State::Reading {
+                read: Box::pin(body::read(body, limit, declared)),
+                pending: Some(Pending {
+                    parts,
+                    kind,
+                    call: Box::new(move |req| inner.call(req)),
+                }),
+                ctx,
+                responder: Arc::clone(&self.shared.responder),
+            },
+        }
     }
+}
+
+impl<S, G> RaspService<S, G>
+where
+    S: Service<Request<Body>, Response = Response>,
+{
+    fn refuse(&self, refusal: &Refusal, ctx: &RequestContext) -> ResponseFuture<S::Future> {
+        ResponseFuture {
+            state: State::Refused {
+                response: Some(self.shared.responder.respond(refusal, Some(ctx))),
+            },
+        }
+    }
+
+    /// Runs the handler, unless recording took the request past limits
+    /// that refuse it.
+    fn run(&mut self, req: Request<Body>, ctx: Arc<RequestContext>) -> ResponseFuture<S::Future> {
+        if let Some(refusal) = over_limits(&ctx) {
+            return self.refuse(&refusal, &ctx);
+        }
+        // Current during `call` too: some services start their work
+        // (and extract) before returning the future.
+        let future = ctx.scope(|| self.inner.call(req));
+        ResponseFuture {
+            state: State::Running {
+                inner: Arc::clone(&ctx).instrument(future),
+                ctx,
+                responder: Arc::clone(&self.shared.responder),
+            },
+        }
+    }
+}
+
+/// The refusal of a request that went past limits that refuse it.
+fn over_limits(ctx: &RequestContext) -> Option<Refusal> {
+    if !ctx.refuses_unchecked() {
+        return None;
+    }
+    let limit = ctx.exceeded()?;
+    Some(Refusal::TooLarge { limit })
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// What a request waiting for its body needs to go on.
+struct Pending<F> {
+    parts: Parts,
+    kind: BodyKind,
+    call: Box<dyn FnOnce(Request<Body>) -> F + Send>,
 }
 
 pin_project_lite::pin_project! {
@@ -259,6 +355,12 @@ pin_project_lite::pin_project! {
     enum State<F> {
         Refused {
             response: Option<Response>,
+        },
+        Reading {
+            read: Pin<Box<dyn Future<Output = body::Read> + Send>>,
+            pending: Option<Pending<F>>,
+            ctx: Arc<RequestContext>,
+            responder: Arc<dyn RefusalResponder>,
         },
         Running {
             #[pin]
@@ -282,21 +384,71 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Refused { response } => Poll::Ready(Ok(response
-                .take()
-                .expect("ResponseFuture polled after completion"))),
-            StateProj::Running {
-                inner,
-                ctx,
-                responder,
-            } => {
-                let response = ready!(inner.poll(cx))?;
-                // A handler's `BlockedResponse` marked its response; render
-                // it with this layer's responder.
-                match response.extensions().get::<Refusal>() {
-                    Some(refusal) => Poll::Ready(Ok(responder.respond(refusal, Some(ctx)))),
-                    None => Poll::Ready(Ok(response)),
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                StateProj::Refused { response } => {
+                    return Poll::Ready(Ok(response
+                        .take()
+                        .expect("ResponseFuture polled after completion")));
+                }
+                StateProj::Reading {
+                    read,
+                    pending,
+                    ctx,
+                    responder,
+                } => {
+                    let read = ready!(read.as_mut().poll(cx));
+                    let Pending {
+                        mut parts,
+                        kind,
+                        call,
+                    } = pending
+                        .take()
+                        .expect("ResponseFuture polled after completion");
+                    let (body, recorded) = match read {
+                        body::Read::Whole { bytes, body } => {
+                            record::record_body(ctx, kind, &bytes);
+                            (body, true)
+                        }
+                        body::Read::TooLarge { body } => {
+                            ctx.exceed(Limit::BodyBytes);
+                            (body, false)
+                        }
+                        // Nothing to record: the handler's extractor
+                        // meets the body's error and rejects the request.
+                        body::Read::Failed { body } => (body, false),
+                    };
+                    let ctx = Arc::clone(ctx);
+                    let responder = Arc::clone(responder);
+                    if let Some(refusal) = over_limits(&ctx) {
+                        let response = responder.respond(&refusal, Some(&ctx));
+                        state.set(State::Refused {
+                            response: Some(response),
+                        });
+                        continue;
+                    }
+                    parts.extensions.insert(RecordedByLayer { body: recorded });
+                    let req = Request::from_parts(parts, body);
+                    let future = ctx.scope(|| call(req));
+                    state.set(State::Running {
+                        inner: Arc::clone(&ctx).instrument(future),
+                        ctx,
+                        responder,
+                    });
+                }
+                StateProj::Running {
+                    inner,
+                    ctx,
+                    responder,
+                } => {
+                    let response = ready!(inner.poll(cx))?;
+                    // A handler's `BlockedResponse` marked its response; render
+                    // it with this layer's responder.
+                    return match response.extensions().get::<Refusal>() {
+                        Some(refusal) => Poll::Ready(Ok(responder.respond(refusal, Some(ctx)))),
+                        None => Poll::Ready(Ok(response)),
+                    };
                 }
             }
         }

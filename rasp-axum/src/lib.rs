@@ -36,17 +36,21 @@
 //!
 //! - [`RaspLayer`] opens one [`RequestContext`](rasp_core::RequestContext) per
 //!   request (route from `MatchedPath`, request id, client address), asks an
-//!   [`EntryGuard`] whether the request may enter, runs the handler with the
-//!   context current, and renders [`Refusal`]s through a [`RefusalResponder`].
+//!   [`EntryGuard`] whether the request may enter, records every input of
+//!   the request, runs the handler with the context current, and renders
+//!   [`Refusal`]s through a [`RefusalResponder`]. Handlers under it are
+//!   protected whatever extractors they use.
 //! - The extractors ([`TaintedQuery`], [`TaintedPath`], [`TaintedJson`],
 //!   [`TaintedForm`], [`TaintedHeaders`], [`TaintedCookies`]) delegate to
-//!   axum's own, record every string they produce in the context, and hand
-//!   the handler a [`Tainted`](rasp_core::Tainted) value.
+//!   axum's own and hand the handler a [`Tainted`](rasp_core::Tainted)
+//!   value, which the compiler refuses at sinks; they record what they
+//!   produce where the layer has not already.
 //! - [`Identify`] tells the layer the user and tenant of a request, for
 //!   entry rules and events.
 //! - [`BlockedResponse`] carries a sink's [`Blocked`](rasp_core::Blocked) out
 //!   of a handler with `?`.
 
+mod body;
 mod client_addr;
 mod extract;
 mod guard;

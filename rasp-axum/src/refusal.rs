@@ -1,10 +1,12 @@
 //! Refusals and the responses that answer them.
 //!
-//! A request is refused either at entry (its [`EntryGuard`](crate::EntryGuard)
-//! said block or throttle) or by a guarded sink inside the handler, which
-//! returns [`Blocked`] through the handler's error type. Both become a
+//! A request is refused at entry (its [`EntryGuard`](crate::EntryGuard)
+//! said block or throttle), when it goes past its input limits, or by a
+//! guarded sink inside the handler, which returns [`Blocked`] through the
+//! handler's error type. Each becomes a
 //! [`Refusal`], answered by the layer's [`RefusalResponder`]: by default a
-//! 403 or a 429 with `Retry-After`, and a small JSON body that names the
+//! 403, a 413 for a request past its input limits, or a 429 with
+//! `Retry-After`, and a small JSON body that names the
 //! request id and nothing of rasp's internals (no sink, no reason, no input).
 
 use std::time::Duration;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rasp_core::{Blocked, RequestContext};
+use rasp_core::{Blocked, Limit, RequestContext};
 
 /// Why rasp refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,13 +29,21 @@ pub enum Refusal {
         /// How long until a retry may succeed.
         retry_after: Duration,
     },
+    /// The request went past its input limits ([`InputLimits`](rasp_core::InputLimits),
+    /// the policy's `[limits]`), which refuse what could not be checked.
+    TooLarge {
+        /// The first limit the request went past.
+        limit: Limit,
+    },
 }
 
 impl Refusal {
-    /// The status of the default response: 429 for throttling, 403 otherwise.
+    /// The status of the default response: 429 for throttling, 413 past
+    /// the input limits, 403 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             Refusal::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::Attack(_) | Refusal::Denied => StatusCode::FORBIDDEN,
         }
     }
@@ -58,7 +68,8 @@ where
     }
 }
 
-/// The default responses: `403 {"error":"forbidden","request_id":"…"}` and
+/// The default responses: `403 {"error":"forbidden","request_id":"…"}`,
+/// `413 {"error":"too_large","request_id":"…"}`, and
 /// `429 {"error":"too_many_requests","request_id":"…"}` with `Retry-After`
 /// in whole seconds (rounded up, at least 1).
 #[derive(Debug, Clone, Copy, Default)]
@@ -76,6 +87,7 @@ impl RefusalResponder for DefaultResponder {
         let request_id = ctx.map(RequestContext::request_id);
         let error = match refusal {
             Refusal::Throttled { .. } => "too_many_requests",
+            Refusal::TooLarge { .. } => "too_large",
             Refusal::Attack(_) | Refusal::Denied => "forbidden",
         };
         let mut response = (refusal.status(), Json(Body { error, request_id })).into_response();

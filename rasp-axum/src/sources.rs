@@ -13,15 +13,21 @@ const fn source(kind: &'static str, fn_path: &'static str) -> SourceMeta {
     }
 }
 
-/// Decoded query-string keys and values ([`TaintedQuery`](crate::TaintedQuery)).
+// The layer records under the same sources as the extractors, so an
+// input's source kind does not depend on which of them recorded it first.
+
+/// Decoded query-string keys and values ([`RaspLayer`](crate::RaspLayer), [`TaintedQuery`](crate::TaintedQuery)).
 pub static QUERY: SourceMeta = source("http.query", "rasp_axum::TaintedQuery");
-/// Decoded path parameters ([`TaintedPath`](crate::TaintedPath)).
+/// Decoded path parameters ([`RaspLayer`](crate::RaspLayer), [`TaintedPath`](crate::TaintedPath)).
 pub static PATH: SourceMeta = source("http.path", "rasp_axum::TaintedPath");
-/// Keys and string values of a JSON body ([`TaintedJson`](crate::TaintedJson)).
+/// Keys and string values of a JSON body ([`RaspLayer`](crate::RaspLayer), [`TaintedJson`](crate::TaintedJson)).
 pub static JSON: SourceMeta = source("http.body.json", "rasp_axum::TaintedJson");
-/// Decoded keys and values of a form ([`TaintedForm`](crate::TaintedForm)).
+/// Decoded keys and values of a form ([`RaspLayer`](crate::RaspLayer), [`TaintedForm`](crate::TaintedForm)).
 pub static FORM: SourceMeta = source("http.body.form", "rasp_axum::TaintedForm");
-/// Header values ([`TaintedHeaders`](crate::TaintedHeaders)).
+/// Header values ([`RaspLayer`](crate::RaspLayer), [`TaintedHeaders`](crate::TaintedHeaders)).
 pub static HEADER: SourceMeta = source("http.header", "rasp_axum::TaintedHeaders");
-/// Cookie values ([`TaintedCookies`](crate::TaintedCookies)).
+/// Cookie values ([`RaspLayer`](crate::RaspLayer), [`TaintedCookies`](crate::TaintedCookies)).
 pub static COOKIE: SourceMeta = source("http.cookie", "rasp_axum::TaintedCookies");
+/// A whole request body that is neither a form nor a JSON document
+/// ([`RaspLayer`](crate::RaspLayer)).
+pub static BODY: SourceMeta = source("http.body", "rasp_axum::RaspLayer");

@@ -64,11 +64,13 @@ pub struct ProtectSite {
 
 /// Opens the context of a protected call: reuses the current one when a
 /// protected fn calls another (one request, one context), otherwise starts
-/// a new one, routed by the declared route or else the fn path.
+/// a new one, routed by the declared route or else the fn path, with the
+/// installed policy's `[limits]` when it has them.
 pub fn open_context(site: &'static ProtectSite) -> Arc<RequestContext> {
     RequestContext::current().unwrap_or_else(|| {
         RequestContext::builder()
             .route(site.route.unwrap_or(site.fn_path))
+            .limits(crate::policy::input_limits().unwrap_or_default())
             .build()
     })
 }

@@ -5,20 +5,30 @@
 //! 1. no current request context → `Ok` after one thread-local read;
 //! 2. no recorded input occurs in the sink text → `Ok` after one SIMD
 //!    substring search per input (`memchr::memmem`, searcher built once when
-//!    the input was recorded);
+//!    the input was recorded), or, for a request with more than
+//!    [`INDEX_THRESHOLD`](crate::context::INDEX_THRESHOLD) inputs, one
+//!    Aho-Corasick pass over the text for all of them;
 //! 3. only then does the detector of the sink's class lex the text around
 //!    the occurrences.
 //!
-//! None of these steps allocates. A detection is decided by the installed
-//! [`crate::policy`], or by the process-wide [`Mode`] when there is none, and
-//! reported through [`crate::event`]. A panic inside a detector is caught,
+//! None of these steps allocates (past the threshold, building the
+//! request's searcher does, once). Every recorded input is checked however
+//! many there are. A request that went past its recording caps has inputs
+//! that were not stored; unless its limits say `monitor`, each of its sink
+//! calls is refused ([`Reason::InputsOverflowed`]).
+//!
+//! A detection is decided by the installed [`crate::policy`], or by the
+//! process-wide [`Mode`] when there is none, and reported through
+//! [`crate::event`]. A panic inside a detector or while deciding is caught,
 //! counted and reported; the call is allowed (fail-open) unless the policy
-//! says the sink fails closed.
+//! says the sink fails closed. A panic while reporting (a metrics recorder,
+//! a `tracing` subscriber) is caught and counted too, and the decision
+//! already taken stands.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::context::{RecordedInput, RequestContext};
+use crate::context::{INDEX_THRESHOLD, RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
 use crate::detect::{self, Detection, Finding, Needle, Reason};
 use crate::event::{self, EventRules, Excerpt};
@@ -114,11 +124,21 @@ fn check_in_with<D>(
 where
     D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
-    metrics::checked(site.kind);
-    match find(ctx, min_input_len(site.kind), text, detector) {
+    if ctx.refuses_unchecked() {
+        return overflowed(site);
+    }
+    // A metrics recorder that panics must not cost the check: counted,
+    // and the search goes on.
+    if catch_unwind(|| metrics::checked(site.kind)).is_err() {
+        reporting_failed(site);
+    }
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        find(ctx, min_input_len(site.kind), text, detector)
+    }));
+    match found {
         Ok(None) => Ok(()),
         Ok(Some(found)) => decide(site, ctx, found),
-        Err(()) => internal_error(site),
+        Err(_) => internal_error(site),
     }
 }
 
@@ -130,19 +150,24 @@ struct Found {
     input_len: usize,
 }
 
-fn find<D>(
-    ctx: &RequestContext,
-    min_len: usize,
-    text: &[u8],
-    detector: &D,
-) -> Result<Option<Found>, ()>
+fn find<D>(ctx: &RequestContext, min_len: usize, text: &[u8], detector: &D) -> Option<Found>
 where
     D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
-    catch_unwind(AssertUnwindSafe(|| {
-        detect_any(detector, min_len, text, ctx.inputs())
-    }))
-    .map_err(|_| ())
+    if ctx.input_count() <= INDEX_THRESHOLD {
+        return detect_any(detector, min_len, text, ctx.inputs().enumerate());
+    }
+    // Many inputs: one pass over the text finds those that occur, then the
+    // inputs recorded since the searcher was built are searched one by one.
+    let index = ctx.input_index();
+    let Some(occurring) = index.occurring(text) else {
+        return detect_any(detector, min_len, text, ctx.inputs().enumerate());
+    };
+    let covered = occurring
+        .into_iter()
+        .filter_map(|at| Some((at, ctx.input(at)?)));
+    let tail = ctx.inputs().enumerate().skip(index.covered());
+    detect_any(detector, min_len, text, covered.chain(tail))
 }
 
 #[inline]
@@ -150,12 +175,12 @@ fn detect_any<'a, D>(
     detector: &D,
     min_len: usize,
     text: &[u8],
-    inputs: impl Iterator<Item = &'a RecordedInput>,
+    inputs: impl Iterator<Item = (usize, &'a RecordedInput)>,
 ) -> Option<Found>
 where
     D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
-    for (index, input) in inputs.enumerate() {
+    for (index, input) in inputs {
         let needle = input.bytes();
         if needle.len() < min_len || needle.len() > text.len() {
             continue;
@@ -190,7 +215,9 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
     // One snapshot load: the revision and every rule come from the same
     // policy even while another thread installs a new one.
     let snapshot = policy::snapshot();
-    let verdict = match &*snapshot {
+    let policy = snapshot.as_deref();
+    // Deciding fails like detecting: by the sink's failure rule.
+    let verdict = catch_unwind(AssertUnwindSafe(|| match policy {
         Some(policy) => {
             let verdict = policy.decide(site, ctx);
             if verdict.decision != Decision::Allow {
@@ -199,9 +226,41 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
             verdict
         }
         None => Verdict::from_mode(Mode::current()),
+    }));
+    let Ok(verdict) = verdict else {
+        return internal_error(site);
     };
+    let blocked = matches!(verdict.decision, Decision::Block | Decision::Throttle);
+    if blocked {
+        BLOCKS.fetch_add(1, Ordering::Relaxed);
+    }
+    // Reporting cannot change the decision: a recorder or subscriber that
+    // panics is counted, and the call is refused or allowed as decided.
+    let reported = catch_unwind(AssertUnwindSafe(|| {
+        report(site, ctx, &found, &verdict, policy);
+    }));
+    if reported.is_err() {
+        reporting_failed(site);
+    }
+    if blocked {
+        Err(Blocked {
+            sink_id: site.id,
+            kind: site.kind,
+            reason: found.detection.reason,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn report(
+    site: &'static SinkSite,
+    ctx: &RequestContext,
+    found: &Found,
+    verdict: &Verdict,
+    policy: Option<&policy::Policy>,
+) {
     metrics::detected(site.kind, verdict.decision, verdict.rule);
-    let policy = snapshot.as_deref();
     let input = (&found.excerpt, found.input_len);
     if let Some((log, include_monitored)) = policy.and_then(|p| p.evidence_log())
         && event::recorded(verdict.decision, include_monitored)
@@ -210,7 +269,7 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
             site,
             ctx,
             found.source,
-            verdict,
+            *verdict,
             found.detection,
             input,
         ));
@@ -220,43 +279,69 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
         site,
         ctx,
         found.source,
-        &verdict,
+        verdict,
         found.detection,
         input,
         &rules,
     );
-    match verdict.decision {
-        Decision::Block | Decision::Throttle => {
-            BLOCKS.fetch_add(1, Ordering::Relaxed);
-            metrics::blocked(site.kind);
-            Err(Blocked {
-                sink_id: site.id,
-                kind: site.kind,
-                reason: found.detection.reason,
-            })
-        }
-        Decision::Allow | Decision::Monitor => Ok(()),
+    if matches!(verdict.decision, Decision::Block | Decision::Throttle) {
+        metrics::blocked(site.kind);
     }
+}
+
+/// A failure while reporting (a panicking metrics recorder or `tracing`
+/// subscriber): counted in [`counts`], and reported as far as reporting
+/// still works. It never changes a decision.
+#[cold]
+#[inline(never)]
+fn reporting_failed(site: &'static SinkSite) {
+    INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        metrics::internal_error(site.kind, false);
+        event::internal_error(site, "reporting panicked; decision kept");
+    }));
+}
+
+/// A sink call in a request that went past its recording caps, whose
+/// limits refuse what could not be checked.
+#[cold]
+#[inline(never)]
+fn overflowed(site: &'static SinkSite) -> Result<(), Blocked> {
+    BLOCKS.fetch_add(1, Ordering::Relaxed);
+    let _ = catch_unwind(AssertUnwindSafe(|| metrics::blocked(site.kind)));
+    Err(Blocked {
+        sink_id: site.id,
+        kind: site.kind,
+        reason: Reason::InputsOverflowed,
+    })
 }
 
 #[cold]
 #[inline(never)]
 fn internal_error(site: &'static SinkSite) -> Result<(), Blocked> {
     INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
-    let on_error = match &*policy::snapshot() {
+    let on_error = catch_unwind(AssertUnwindSafe(|| match &*policy::snapshot() {
         Some(policy) => policy.on_error(site),
         None => OnError::Open,
-    };
-    metrics::internal_error(site.kind, on_error == OnError::Closed);
-    match on_error {
-        OnError::Open => {
-            event::internal_error(site, "detector panicked; call allowed (fail-open)");
-            Ok(())
+    }))
+    .unwrap_or_default();
+    // The failure may be in reporting itself: reporting it is best effort.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        metrics::internal_error(site.kind, on_error == OnError::Closed);
+        match on_error {
+            OnError::Open => {
+                event::internal_error(site, "check panicked; call allowed (fail-open)")
+            }
+            OnError::Closed => {
+                metrics::blocked(site.kind);
+                event::internal_error(site, "check panicked; call refused (fail-closed)");
+            }
         }
+    }));
+    match on_error {
+        OnError::Open => Ok(()),
         OnError::Closed => {
             BLOCKS.fetch_add(1, Ordering::Relaxed);
-            metrics::blocked(site.kind);
-            event::internal_error(site, "detector panicked; call refused (fail-closed)");
             Err(Blocked {
                 sink_id: site.id,
                 kind: site.kind,

@@ -32,7 +32,7 @@ pub mod trust;
 #[doc(hidden)]
 pub mod __private;
 
-pub use context::{ContextFutureExt, InContext, InputLimits, RequestContext};
+pub use context::{ContextFutureExt, InContext, InputLimits, Limit, OnExceeded, RequestContext};
 pub use contexts::{Context, ContextKind, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
 pub use decision::{Blocked, Decision, Mode, OnBlocked};
 pub use detect::Reason;

@@ -87,6 +87,22 @@ fn check_with_eight_inputs_one_present() {
     assert_eq!(n, 0);
 }
 
+/// Past the Aho-Corasick threshold, once the request's searcher is built
+/// (its first check), a check where no input occurs allocates nothing, nor
+/// does one where a present input is benign.
+#[test]
+fn check_with_many_inputs() {
+    let texts: Vec<String> = (0..1_000).map(|i| format!("param-{i}")).collect();
+    let mut inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let ctx = context(&inputs);
+    let n = ctx.scope(|| allocations(|| black_box(check(&SITE, black_box(SQL))).unwrap()));
+    assert_eq!(n, 0);
+    inputs.push("Ann -- the admin");
+    let ctx = context(&inputs);
+    let n = ctx.scope(|| allocations(|| black_box(check(&SITE, black_box(SQL))).unwrap()));
+    assert_eq!(n, 0);
+}
+
 #[test]
 fn blocking_an_injection() {
     // Block is the default mode and no test here changes it. Without a

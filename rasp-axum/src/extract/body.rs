@@ -1,8 +1,9 @@
 //! JSON and form bodies.
 //!
-//! The body is buffered once (under axum's body limit, through `Bytes`),
-//! handed to axum's extractor, and walked for recording only when that
-//! extractor accepted it.
+//! The body is buffered once (under axum's body limit, through `Bytes`) and
+//! handed to axum's extractor. When that extractor accepted it, and the
+//! layer did not record the body already, it is walked for recording as it
+//! is parsed, without building a second copy of the document.
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, FormRejection, JsonRejection};
@@ -12,13 +13,16 @@ use axum::http::request::Parts;
 use axum::{Form, Json};
 use rasp_core::Tainted;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::record::{record_all, record_form_pairs, record_json};
+use crate::record::{
+    body_recorded, head_recorded, in_current, record_all, record_form_pairs, record_json,
+};
 use crate::sources;
 
 /// A JSON body deserialized into `T`, tainted. Every object key and string
-/// value of the document is recorded, however deeply nested.
+/// value of the document is recorded, however deeply nested (by
+/// [`RaspLayer`](crate::RaspLayer) already, when the request passed through
+/// it: the body is then parsed once, into `T`).
 #[derive(Debug)]
 pub struct TaintedJson<T>(pub Tainted<T>);
 
@@ -30,16 +34,22 @@ where
     type Rejection = JsonRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if body_recorded(req.extensions()) {
+            let Json(value) = Json::<T>::from_request(req, state).await?;
+            return Ok(TaintedJson(Tainted::new(value, &sources::JSON)));
+        }
         let (parts, bytes) = buffer(req, state).await?;
+        // `Bytes` clones share the buffer: the body is held once.
         let replay = Request::from_parts(parts, Body::from(bytes.clone()));
         let Json(value) = Json::<T>::from_request(replay, state).await?;
         // `Json` accepted the bytes, so they are a JSON document; the
         // generic walk sees every string `T` may have kept, whatever its
         // shape (maps, enums, `serde_json::Value` fields).
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(document) => record_json(&sources::JSON, &document),
-            Err(_) => record_all(&sources::JSON, [String::from_utf8_lossy(&bytes)]),
-        }
+        in_current(|ctx| {
+            if !record_json(ctx, &sources::JSON, &bytes) {
+                record_all(ctx, &sources::JSON, [String::from_utf8_lossy(&bytes)]);
+            }
+        });
         Ok(TaintedJson(Tainted::new(value, &sources::JSON)))
     }
 }
@@ -60,16 +70,21 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if req.method() == Method::GET || req.method() == Method::HEAD {
             let uri = req.uri().clone();
+            let recorded = head_recorded(req.extensions());
             let Form(value) = Form::<T>::from_request(req, state).await?;
-            if let Some(query) = uri.query() {
-                record_form_pairs(&sources::FORM, query.as_bytes());
+            if !recorded && let Some(query) = uri.query() {
+                in_current(|ctx| record_form_pairs(ctx, &sources::FORM, query.as_bytes()));
             }
+            return Ok(TaintedForm(Tainted::new(value, &sources::FORM)));
+        }
+        if body_recorded(req.extensions()) {
+            let Form(value) = Form::<T>::from_request(req, state).await?;
             return Ok(TaintedForm(Tainted::new(value, &sources::FORM)));
         }
         let (parts, bytes) = buffer(req, state).await?;
         let replay = Request::from_parts(parts, Body::from(bytes.clone()));
         let Form(value) = Form::<T>::from_request(replay, state).await?;
-        record_form_pairs(&sources::FORM, &bytes);
+        in_current(|ctx| record_form_pairs(ctx, &sources::FORM, &bytes));
         Ok(TaintedForm(Tainted::new(value, &sources::FORM)))
     }
 }

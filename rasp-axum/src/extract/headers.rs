@@ -1,10 +1,10 @@
 //! Headers and cookies.
 //!
-//! A request carries many headers a handler never reads (`user-agent`,
-//! `accept-*`, tracing headers); recording them all would spend the
-//! context's caps on text that never reaches a sink. So these extractors
-//! record a value when the handler reads it, into the context of the
-//! request they were extracted from.
+//! [`RaspLayer`](crate::RaspLayer) records every header value and cookie of
+//! a request already. Without it (a context opened by `#[rasp::protect]`),
+//! these extractors record a value when the handler reads it, into the
+//! context of the request they were extracted from; under it, reading a
+//! value records nothing new (recording is idempotent).
 
 use std::convert::Infallible;
 use std::sync::Arc;

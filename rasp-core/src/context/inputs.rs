@@ -138,6 +138,14 @@ impl Inputs {
             .chain(overflow.into_iter().flatten())
     }
 
+    /// The input appended `index`-th (from 0), if there is one.
+    pub(super) fn get(&self, index: usize) -> Option<&RecordedInput> {
+        match index.checked_sub(INLINE) {
+            None => self.inline[index].get(),
+            Some(past) => self.overflow.get()?.get(past).map(|input| &**input),
+        }
+    }
+
     /// How many inputs were appended.
     pub(super) fn count(&self) -> usize {
         let overflow = self.overflow.get().map_or(0, |overflow| overflow.count());

@@ -152,6 +152,10 @@ pub enum Reason {
     /// The detector failed, and the sink's policy refuses unchecked calls
     /// (`on_error = "closed"`).
     DetectorFailed,
+    /// The request carried more input than its recording caps hold, so
+    /// some of it could not be checked, and its limits refuse unchecked
+    /// input (`[limits] on_exceeded = "block"`).
+    InputsOverflowed,
 }
 
 impl Reason {
@@ -184,6 +188,7 @@ impl Reason {
             Reason::BreaksAttribute => "breaks_attribute",
             Reason::ScriptUrl => "script_url",
             Reason::DetectorFailed => "detector_failed",
+            Reason::InputsOverflowed => "inputs_overflowed",
         }
     }
 
@@ -216,6 +221,9 @@ impl Reason {
             Reason::BreaksAttribute => "an input breaks out of an HTML attribute",
             Reason::ScriptUrl => "an input puts a script URL in an HTML attribute",
             Reason::DetectorFailed => "the detector failed and the sink fails closed",
+            Reason::InputsOverflowed => {
+                "the request went past its input limits and was not fully checked"
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use crate::context::RequestContext;
+use crate::context::{Limit, OnExceeded, RequestContext};
 use crate::decision::Decision;
 use crate::detect::{Detection, Reason};
 use crate::policy::entry::EntryRule;
@@ -394,29 +394,44 @@ fn suppressed_summary(pending: dedup::Pending) {
     );
 }
 
-pub(crate) fn inputs_dropped(ctx: &RequestContext, source: &SourceMeta) {
+/// Reports that a request went past one of its
+/// [`InputLimits`](crate::InputLimits), and counts it. Each request reports
+/// once; a flood of such requests from one requester is deduplicated like
+/// every other event stream, and the metric counts every one.
+pub(crate) fn limit_exceeded(ctx: &RequestContext, limit: Limit, source: Option<&SourceMeta>) {
+    let limits = ctx.limits();
+    let action = limits.on_exceeded;
+    metrics::limit_exceeded(limit, action);
     let subject = Subject::Limit {
-        name: "context.inputs",
+        name: limit.as_str(),
     };
     let rules = rules_in_force(EventRules::DEFAULT);
     let Some(suppressed) = admit(Stream::Limit, subject, ctx.client_ip(), &rules) else {
         return;
     };
-    let limits = ctx.limits();
+    let message = match action {
+        OnExceeded::Block => "request went past its input limits: refused",
+        OnExceeded::Monitor => {
+            "request went past its input limits: inputs past them are not checked"
+        }
+    };
     tracing::event!(
         target: TARGET,
         tracing::Level::WARN,
-        event.name = "rasp.context.inputs_dropped",
-        rasp.source.kind = source.kind,
+        event.name = "rasp.limits.exceeded",
+        rasp.action = action.as_str(),
+        rasp.limit = limit.as_str(),
+        rasp.source.kind = source.map(|s| s.kind),
+        rasp.event.suppressed = suppressed,
+        rasp.limits.max_inputs = limits.max_inputs,
+        rasp.limits.max_total_bytes = limits.max_total_bytes,
+        rasp.limits.max_body_bytes = limits.max_body_bytes,
         rasp.request.id = ctx.request_id(),
         http.route = ctx.route().unwrap_or(""),
         client.address = ctx.client_ip().map(tracing::field::display),
         user.id = ctx.user(),
         rasp.tenant.id = ctx.tenant(),
-        rasp.event.suppressed = suppressed,
-        rasp.limits.max_inputs = limits.max_inputs,
-        rasp.limits.max_total_bytes = limits.max_total_bytes,
-        "request context full: further inputs are not checked at sinks",
+        "{message}",
     );
 }
 

@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::entry::EntryRules;
 use super::file::{self, Action, Masking, OnError, PolicyFile, RouteRule, SinkRule};
-use crate::context::RequestContext;
+use crate::context::{InputLimits, RequestContext};
 use crate::decision::Decision;
 use crate::event::{EventRules, EvidenceConfig, EvidenceLog};
 use crate::sink::SinkKind;
@@ -185,6 +185,8 @@ pub struct Policy {
     pub(crate) allow_users: FxHashSet<Box<str>>,
     pub(crate) allow_tenants: FxHashSet<Box<str>>,
     pub(crate) entry: Option<EntryRules>,
+    /// `[limits]`, when the file has that table.
+    pub(crate) limits: Option<InputLimits>,
 }
 
 /// What a policy says about one route; see [`Policy::route_rules`].
@@ -295,6 +297,12 @@ impl Policy {
     pub(crate) fn evidence_log(&self) -> Option<(&EvidenceLog, bool)> {
         let include_monitored = self.evidence.as_ref()?.include_monitored;
         Some((self.evidence_log.get()?, include_monitored))
+    }
+
+    /// The recording caps of `[limits]`, if the policy has that table; they
+    /// take precedence over the caps set in code.
+    pub fn input_limits(&self) -> Option<InputLimits> {
+        self.limits
     }
 
     /// Whether sink ids that match no registered sink are an error.
@@ -658,6 +666,45 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
         allow_users: set("users", allow.users)?,
         allow_tenants: set("tenants", allow.tenants)?,
         entry: EntryRules::from_file(file.entry, file.fleet)?,
+        limits: file.limits.map(input_limits).transpose()?,
+    })
+}
+
+/// Upper bounds of `[limits]`: far above any real request, low enough that
+/// a typo cannot make one request's recording unbounded in practice.
+pub(crate) const LIMITS_MAX_INPUTS: u64 = 1 << 20;
+pub(crate) const LIMITS_MAX_BYTES: u64 = 1 << 30;
+
+fn input_limits(limits: file::Limits) -> Result<InputLimits, PolicyError> {
+    let defaults = InputLimits::default();
+    let bounded = |key: &str, value: Option<u64>, max: u64, default: usize| match value {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n as usize),
+        Some(n) => Err(invalid(
+            &format!("limits.{key}"),
+            format!("from 1 to {max}, not {n}"),
+        )),
+    };
+    Ok(InputLimits {
+        max_inputs: bounded(
+            "max_inputs",
+            limits.max_inputs,
+            LIMITS_MAX_INPUTS,
+            defaults.max_inputs,
+        )?,
+        max_total_bytes: bounded(
+            "max_total_bytes",
+            limits.max_total_bytes,
+            LIMITS_MAX_BYTES,
+            defaults.max_total_bytes,
+        )?,
+        max_body_bytes: bounded(
+            "max_body_bytes",
+            limits.max_body_bytes,
+            LIMITS_MAX_BYTES,
+            defaults.max_body_bytes,
+        )?,
+        on_exceeded: limits.on_exceeded.unwrap_or(defaults.on_exceeded),
     })
 }
 

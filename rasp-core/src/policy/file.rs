@@ -106,6 +106,8 @@ pub(crate) struct PolicyFile {
     pub(crate) entry: Option<Entry>,
     #[serde(default)]
     pub(crate) fleet: Option<Fleet>,
+    #[serde(default)]
+    pub(crate) limits: Option<Limits>,
 }
 
 /// The global mode: `allow` is not a mode, so it has its own type.
@@ -252,4 +254,19 @@ pub(crate) struct Fleet {
     pub(crate) key_prefix: Option<String>,
     #[serde(default)]
     pub(crate) refresh_ms: Option<u64>,
+}
+
+/// Caps on what one request records, and what happens past them
+/// (`[limits]`); unset keys keep the defaults of `InputLimits`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Limits {
+    #[serde(default)]
+    pub(crate) max_inputs: Option<u64>,
+    #[serde(default)]
+    pub(crate) max_total_bytes: Option<u64>,
+    #[serde(default)]
+    pub(crate) max_body_bytes: Option<u64>,
+    #[serde(default)]
+    pub(crate) on_exceeded: Option<crate::context::OnExceeded>,
 }

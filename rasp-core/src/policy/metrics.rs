@@ -23,12 +23,14 @@
 //! | [`EVIDENCE_SUPPRESSED`] | — |
 //! | [`SECURITY_EVENTS`] | `stream`, `outcome` |
 //! | [`GUARD_REFUSALS`] | `sink_kind` |
+//! | [`LIMITS_EXCEEDED`] | `limit`, `action` |
 
 use metrics::{Key, Label, Level, Metadata};
 
 use super::compile::kind_index;
 use super::decide::Rule;
 use super::entry::EntryRule;
+use crate::context::{Limit, OnExceeded};
 use crate::decision::Decision;
 use crate::sink::SinkKind;
 
@@ -85,6 +87,11 @@ pub const SECURITY_EVENTS: &str = "rasp_security_events_total";
 /// Calls a guard refused on its own (an option-like argument, a path
 /// leaving its root, an internal address), by sink class.
 pub const GUARD_REFUSALS: &str = "rasp_guard_refusals_total";
+
+/// Requests that went past one of their input limits (`[limits]`), by the
+/// limit and the action taken (`block`: refused; `monitor`: let through with
+/// the inputs past the limit unchecked). Counted once per request.
+pub const LIMITS_EXCEEDED: &str = "rasp_limits_exceeded_total";
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -192,6 +199,16 @@ macro_rules! entry_keys {
     };
 }
 static ENTRY_KEYS: [[Key; 4]; 3] = entry_keys!("monitor", "block", "throttle");
+/// By limit (in the order of `Limit`), then by action (block, monitor).
+macro_rules! limit_keys {
+    ($($limit:literal),*) => {
+        [$([
+            key!(LIMITS_EXCEEDED; "limit" = $limit, "action" = "block"),
+            key!(LIMITS_EXCEEDED; "limit" = $limit, "action" = "monitor"),
+        ]),*]
+    };
+}
+static LIMIT_KEYS: [[Key; 2]; 3] = limit_keys!("max_inputs", "max_total_bytes", "max_body_bytes");
 #[cfg(feature = "redis")]
 static FLEET_ERROR_KEYS: [Key; 2] = [
     key!(FLEET_ERRORS; "op" = "rate_limit"),
@@ -289,6 +306,19 @@ pub(crate) fn entry_decided(decision: Decision, rule: EntryRule) {
         EntryRule::FleetUnavailable => 3,
     };
     increment(&ENTRY_KEYS[action][rule]);
+}
+
+pub(crate) fn limit_exceeded(limit: Limit, action: OnExceeded) {
+    let limit = match limit {
+        Limit::Inputs => 0,
+        Limit::TotalBytes => 1,
+        Limit::BodyBytes => 2,
+    };
+    let action = match action {
+        OnExceeded::Block => 0,
+        OnExceeded::Monitor => 1,
+    };
+    increment(&LIMIT_KEYS[limit][action]);
 }
 
 #[cfg(feature = "redis")]

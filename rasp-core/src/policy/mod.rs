@@ -59,3 +59,10 @@ pub use store::{
 pub use watch::{DEBOUNCE, PolicyWatch, watch};
 
 pub(crate) use store::snapshot;
+
+/// The `[limits]` of the installed policy, if a policy is installed and has
+/// that table: what adapters opening a request context use in place of the
+/// caps set in code. One lock-free load.
+pub fn input_limits() -> Option<crate::InputLimits> {
+    snapshot().as_deref().and_then(Policy::input_limits)
+}
