@@ -85,14 +85,40 @@ pub fn enter(ctx: Arc<RequestContext>) -> ProtectGuard {
     }
 }
 
-/// Entry rules of a protected call (rate limits, IP, user and tenant
-/// blocks), asked with the call's context current. No entry rule exists
-/// yet, so every call is admitted; the generated code already returns a
-/// refusal through the fn's return type, which is why a protected fn must
-/// have one that can carry [`Blocked`].
+/// Entry rules of a protected call (block lists, rate limits, circuit
+/// breaker; `[entry]` and `[fleet]` of the installed policy), asked with the
+/// call's context current, as the web layer asks them for a request.
+///
+/// A context whose entry rules were already asked (by `rasp-axum`'s
+/// `InstalledPolicy` guard, or by an outer protected call) is admitted
+/// without asking again, so one request spends a requester's budget once.
+/// `Block` refuses with [`Reason::RefusedAtEntry`](crate::Reason::RefusedAtEntry),
+/// `Throttle` with [`Reason::Throttled`](crate::Reason::Throttled); the
+/// generated code returns the refusal through the fn's return type. With
+/// `[fleet]`, a sync caller waits on Redis for at most the policy's
+/// `timeout_ms`.
 #[inline]
-pub fn admit(_site: &'static ProtectSite) -> Result<(), Blocked> {
-    Ok(())
+pub fn admit(site: &'static ProtectSite) -> Result<(), Blocked> {
+    RequestContext::with_current(|ctx| match ctx {
+        Some(ctx) if !ctx.entry_mark().evaluated() => admit_slow(site, ctx),
+        _ => Ok(()),
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn admit_slow(site: &'static ProtectSite, ctx: &RequestContext) -> Result<(), Blocked> {
+    let reason = match crate::policy::entry::evaluate(ctx) {
+        crate::Decision::Allow | crate::Decision::Monitor => return Ok(()),
+        crate::Decision::Block => crate::Reason::RefusedAtEntry,
+        crate::Decision::Throttle => crate::Reason::Throttled,
+    };
+    Err(Blocked {
+        sink_id: site.fn_path,
+        // No sink was called; the reason says so.
+        kind: SinkKind::Sql,
+        reason,
+    })
 }
 
 // One fn per sink class rather than a macro, so that the "required by a

@@ -79,6 +79,8 @@ pub struct RequestContext {
     /// The installed policy's route rule and allowlisting for this request,
     /// resolved at its first detection: route and requester never change.
     policy_cache: DecisionCache,
+    /// The request's canary draw and entry-rule state.
+    entry_mark: crate::policy::entry::EntryMark,
 }
 
 /// Builds a [`RequestContext`].
@@ -137,6 +139,7 @@ impl RequestContextBuilder {
             inputs: Inputs::new(),
             budget: Mutex::new(Budget::default()),
             policy_cache: DecisionCache::new(),
+            entry_mark: crate::policy::entry::EntryMark::new(),
         })
     }
 }
@@ -347,6 +350,12 @@ impl RequestContext {
     #[inline]
     pub(crate) fn policy_cache(&self) -> &DecisionCache {
         &self.policy_cache
+    }
+
+    /// The request's canary draw and entry-rule state.
+    #[inline]
+    pub fn entry_mark(&self) -> &crate::policy::entry::EntryMark {
+        &self.entry_mark
     }
 
     /// The recording caps.

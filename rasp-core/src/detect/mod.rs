@@ -152,6 +152,16 @@ pub enum Reason {
     /// The detector failed, and the sink's policy refuses unchecked calls
     /// (`on_error = "closed"`).
     DetectorFailed,
+    /// Not a detection: the policy's entry rules (block lists, circuit
+    /// breaker) refused a `#[rasp::protect]` call before it ran. The
+    /// [`Blocked`](crate::Blocked) names the protected fn as its `sink_id`;
+    /// its `kind` names no sink and should not be read.
+    RefusedAtEntry,
+    /// Not a detection: a rate limit of the policy's entry rules (or
+    /// unavailable fleet state under `on_error = "closed"`) refused a
+    /// `#[rasp::protect]` call before it ran; a later call may succeed.
+    /// `sink_id` and `kind` as for [`Reason::RefusedAtEntry`].
+    Throttled,
 }
 
 impl Reason {
@@ -184,6 +194,8 @@ impl Reason {
             Reason::BreaksAttribute => "breaks_attribute",
             Reason::ScriptUrl => "script_url",
             Reason::DetectorFailed => "detector_failed",
+            Reason::RefusedAtEntry => "refused_at_entry",
+            Reason::Throttled => "throttled",
         }
     }
 
@@ -216,6 +228,8 @@ impl Reason {
             Reason::BreaksAttribute => "an input breaks out of an HTML attribute",
             Reason::ScriptUrl => "an input puts a script URL in an HTML attribute",
             Reason::DetectorFailed => "the detector failed and the sink fails closed",
+            Reason::RefusedAtEntry => "the entry rules refused the request",
+            Reason::Throttled => "the request is over a rate limit",
         }
     }
 }

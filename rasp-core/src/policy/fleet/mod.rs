@@ -153,9 +153,10 @@ impl Fleet {
         rule: usize,
         key: Requester,
         quota: SharedQuota,
+        ipv6_prefix: u8,
         ctx: &RequestContext,
     ) -> Outcome {
-        let Some(requester) = requester_hash(key, ctx) else {
+        let Some(requester) = requester_hash(key, ipv6_prefix, ctx) else {
             return Outcome::Pass;
         };
         let [interval, tolerance] = quota.args();
@@ -177,13 +178,14 @@ impl Fleet {
     }
 }
 
-/// The fleet-wide name of the requester of `ctx` for `key`.
-fn requester_hash(key: Requester, ctx: &RequestContext) -> Option<u64> {
+/// The fleet-wide name of the requester of `ctx` for `key`; addresses are
+/// counted by network as the local tier counts them.
+fn requester_hash(key: Requester, ipv6_prefix: u8, ctx: &RequestContext) -> Option<u64> {
     let mut hasher = SipHasher13::new_with_keys(HASH_KEY.0, HASH_KEY.1);
     match key {
         Requester::Ip => {
             // IPv4-mapped IPv6 and IPv4 are one requester.
-            match ctx.client_ip()?.to_canonical() {
+            match super::entry::requester_address(ctx.client_ip()?, ipv6_prefix) {
                 IpAddr::V4(ip) => hasher.write(&ip.octets()),
                 IpAddr::V6(ip) => hasher.write(&ip.octets()),
             }
