@@ -6,13 +6,16 @@
 //! compose as tuples: `(IpBlocklist, PerIpRateLimit)` asks the blocklist
 //! first and the rate limit only for requests the blocklist let through.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::Quota;
 use ipnet::IpNet;
 use rasp_core::policy::entry::{
-    DEFAULT_IPV6_PREFIX, MAX_TRACKED, RequesterLimiter, TrackedTable, requester_address,
+    Admission, DEFAULT_IPV6_PREFIX, MAX_TRACKED, RequesterLimiter, TrackedTable, requester_address,
 };
 use rasp_core::{Decision, RequestContext};
 
@@ -36,6 +39,31 @@ pub enum EntryDecision {
 pub trait EntryGuard: Send + Sync + 'static {
     /// The decision for the request whose context is `ctx`.
     fn check(&self, ctx: &RequestContext) -> EntryDecision;
+
+    /// The decision, for a caller that can wait for it without holding a
+    /// thread: [`RaspLayer`](crate::RaspLayer) asks this. By default,
+    /// [`EntryGuard::check`] at once; a guard that waits on I/O (the
+    /// [`InstalledPolicy`] with `[fleet]`) returns a pending decision.
+    fn admission(&self, ctx: &Arc<RequestContext>) -> GuardAdmission {
+        GuardAdmission::Decided(self.check(ctx))
+    }
+}
+
+/// An [`EntryGuard`]'s decision, now or after waiting on I/O.
+pub enum GuardAdmission {
+    /// Decided without waiting.
+    Decided(EntryDecision),
+    /// Await the decision; it holds no thread while it waits.
+    Pending(Pin<Box<dyn Future<Output = EntryDecision> + Send>>),
+}
+
+impl std::fmt::Debug for GuardAdmission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuardAdmission::Decided(decision) => f.debug_tuple("Decided").field(decision).finish(),
+            GuardAdmission::Pending(_) => f.write_str("Pending"),
+        }
+    }
 }
 
 /// Admits every request: the default guard.
@@ -63,6 +91,18 @@ impl<A: EntryGuard, B: EntryGuard> EntryGuard for (A, B) {
         match self.0.check(ctx) {
             EntryDecision::Allow => self.1.check(ctx),
             refused => refused,
+        }
+    }
+
+    /// The second guard may wait; a first guard that would wait is asked
+    /// with [`EntryGuard::check`] instead, since the second must be asked
+    /// only after it (put a guard that waits, such as [`InstalledPolicy`]
+    /// with `[fleet]`, last).
+    fn admission(&self, ctx: &Arc<RequestContext>) -> GuardAdmission {
+        match self.0.admission(ctx) {
+            GuardAdmission::Decided(EntryDecision::Allow) => self.1.admission(ctx),
+            GuardAdmission::Decided(refused) => GuardAdmission::Decided(refused),
+            GuardAdmission::Pending(_) => GuardAdmission::Decided(self.check(ctx)),
         }
     }
 }
@@ -98,14 +138,33 @@ impl Default for InstalledPolicy {
     }
 }
 
-impl EntryGuard for InstalledPolicy {
-    fn check(&self, ctx: &RequestContext) -> EntryDecision {
-        match rasp_core::policy::entry::evaluate(ctx) {
+impl InstalledPolicy {
+    fn entry_decision(retry_after: Duration, decision: Decision) -> EntryDecision {
+        match decision {
             Decision::Block => EntryDecision::Block,
-            Decision::Throttle => EntryDecision::Throttle {
-                retry_after: self.retry_after,
-            },
+            Decision::Throttle => EntryDecision::Throttle { retry_after },
             Decision::Allow | Decision::Monitor => EntryDecision::Allow,
+        }
+    }
+}
+
+impl EntryGuard for InstalledPolicy {
+    /// Blocks the calling thread on Redis (at most the policy's
+    /// `timeout_ms`) when the policy has `[fleet]`;
+    /// [`EntryGuard::admission`], which the layer asks, does not.
+    fn check(&self, ctx: &RequestContext) -> EntryDecision {
+        Self::entry_decision(self.retry_after, rasp_core::policy::entry::evaluate(ctx))
+    }
+
+    fn admission(&self, ctx: &Arc<RequestContext>) -> GuardAdmission {
+        let retry_after = self.retry_after;
+        match rasp_core::policy::entry::admission(ctx) {
+            Admission::Decided(decision) => {
+                GuardAdmission::Decided(Self::entry_decision(retry_after, decision))
+            }
+            Admission::Pending(pending) => GuardAdmission::Pending(Box::pin(async move {
+                Self::entry_decision(retry_after, pending.await)
+            })),
         }
     }
 }

@@ -14,7 +14,7 @@ use rasp_core::{InContext, InputLimits, RequestContext};
 use tower::{Layer, Service};
 
 use crate::client_addr::ClientAddrPolicy;
-use crate::guard::{AllowAll, EntryDecision, EntryGuard};
+use crate::guard::{AllowAll, EntryDecision, EntryGuard, GuardAdmission};
 use crate::identity::Identify;
 use crate::refusal::{DefaultResponder, Refusal, RefusalResponder};
 use crate::request_id;
@@ -208,7 +208,10 @@ impl<G> RaspLayer<G> {
 
 impl<S, G, B> Service<Request<B>> for RaspService<S, G>
 where
-    S: Service<Request<B>, Response = Response>,
+    // `Clone + Send + 'static`: a request whose entry decision waits (on
+    // Redis) takes the service that was made ready along with it.
+    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    B: Send + 'static,
     G: EntryGuard,
 {
     type Response = Response;
@@ -222,11 +225,25 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let ctx = self.shared.open_context(&req);
-        let refusal = match self.shared.guard.check(&ctx) {
-            EntryDecision::Allow => None,
-            EntryDecision::Block => Some(Refusal::Denied),
-            EntryDecision::Throttle { retry_after } => Some(Refusal::Throttled { retry_after }),
+        let decision = match self.shared.guard.admission(&ctx) {
+            GuardAdmission::Decided(decision) => decision,
+            GuardAdmission::Pending(admission) => {
+                // The ready service goes with the request; a clone stays
+                // for the next `poll_ready`.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let scope = Arc::clone(&ctx);
+                return ResponseFuture {
+                    state: State::Admitting {
+                        admission,
+                        start: Some(Box::new(move || scope.scope(|| inner.call(req)))),
+                        ctx,
+                        responder: Arc::clone(&self.shared.responder),
+                    },
+                };
+            }
         };
+        let refusal = refusal_of(decision);
         let state = match refusal {
             Some(refusal) => State::Refused {
                 response: Some(self.shared.responder.respond(&refusal, Some(&ctx))),
@@ -246,6 +263,14 @@ where
     }
 }
 
+fn refusal_of(decision: EntryDecision) -> Option<Refusal> {
+    match decision {
+        EntryDecision::Allow => None,
+        EntryDecision::Block => Some(Refusal::Denied),
+        EntryDecision::Throttle { retry_after } => Some(Refusal::Throttled { retry_after }),
+    }
+}
+
 pin_project_lite::pin_project! {
     /// The response future of a [`RaspService`].
     pub struct ResponseFuture<F> {
@@ -259,6 +284,14 @@ pin_project_lite::pin_project! {
     enum State<F> {
         Refused {
             response: Option<Response>,
+        },
+        // The entry guard's decision waits on I/O; the handler is called
+        // once it is made.
+        Admitting {
+            admission: Pin<Box<dyn Future<Output = EntryDecision> + Send>>,
+            start: Option<Box<dyn FnOnce() -> F + Send>>,
+            ctx: Arc<RequestContext>,
+            responder: Arc<dyn RefusalResponder>,
         },
         Running {
             #[pin]
@@ -281,11 +314,36 @@ where
 {
     type Output = Result<Response, E>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let StateProj::Admitting {
+            admission,
+            start,
+            ctx,
+            responder,
+        } = self.as_mut().project().state.project()
+        {
+            let decision = ready!(admission.as_mut().poll(cx));
+            let (ctx, responder) = (Arc::clone(ctx), Arc::clone(responder));
+            let next = match (refusal_of(decision), start.take()) {
+                (None, Some(start)) => State::Running {
+                    inner: Arc::clone(&ctx).instrument(start()),
+                    ctx,
+                    responder,
+                },
+                (refusal, _) => {
+                    let refusal = refusal.unwrap_or(Refusal::Denied);
+                    State::Refused {
+                        response: Some(responder.respond(&refusal, Some(&ctx))),
+                    }
+                }
+            };
+            self.as_mut().project().state.set(next);
+        }
         match self.project().state.project() {
             StateProj::Refused { response } => Poll::Ready(Ok(response
                 .take()
                 .expect("ResponseFuture polled after completion"))),
+            StateProj::Admitting { .. } => unreachable!("left above once decided"),
             StateProj::Running {
                 inner,
                 ctx,

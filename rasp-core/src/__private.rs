@@ -105,10 +105,31 @@ pub fn admit(site: &'static ProtectSite) -> Result<(), Blocked> {
     })
 }
 
+/// [`admit`] for an async protected fn: with `[fleet]`, inside a tokio
+/// runtime, the Redis exchanges are awaited rather than blocking the thread
+/// (see [`crate::policy::entry::admission`]).
+#[inline]
+pub async fn admit_async(site: &'static ProtectSite) -> Result<(), Blocked> {
+    let asked = RequestContext::with_current(|ctx| ctx.is_none_or(|c| c.entry_mark().evaluated()));
+    if asked {
+        return Ok(());
+    }
+    let Some(ctx) = RequestContext::current() else {
+        return Ok(());
+    };
+    let decision = crate::policy::entry::admission(&ctx).decision().await;
+    refusal(site, decision)
+}
+
 #[cold]
 #[inline(never)]
 fn admit_slow(site: &'static ProtectSite, ctx: &RequestContext) -> Result<(), Blocked> {
-    let reason = match crate::policy::entry::evaluate(ctx) {
+    refusal(site, crate::policy::entry::evaluate(ctx))
+}
+
+/// The refusal an entry decision means for a protected call.
+fn refusal(site: &'static ProtectSite, decision: crate::Decision) -> Result<(), Blocked> {
+    let reason = match decision {
         crate::Decision::Allow | crate::Decision::Monitor => return Ok(()),
         crate::Decision::Block => crate::Reason::RefusedAtEntry,
         crate::Decision::Throttle => crate::Reason::Throttled,

@@ -24,15 +24,18 @@
 //!
 //! With `[fleet]` (feature `redis`), rate limits and block lists are also
 //! shared by every instance through Redis; see `docs/policy.md`, "Fleet
-//! state".
+//! state". [`admission`] is the entry decision for callers that can wait
+//! asynchronously: it awaits Redis instead of blocking a worker thread.
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::Quota;
@@ -127,11 +130,89 @@ impl EntryRule {
 /// Marks `ctx` as evaluated ([`EntryMark::evaluated`]), so that a
 /// `#[rasp::protect]` fn running inside a request the web layer already
 /// admitted does not spend the requester's budget a second time.
+///
+/// With `[fleet]` this blocks the calling thread on Redis (at most about
+/// `timeout_ms` per call); an async caller should use [`admission`].
 pub fn evaluate(ctx: &RequestContext) -> Decision {
     ctx.entry_mark().evaluated.store(true, Ordering::Release);
     match &*store::snapshot() {
         Some(policy) => policy.evaluate_entry(ctx),
         None => Decision::Allow,
+    }
+}
+
+/// The entry decision for a request, now or after waiting on fleet state.
+pub enum Admission {
+    /// Decided without waiting.
+    Decided(Decision),
+    /// The decision waits on shared fleet state in Redis (`[fleet]`,
+    /// feature `redis`): await it. It holds no thread while it waits, and
+    /// resolves within the policy's `timeout_ms` (then the fleet's
+    /// `on_error` decides). Must be polled within a tokio runtime.
+    Pending(Pin<Box<dyn Future<Output = Decision> + Send>>),
+}
+
+impl fmt::Debug for Admission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Admission::Decided(decision) => f.debug_tuple("Decided").field(decision).finish(),
+            Admission::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
+
+impl Admission {
+    /// The decision, waiting for it if it is pending.
+    pub async fn decision(self) -> Decision {
+        match self {
+            Admission::Decided(decision) => decision,
+            Admission::Pending(pending) => pending.await,
+        }
+    }
+}
+
+/// [`evaluate`] for a caller that can wait asynchronously, as a web layer
+/// can: without `[fleet]`, or outside a tokio runtime, the decision is made
+/// at once (exactly as [`evaluate`] makes it); with `[fleet]` inside a
+/// tokio runtime, the Redis exchanges are awaited on a multiplexed
+/// connection, bounded by `timeout_ms` in all, instead of blocking the
+/// worker thread. Marks `ctx` as evaluated, like [`evaluate`].
+pub fn admission(ctx: &Arc<RequestContext>) -> Admission {
+    #[cfg(feature = "redis")]
+    {
+        let policy = store::snapshot();
+        let waits = policy
+            .as_ref()
+            .and_then(|policy| policy.entry.as_ref())
+            .is_some_and(EntryRules::waits_on_fleet);
+        if waits && tokio::runtime::Handle::try_current().is_ok() {
+            ctx.entry_mark().evaluated.store(true, Ordering::Release);
+            let policy = arc_swap::Guard::into_inner(policy);
+            let ctx = Arc::clone(ctx);
+            return Admission::Pending(Box::pin(async move {
+                match policy {
+                    Some(policy) => policy.evaluate_entry_async(&ctx).await,
+                    None => Decision::Allow,
+                }
+            }));
+        }
+    }
+    Admission::Decided(evaluate(ctx))
+}
+
+#[cfg(feature = "redis")]
+impl super::Policy {
+    /// [`super::Policy::evaluate_entry`], waiting on Redis asynchronously.
+    async fn evaluate_entry_async(&self, ctx: &RequestContext) -> Decision {
+        let Some(entry) = &self.entry else {
+            return Decision::Allow;
+        };
+        if self.route_entry(ctx.route()).is_some_and(|e| e.allow)
+            || self.allowlisted_requester(ctx.client_ip(), ctx.user(), ctx.tenant())
+        {
+            return Decision::Allow;
+        }
+        entry.evaluate_async(ctx, self.revision).await
     }
 }
 
@@ -397,9 +478,7 @@ impl EntryRules {
     }
 
     pub(crate) fn evaluate(&self, ctx: &RequestContext, revision: u64) -> Decision {
-        if self.evaluations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.sweep();
-        }
+        self.tick();
         let refused = if self.on_block_list(ctx) {
             Some((Decision::Block, EntryRule::BlockList))
         } else if let Some(refused) = self.fleet_block_listed(ctx) {
@@ -409,6 +488,56 @@ impl EntryRules {
         } else {
             self.rate_limited(ctx)
         };
+        self.finish(ctx, refused, revision)
+    }
+
+    /// [`Self::evaluate`], waiting on Redis asynchronously.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn evaluate_async(&self, ctx: &RequestContext, revision: u64) -> Decision {
+        self.tick();
+        let mut refused = None;
+        if self.on_block_list(ctx) {
+            refused = Some((Decision::Block, EntryRule::BlockList));
+        }
+        if let (None, Some(fleet)) = (refused, &self.fleet) {
+            refused = match fleet.block_listed_async(ctx).await {
+                Outcome::Pass => None,
+                Outcome::Refuse => Some((Decision::Block, EntryRule::BlockList)),
+                Outcome::Unavailable => fleet_unavailable(fleet),
+            };
+        }
+        if refused.is_none() && self.breaker_open(ctx) {
+            refused = Some((Decision::Block, EntryRule::CircuitBreaker));
+        }
+        if refused.is_none() {
+            refused = self.rate_limited_async(ctx).await;
+        }
+        self.finish(ctx, refused, revision)
+    }
+
+    /// Whether deciding may wait on Redis: with `[fleet]`, before the first
+    /// read of the shared block lists, and whenever a rate limit is shared.
+    #[cfg(feature = "redis")]
+    pub(crate) fn waits_on_fleet(&self) -> bool {
+        self.fleet
+            .as_ref()
+            .is_some_and(|fleet| fleet.waits(self.rate_limits.len()))
+    }
+
+    /// Counts an evaluation; every [`SWEEP_EVERY`] evicts idle requesters.
+    fn tick(&self) {
+        if self.evaluations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.sweep();
+        }
+    }
+
+    /// The decision for `refused`, counted and reported.
+    fn finish(
+        &self,
+        ctx: &RequestContext,
+        refused: Option<(Decision, EntryRule)>,
+        revision: u64,
+    ) -> Decision {
         let Some((decision, rule)) = refused else {
             return Decision::Allow;
         };
@@ -463,6 +592,35 @@ impl EntryRules {
             if let Some(fleet) = &self.fleet {
                 match fleet.rate_limit(limit.index, limit.key, limit.shared, self.ipv6_prefix, ctx)
                 {
+                    Outcome::Pass => {}
+                    Outcome::Refuse => return throttled,
+                    Outcome::Unavailable => {
+                        if let Some(refused) = fleet_unavailable(fleet) {
+                            return Some(refused);
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// [`Self::rate_limited`], waiting on Redis asynchronously.
+    #[cfg(feature = "redis")]
+    async fn rate_limited_async(&self, ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
+        let throttled = Some((Decision::Throttle, EntryRule::RateLimit));
+        for limit in &self.rate_limits {
+            let Some(requester) = self.requester(limit.key, ctx) else {
+                continue;
+            };
+            if limit.limiter.check(&requester).is_err() {
+                return throttled;
+            }
+            if let Some(fleet) = &self.fleet {
+                let outcome = fleet
+                    .rate_limit_async(limit.index, limit.key, limit.shared, self.ipv6_prefix, ctx)
+                    .await;
+                match outcome {
                     Outcome::Pass => {}
                     Outcome::Refuse => return throttled,
                     Outcome::Unavailable => {
