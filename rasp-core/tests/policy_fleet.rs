@@ -602,15 +602,24 @@ fn extreme_quotas_and_hostile_ids_are_handled() {
     for _ in 0..3 {
         assert_eq!(decide(&a, &request), Decision::Allow);
     }
+    // The tenant's key lives about 2 ms (its budget refills in 1 µs): on a
+    // busy machine it may be gone before it is listed or read.
     let keys = ns.keys();
-    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.iter().any(|key| key.contains("rl:0:")) && keys.len() <= 2,
+        "{keys:?}"
+    );
     for key in keys {
         assert_eq!(key.len(), ns.prefix.len() + "rl:0:".len() + 16, "{key}");
         let ttl: i64 = redis::cmd("PTTL")
             .arg(&key)
             .query(&mut ns.connection)
             .unwrap();
-        assert!(ttl > 0, "{key}: {ttl}");
+        // -1 would be a key without expiry; -2, one expired since listed.
+        assert!(
+            ttl > 0 || (ttl == -2 && key.contains("rl:1:")),
+            "{key}: {ttl}"
+        );
     }
 }
 
@@ -645,13 +654,25 @@ fn the_async_path_shares_the_budget_through_redis() {
     let this = policy(&url, &ns.prefix, "timeout_ms = 500", PER_IP_5_PER_MINUTE);
     let ctx = context(&client, &[]);
     rasp_core::policy::install(this).unwrap();
-    let admission = rasp_core::policy::entry::admission(&ctx);
+    // Outside a tokio runtime there is nothing to await on: decided at once.
+    let outside = rasp_core::policy::entry::admission(&context(&from("198.51.100.32"), &[]));
     assert!(
-        matches!(admission, rasp_core::policy::entry::Admission::Pending(_)),
-        "{admission:?}"
+        matches!(
+            outside,
+            rasp_core::policy::entry::Admission::Decided(Decision::Allow)
+        ),
+        "{outside:?}"
     );
+    let decision = runtime.block_on(async {
+        let admission = rasp_core::policy::entry::admission(&ctx);
+        assert!(
+            matches!(admission, rasp_core::policy::entry::Admission::Pending(_)),
+            "{admission:?}"
+        );
+        admission.decision().await
+    });
     // Its local tier is fresh: only the shared budget can refuse.
-    assert_eq!(runtime.block_on(admission.decision()), Decision::Throttle);
+    assert_eq!(decision, Decision::Throttle);
     assert!(ctx.entry_mark().evaluated());
     let fresh = from("198.51.100.31");
     let decision = runtime.block_on(async {

@@ -43,6 +43,11 @@ fn a_dropped_policy_stops_its_refresh_thread_at_once() {
         .client_ip("198.51.100.42".parse().unwrap())
         .build();
     policy.evaluate_entry(&ctx);
+    // A thread names itself once it runs.
+    let started = Instant::now();
+    while refresh_threads() == 0 && started.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(refresh_threads(), 1, "the refresh thread runs");
     let dropped = Instant::now();
     drop(policy);
