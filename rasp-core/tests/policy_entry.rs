@@ -371,3 +371,44 @@ fn the_example_policy_entry_rules_apply() {
     };
     assert_eq!(evaluate(&internal), Decision::Allow);
 }
+
+#[test]
+fn a_full_breaker_table_keeps_its_open_circuits_and_says_so() {
+    let _lock = policy_lock();
+    install(&with_entry(
+        r#"
+        [entry]
+        max_tracked = 5
+        [entry.circuit_breaker]
+        key = "ip"
+        detections = 2
+        window_secs = 60
+        open_secs = 60
+        "#,
+    ));
+    let from = |n: u32| Request {
+        ip: ip(&format!("192.0.2.{n}")),
+        ..Request::default()
+    };
+    let attack = |request: &Request<'_>| {
+        let ctx = context(request, &[ATTACK]);
+        assert!(ctx.scope(|| check(&SQL, attack_sql().as_bytes())).is_err());
+    };
+    // The attacker's circuit opens first; then more attackers than the
+    // table holds.
+    attack(&from(1));
+    attack(&from(1));
+    capture_events();
+    for n in 2..40 {
+        attack(&from(n));
+    }
+    assert_eq!(evaluate(&from(1)), Decision::Block, "still shut out");
+    let events = take_events();
+    let full: Vec<_> = events
+        .iter()
+        .filter(|e| e["event.name"] == "rasp.entry.table_full")
+        .collect();
+    assert_eq!(full.len(), 1, "{events:?}");
+    assert_eq!(full[0]["rasp.entry.table"], "circuit_breaker");
+    assert_eq!(full[0]["rasp.entry.capacity"], "5");
+}

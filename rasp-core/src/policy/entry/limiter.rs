@@ -244,17 +244,24 @@ impl<K: Hash + Eq + Clone> StateStore for BoundedStore<K> {
     where
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
-        if let Some(state) = self.read().get(key) {
-            return state.measure_and_replace(&NotKeyed::NonKey, f);
+        let full = {
+            let map = self.read();
+            if let Some(state) = map.get(key) {
+                return state.measure_and_replace(&NotKeyed::NonKey, f);
+            }
+            map.len() >= self.capacity
+        };
+        // A full table sends newcomers to the overflow budget without
+        // taking the write lock, so a flood does not serialize on it.
+        if !full {
+            let mut map = self.write();
+            if map.len() < self.capacity || map.contains_key(key) {
+                return map
+                    .entry(key.clone())
+                    .or_default()
+                    .measure_and_replace(&NotKeyed::NonKey, f);
+            }
         }
-        let mut map = self.write();
-        if map.len() < self.capacity || map.contains_key(key) {
-            return map
-                .entry(key.clone())
-                .or_default()
-                .measure_and_replace(&NotKeyed::NonKey, f);
-        }
-        drop(map);
         self.pressure.overflowed();
         self.overflow.measure_and_replace(&NotKeyed::NonKey, f)
     }
