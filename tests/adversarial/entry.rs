@@ -4,6 +4,10 @@
 //! must be something no client can choose. Each test installs a policy
 //! (process-wide, so the tests of this module hold [`POLICY`] while they
 //! run), serves an axum app on 127.0.0.1, and attacks it over real HTTP.
+#![allow(
+    clippy::await_holding_lock,
+    reason = "each test has a runtime of its own; the lock serializes whole tests, awaits included"
+)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
