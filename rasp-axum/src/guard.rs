@@ -6,13 +6,17 @@
 //! compose as tuples: `(IpBlocklist, PerIpRateLimit)` asks the blocklist
 //! first and the rate limit only for requests the blocklist let through.
 
+use std::future::Future;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 use ipnet::IpNet;
+use rasp_core::policy::entry::{
+    Admission, DEFAULT_IPV6_PREFIX, MAX_TRACKED, RequesterLimiter, TrackedTable, requester_address,
+};
 use rasp_core::{Decision, RequestContext};
 
 /// What an [`EntryGuard`] decided about a request.
@@ -35,6 +39,31 @@ pub enum EntryDecision {
 pub trait EntryGuard: Send + Sync + 'static {
     /// The decision for the request whose context is `ctx`.
     fn check(&self, ctx: &RequestContext) -> EntryDecision;
+
+    /// The decision, for a caller that can wait for it without holding a
+    /// thread: [`RaspLayer`](crate::RaspLayer) asks this. By default,
+    /// [`EntryGuard::check`] at once; a guard that waits on I/O (the
+    /// [`InstalledPolicy`] with `[fleet]`) returns a pending decision.
+    fn admission(&self, ctx: &Arc<RequestContext>) -> GuardAdmission {
+        GuardAdmission::Decided(self.check(ctx))
+    }
+}
+
+/// An [`EntryGuard`]'s decision, now or after waiting on I/O.
+pub enum GuardAdmission {
+    /// Decided without waiting.
+    Decided(EntryDecision),
+    /// Await the decision; it holds no thread while it waits.
+    Pending(Pin<Box<dyn Future<Output = EntryDecision> + Send>>),
+}
+
+impl std::fmt::Debug for GuardAdmission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuardAdmission::Decided(decision) => f.debug_tuple("Decided").field(decision).finish(),
+            GuardAdmission::Pending(_) => f.write_str("Pending"),
+        }
+    }
 }
 
 /// Admits every request: the default guard.
@@ -62,6 +91,18 @@ impl<A: EntryGuard, B: EntryGuard> EntryGuard for (A, B) {
         match self.0.check(ctx) {
             EntryDecision::Allow => self.1.check(ctx),
             refused => refused,
+        }
+    }
+
+    /// The second guard may wait; a first guard that would wait is asked
+    /// with [`EntryGuard::check`] instead, since the second must be asked
+    /// only after it (put a guard that waits, such as [`InstalledPolicy`]
+    /// with `[fleet]`, last).
+    fn admission(&self, ctx: &Arc<RequestContext>) -> GuardAdmission {
+        match self.0.admission(ctx) {
+            GuardAdmission::Decided(EntryDecision::Allow) => self.1.admission(ctx),
+            GuardAdmission::Decided(refused) => GuardAdmission::Decided(refused),
+            GuardAdmission::Pending(_) => GuardAdmission::Decided(self.check(ctx)),
         }
     }
 }
@@ -97,14 +138,33 @@ impl Default for InstalledPolicy {
     }
 }
 
-impl EntryGuard for InstalledPolicy {
-    fn check(&self, ctx: &RequestContext) -> EntryDecision {
-        match rasp_core::policy::entry::evaluate(ctx) {
+impl InstalledPolicy {
+    fn entry_decision(retry_after: Duration, decision: Decision) -> EntryDecision {
+        match decision {
             Decision::Block => EntryDecision::Block,
-            Decision::Throttle => EntryDecision::Throttle {
-                retry_after: self.retry_after,
-            },
+            Decision::Throttle => EntryDecision::Throttle { retry_after },
             Decision::Allow | Decision::Monitor => EntryDecision::Allow,
+        }
+    }
+}
+
+impl EntryGuard for InstalledPolicy {
+    /// Blocks the calling thread on Redis (at most the policy's
+    /// `timeout_ms`) when the policy has `[fleet]`;
+    /// [`EntryGuard::admission`], which the layer asks, does not.
+    fn check(&self, ctx: &RequestContext) -> EntryDecision {
+        Self::entry_decision(self.retry_after, rasp_core::policy::entry::evaluate(ctx))
+    }
+
+    fn admission(&self, ctx: &Arc<RequestContext>) -> GuardAdmission {
+        let retry_after = self.retry_after;
+        match rasp_core::policy::entry::admission(ctx) {
+            Admission::Decided(decision) => {
+                GuardAdmission::Decided(Self::entry_decision(retry_after, decision))
+            }
+            Admission::Pending(pending) => GuardAdmission::Pending(Box::pin(async move {
+                Self::entry_decision(retry_after, pending.await)
+            })),
         }
     }
 }
@@ -144,26 +204,28 @@ impl EntryGuard for IpBlocklist {
     }
 }
 
-/// Most client addresses a [`PerIpRateLimit`] tracks at once.
-const MAX_TRACKED: usize = 100_000;
-
-/// How often (in checks) idle addresses are forgotten.
-const SWEEP_EVERY: u64 = 4096;
-
 /// A GCRA rate limit (`governor`) per client address. Requests without a
 /// known client address enter.
 ///
-/// Memory is bounded: idle addresses are forgotten every 4096 checks, and
-/// when more than 100 000 addresses are still tracked after that, the limit
-/// lets requests through (fail-open) until a later sweep frees room, rather
-/// than growing without bound under a flood of fresh addresses.
+/// Addresses are counted by network
+/// ([`requester_address`](rasp_core::policy::entry::requester_address)):
+/// IPv4 and IPv4-mapped IPv6 by address, other IPv6 by their `/64` (see
+/// [`PerIpRateLimit::ipv6_prefix`]), so a client holding a whole IPv6
+/// network cannot mint a fresh budget per request.
+///
+/// Memory is bounded: at most 100 000 networks are tracked (see
+/// [`PerIpRateLimit::max_tracked`]); idle ones are forgotten every 4096
+/// checks. A client that arrives while the table is full shares one
+/// overflow budget with every other such newcomer (so a flood of fresh
+/// addresses is throttled as a group), and the overflow is counted in
+/// `rasp_entry_table_overflows_total{table="per_ip_rate_limit"}` and
+/// reported by a `rasp.entry.table_full` event. The limit is never
+/// suspended, and an address over its budget is never forgotten.
 #[derive(Debug)]
 pub struct PerIpRateLimit {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-    checks: AtomicU64,
-    /// Set by a sweep that left the table over capacity. Counting the
-    /// table walks every shard, so it is done only when sweeping.
-    suspended: AtomicBool,
+    limiter: RequesterLimiter<IpAddr>,
+    quota: Quota,
+    ipv6_prefix: u8,
 }
 
 impl PerIpRateLimit {
@@ -171,21 +233,30 @@ impl PerIpRateLimit {
     /// `Quota::per_second(NonZeroU32::new(10).unwrap())`.
     pub fn new(quota: Quota) -> Self {
         PerIpRateLimit {
-            limiter: RateLimiter::keyed(quota),
-            checks: AtomicU64::new(0),
-            suspended: AtomicBool::new(false),
+            limiter: RequesterLimiter::new(quota, MAX_TRACKED, TrackedTable::PerIpRateLimit),
+            quota,
+            ipv6_prefix: DEFAULT_IPV6_PREFIX,
         }
     }
 
-    fn suspended(&self) -> bool {
-        let n = self.checks.fetch_add(1, Ordering::Relaxed);
-        if n % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-            let full = self.limiter.len() > MAX_TRACKED;
-            self.suspended.store(full, Ordering::Relaxed);
-        }
-        self.suspended.load(Ordering::Relaxed)
+    /// Sets the prefix length (1 to 128, default 64) IPv6 clients are
+    /// counted by; every address in one such network shares one budget.
+    pub fn ipv6_prefix(mut self, bits: u8) -> Self {
+        self.ipv6_prefix = bits.clamp(1, 128);
+        self
+    }
+
+    /// Sets how many client networks are tracked at once (default
+    /// 100 000, at least 1). Starts the table afresh.
+    pub fn max_tracked(mut self, max_tracked: usize) -> Self {
+        self.limiter = RequesterLimiter::new(self.quota, max_tracked, TrackedTable::PerIpRateLimit);
+        self
+    }
+
+    /// Requests limited on the shared overflow budget because the table
+    /// was full, since this guard was made.
+    pub fn overflowed(&self) -> u64 {
+        self.limiter.overflowed()
     }
 }
 
@@ -194,16 +265,11 @@ impl EntryGuard for PerIpRateLimit {
         let Some(ip) = ctx.client_ip() else {
             return EntryDecision::Allow;
         };
-        if self.suspended() {
-            return EntryDecision::Allow;
-        }
-        match self.limiter.check_key(&ip.to_canonical()) {
+        match self.limiter.check(&requester_address(ip, self.ipv6_prefix)) {
             Ok(()) => EntryDecision::Allow,
-            Err(not_until) => {
+            Err(retry_after) => {
                 refused_event(ctx, "per_ip_rate_limit", Decision::Throttle);
-                EntryDecision::Throttle {
-                    retry_after: not_until.wait_time_from(self.limiter.clock().now()),
-                }
+                EntryDecision::Throttle { retry_after }
             }
         }
     }
@@ -248,6 +314,60 @@ mod tests {
             }
             other => panic!("expected a throttle, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn one_ipv6_network_shares_one_budget() {
+        let limit = PerIpRateLimit::new(Quota::per_hour(NonZeroU32::new(1).unwrap()));
+        assert_eq!(limit.check(&from("2001:db8:1:2::1")), EntryDecision::Allow);
+        // Another address in the same /64: the same requester.
+        assert!(matches!(
+            limit.check(&from("2001:db8:1:2:ffff::9")),
+            EntryDecision::Throttle { .. }
+        ));
+        assert_eq!(limit.check(&from("2001:db8:1:3::1")), EntryDecision::Allow);
+        // IPv4 and its mapped form are one requester.
+        assert_eq!(limit.check(&from("198.51.100.7")), EntryDecision::Allow);
+        assert!(matches!(
+            limit.check(&from("::ffff:198.51.100.7")),
+            EntryDecision::Throttle { .. }
+        ));
+        let per_address =
+            PerIpRateLimit::new(Quota::per_hour(NonZeroU32::new(1).unwrap())).ipv6_prefix(128);
+        assert_eq!(
+            per_address.check(&from("2001:db8::1")),
+            EntryDecision::Allow
+        );
+        assert_eq!(
+            per_address.check(&from("2001:db8::2")),
+            EntryDecision::Allow
+        );
+    }
+
+    #[test]
+    fn a_flood_of_networks_never_lifts_the_limit() {
+        let limit =
+            PerIpRateLimit::new(Quota::per_hour(NonZeroU32::new(2).unwrap())).max_tracked(100);
+        let abuser = from("203.0.113.66");
+        for _ in 0..2 {
+            assert_eq!(limit.check(&abuser), EntryDecision::Allow);
+        }
+        let mut flood_admitted = 0;
+        for n in 0..5_000u32 {
+            let ip = format!("2001:db8:{:x}:{:x}::1", n >> 16, n & 0xffff);
+            if limit.check(&from(&ip)) == EntryDecision::Allow {
+                flood_admitted += 1;
+            }
+        }
+        assert!(
+            matches!(limit.check(&abuser), EntryDecision::Throttle { .. }),
+            "the abuser is still throttled"
+        );
+        // 99 networks fit the table with a budget of two each; the rest
+        // shared one budget of two.
+        assert!(flood_admitted <= 99 * 2 + 2, "{flood_admitted}");
+        assert!(limit.overflowed() >= 4_900, "{}", limit.overflowed());
+        assert!(limit.limiter.len() <= 100);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tower::{Layer, Service};
 
 use crate::body;
 use crate::client_addr::ClientAddrPolicy;
-use crate::guard::{AllowAll, EntryDecision, EntryGuard};
+use crate::guard::{AllowAll, EntryDecision, EntryGuard, GuardAdmission};
 use crate::identity::Identify;
 use crate::record::{self, BodyKind, RecordedByLayer};
 use crate::refusal::{DefaultResponder, Refusal, RefusalResponder};
@@ -238,82 +238,120 @@ where
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let ctx = self.shared.open_context(&req);
-        let refusal = match self.shared.guard.check(&ctx) {
-            EntryDecision::Allow => None,
-            EntryDecision::Block => Some(Refusal::Denied),
-            EntryDecision::Throttle { retry_after } => Some(Refusal::Throttled { retry_after }),
-        };
-        if let Some(refusal) = refusal {
-            return self.refuse(&refusal, &ctx);
-        }
-        // Every input of the request is recorded here, whatever extractors
-        // the handler uses: protection does not depend on them.
-        let (mut parts, body) = req.into_parts();
-        record::record_head(&ctx, &mut parts);
-        let kind = match BodyKind::of(&parts.headers) {
-            Some(kind) if !body.is_end_stream() => kind,
-            // No body, or a multipart one, which is not read.
-            kind => {
-                let recorded = RecordedByLayer {
-                    body: kind.is_some(),
-                };
-                parts.extensions.insert(recorded);
-                return self.run(Request::from_parts(parts, body), ctx);
+        let responder = &self.shared.responder;
+        let state = match self.shared.guard.admission(&ctx) {
+            GuardAdmission::Decided(decision) => match refusal_of(decision) {
+                Some(refusal) => refused(responder, &refusal, &ctx),
+                None => admitted(&mut self.inner, req, ctx, responder),
+            },
+            GuardAdmission::Pending(admission) => {
+                // The decision waits on I/O (shared fleet state): the ready
+                // service goes with the request, a clone stays for the next
+                // `poll_ready`.
+                let ready = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, ready);
+                let (resume_ctx, resume_responder) = (Arc::clone(&ctx), Arc::clone(responder));
+                State::Admitting {
+                    admission,
+                    resume: Some(Box::new(move || {
+                        admitted(&mut inner, req, resume_ctx, &resume_responder)
+                    })),
+                    ctx,
+                    responder: Arc::clone(responder),
+                }
             }
         };
-        // Past the limits already: no need to read the body to refuse.
-        if let Some(refusal) = over_limits(&ctx) {
-            return self.refuse(&refusal, &ctx);
-        }
-        // A body to read first: the handler runs once it is recorded, with
-        // the service that `poll_ready` readied.
-        let ready = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, ready);
-        let limit = ctx.limits().max_body_bytes;
-        let declared = content_length(&parts.headers);
-        ResponseFuture {
-            state: State::Reading {
-                read: Box::pin(body::read(body, limit, declared)),
-                pending: Some(Pending {
-                    parts,
-                    kind,
-                    call: Box::new(move |req| inner.call(req)),
-                }),
-                ctx,
-                responder: Arc::clone(&self.shared.responder),
-            },
-        }
+        ResponseFuture { state }
     }
 }
 
-impl<S, G> RaspService<S, G>
+/// What becomes of a request its entry guard let in: every input of the
+/// request is recorded here, whatever extractors the handler uses, so
+/// protection does not depend on them; then the handler runs, or the
+/// request is refused when recording took it past limits that refuse it.
+fn admitted<S>(
+    inner: &mut S,
+    req: Request<Body>,
+    ctx: Arc<RequestContext>,
+    responder: &Arc<dyn RefusalResponder>,
+) -> State<S::Future>
+where
+    S: Service<Request<Body>, Response = Response> + Clone + Send + 'static,
+{
+    let (mut parts, body) = req.into_parts();
+    record::record_head(&ctx, &mut parts);
+    let kind = match BodyKind::of(&parts.headers) {
+        Some(kind) if !body.is_end_stream() => kind,
+        // No body, or a multipart one, which is not read.
+        kind => {
+            let recorded = RecordedByLayer {
+                body: kind.is_some(),
+            };
+            parts.extensions.insert(recorded);
+            return run(inner, Request::from_parts(parts, body), ctx, responder);
+        }
+    };
+    // Past the limits already: no need to read the body to refuse.
+    if let Some(refusal) = over_limits(&ctx) {
+        return refused(responder, &refusal, &ctx);
+    }
+    // A body to read first: the handler runs once it is recorded, with
+    // the service that `poll_ready` readied.
+    let ready = inner.clone();
+    let mut inner = std::mem::replace(inner, ready);
+    let limit = ctx.limits().max_body_bytes;
+    let declared = content_length(&parts.headers);
+    State::Reading {
+        read: Box::pin(body::read(body, limit, declared)),
+        pending: Some(Pending {
+            parts,
+            kind,
+            call: Box::new(move |req| inner.call(req)),
+        }),
+        ctx,
+        responder: Arc::clone(responder),
+    }
+}
+
+/// Runs the handler, unless recording took the request past limits that
+/// refuse it.
+fn run<S>(
+    inner: &mut S,
+    req: Request<Body>,
+    ctx: Arc<RequestContext>,
+    responder: &Arc<dyn RefusalResponder>,
+) -> State<S::Future>
 where
     S: Service<Request<Body>, Response = Response>,
 {
-    fn refuse(&self, refusal: &Refusal, ctx: &RequestContext) -> ResponseFuture<S::Future> {
-        ResponseFuture {
-            state: State::Refused {
-                response: Some(self.shared.responder.respond(refusal, Some(ctx))),
-            },
-        }
+    if let Some(refusal) = over_limits(&ctx) {
+        return refused(responder, &refusal, &ctx);
     }
+    // Current during `call` too: some services start their work (and
+    // extract) before returning the future.
+    let future = ctx.scope(|| inner.call(req));
+    State::Running {
+        inner: Arc::clone(&ctx).instrument(future),
+        ctx,
+        responder: Arc::clone(responder),
+    }
+}
 
-    /// Runs the handler, unless recording took the request past limits
-    /// that refuse it.
-    fn run(&mut self, req: Request<Body>, ctx: Arc<RequestContext>) -> ResponseFuture<S::Future> {
-        if let Some(refusal) = over_limits(&ctx) {
-            return self.refuse(&refusal, &ctx);
-        }
-        // Current during `call` too: some services start their work
-        // (and extract) before returning the future.
-        let future = ctx.scope(|| self.inner.call(req));
-        ResponseFuture {
-            state: State::Running {
-                inner: Arc::clone(&ctx).instrument(future),
-                ctx,
-                responder: Arc::clone(&self.shared.responder),
-            },
-        }
+fn refused<F>(
+    responder: &Arc<dyn RefusalResponder>,
+    refusal: &Refusal,
+    ctx: &RequestContext,
+) -> State<F> {
+    State::Refused {
+        response: Some(responder.respond(refusal, Some(ctx))),
+    }
+}
+
+fn refusal_of(decision: EntryDecision) -> Option<Refusal> {
+    match decision {
+        EntryDecision::Allow => None,
+        EntryDecision::Block => Some(Refusal::Denied),
+        EntryDecision::Throttle { retry_after } => Some(Refusal::Throttled { retry_after }),
     }
 }
 
@@ -356,6 +394,14 @@ pin_project_lite::pin_project! {
         Refused {
             response: Option<Response>,
         },
+        // The entry guard's decision waits on I/O; the request goes on
+        // once it is made.
+        Admitting {
+            admission: Pin<Box<dyn Future<Output = EntryDecision> + Send>>,
+            resume: Option<Box<dyn FnOnce() -> State<F> + Send>>,
+            ctx: Arc<RequestContext>,
+            responder: Arc<dyn RefusalResponder>,
+        },
         Reading {
             read: Pin<Box<dyn Future<Output = body::Read> + Send>>,
             pending: Option<Pending<F>>,
@@ -391,6 +437,21 @@ where
                     return Poll::Ready(Ok(response
                         .take()
                         .expect("ResponseFuture polled after completion")));
+                }
+                StateProj::Admitting {
+                    admission,
+                    resume,
+                    ctx,
+                    responder,
+                } => {
+                    let decision = ready!(admission.as_mut().poll(cx));
+                    let next = match (refusal_of(decision), resume.take()) {
+                        (None, Some(resume)) => resume(),
+                        (refusal, _) => {
+                            refused(responder, &refusal.unwrap_or(Refusal::Denied), ctx)
+                        }
+                    };
+                    state.set(next);
                 }
                 StateProj::Reading {
                     read,

@@ -67,7 +67,8 @@ pub use extract::{
 };
 pub use governor::Quota;
 pub use guard::{
-    AllowAll, EntryDecision, EntryGuard, InstalledPolicy, IpBlocklist, PerIpRateLimit,
+    AllowAll, EntryDecision, EntryGuard, GuardAdmission, InstalledPolicy, IpBlocklist,
+    PerIpRateLimit,
 };
 pub use identity::{Identify, Identity};
 pub use ipnet::IpNet;

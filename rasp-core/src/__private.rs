@@ -87,14 +87,61 @@ pub fn enter(ctx: Arc<RequestContext>) -> ProtectGuard {
     }
 }
 
-/// Entry rules of a protected call (rate limits, IP, user and tenant
-/// blocks), asked with the call's context current. No entry rule exists
-/// yet, so every call is admitted; the generated code already returns a
-/// refusal through the fn's return type, which is why a protected fn must
-/// have one that can carry [`Blocked`].
+/// Entry rules of a protected call (block lists, rate limits, circuit
+/// breaker; `[entry]` and `[fleet]` of the installed policy), asked with the
+/// call's context current, as the web layer asks them for a request.
+///
+/// A context whose entry rules were already asked (by `rasp-axum`'s
+/// `InstalledPolicy` guard, or by an outer protected call) is admitted
+/// without asking again, so one request spends a requester's budget once.
+/// `Block` refuses with [`Reason::RefusedAtEntry`](crate::Reason::RefusedAtEntry),
+/// `Throttle` with [`Reason::Throttled`](crate::Reason::Throttled); the
+/// generated code returns the refusal through the fn's return type. With
+/// `[fleet]`, a sync caller waits on Redis for at most the policy's
+/// `timeout_ms`.
 #[inline]
-pub fn admit(_site: &'static ProtectSite) -> Result<(), Blocked> {
-    Ok(())
+pub fn admit(site: &'static ProtectSite) -> Result<(), Blocked> {
+    RequestContext::with_current(|ctx| match ctx {
+        Some(ctx) if !ctx.entry_mark().evaluated() => admit_slow(site, ctx),
+        _ => Ok(()),
+    })
+}
+
+/// [`admit`] for an async protected fn: with `[fleet]`, inside a tokio
+/// runtime, the Redis exchanges are awaited rather than blocking the thread
+/// (see [`crate::policy::entry::admission`]).
+#[inline]
+pub async fn admit_async(site: &'static ProtectSite) -> Result<(), Blocked> {
+    let asked = RequestContext::with_current(|ctx| ctx.is_none_or(|c| c.entry_mark().evaluated()));
+    if asked {
+        return Ok(());
+    }
+    let Some(ctx) = RequestContext::current() else {
+        return Ok(());
+    };
+    let decision = crate::policy::entry::admission(&ctx).decision().await;
+    refusal(site, decision)
+}
+
+#[cold]
+#[inline(never)]
+fn admit_slow(site: &'static ProtectSite, ctx: &RequestContext) -> Result<(), Blocked> {
+    refusal(site, crate::policy::entry::evaluate(ctx))
+}
+
+/// The refusal an entry decision means for a protected call.
+fn refusal(site: &'static ProtectSite, decision: crate::Decision) -> Result<(), Blocked> {
+    let reason = match decision {
+        crate::Decision::Allow | crate::Decision::Monitor => return Ok(()),
+        crate::Decision::Block => crate::Reason::RefusedAtEntry,
+        crate::Decision::Throttle => crate::Reason::Throttled,
+    };
+    Err(Blocked {
+        sink_id: site.fn_path,
+        // No sink was called; the reason says so.
+        kind: SinkKind::Sql,
+        reason,
+    })
 }
 
 // One fn per sink class rather than a macro, so that the "required by a

@@ -87,6 +87,14 @@ pub struct Blocked {
 
 impl fmt::Display for Blocked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if matches!(self.reason, Reason::RefusedAtEntry | Reason::Throttled) {
+            return write!(
+                f,
+                "rasp refused the call to `{}` at entry: {}",
+                self.sink_id,
+                self.reason.describe()
+            );
+        }
         write!(
             f,
             "rasp blocked a {} injection at sink `{}`: {}",

@@ -258,6 +258,100 @@ fn invalid_entry_rules_name_their_key() {
         "entry.block_users[0]"
     );
     assert_eq!(key("[entry]\nactions = \"block\"\n"), "entry.actions");
+    assert_eq!(key("[entry]\nipv6_prefix = 0\n"), "entry.ipv6_prefix");
+    assert_eq!(key("[entry]\nipv6_prefix = 129\n"), "entry.ipv6_prefix");
+    assert_eq!(key("[entry]\nmax_tracked = 0\n"), "entry.max_tracked");
+}
+
+#[test]
+fn ipv6_requesters_are_counted_by_network() {
+    let _lock = policy_lock();
+    install(&with_entry(
+        r#"
+        [entry]
+        [[entry.rate_limits]]
+        key = "ip"
+        per_minute = 1
+        burst = 2
+        "#,
+    ));
+    let from = |address: &str| Request {
+        ip: ip(address),
+        ..Request::default()
+    };
+    // Every address of one /64 is one requester.
+    assert_eq!(evaluate(&from("2001:db8:7:7::1")), Decision::Allow);
+    assert_eq!(evaluate(&from("2001:db8:7:7::2")), Decision::Allow);
+    for n in 3..50 {
+        let address = format!("2001:db8:7:7:{n:x}::{n:x}");
+        assert_eq!(evaluate(&from(&address)), Decision::Throttle, "{address}");
+    }
+    assert_eq!(evaluate(&from("2001:db8:7:8::1")), Decision::Allow);
+    // An IPv4 address and its IPv4-mapped IPv6 form are one requester.
+    assert_eq!(evaluate(&from("192.0.2.9")), Decision::Allow);
+    assert_eq!(evaluate(&from("::ffff:192.0.2.9")), Decision::Allow);
+    assert_eq!(evaluate(&from("192.0.2.9")), Decision::Throttle);
+    // Configurable: per /128, each address has its own budget.
+    install(&with_entry(
+        r#"
+        [entry]
+        ipv6_prefix = 128
+        [[entry.rate_limits]]
+        key = "ip"
+        per_minute = 1
+        "#,
+    ));
+    assert_eq!(evaluate(&from("2001:db8:7:7::1")), Decision::Allow);
+    assert_eq!(evaluate(&from("2001:db8:7:7::2")), Decision::Allow);
+    assert_eq!(evaluate(&from("2001:db8:7:7::1")), Decision::Throttle);
+}
+
+#[test]
+fn a_full_table_throttles_newcomers_and_says_so() {
+    let _lock = policy_lock();
+    install(&with_entry(
+        r#"
+        [entry]
+        max_tracked = 200
+        [[entry.rate_limits]]
+        key = "ip"
+        per_minute = 1
+        burst = 3
+        "#,
+    ));
+    capture_events();
+    let abuser = Request {
+        ip: ip("198.51.100.66"),
+        ..Request::default()
+    };
+    for _ in 0..3 {
+        assert_eq!(evaluate(&abuser), Decision::Allow);
+    }
+    assert_eq!(evaluate(&abuser), Decision::Throttle);
+    // More distinct networks than the table holds, several sweeps' worth.
+    let mut admitted = 0;
+    for n in 0..10_000u32 {
+        let address = format!("2001:db8:{:x}:{:x}::1", n >> 16, n & 0xffff);
+        let request = Request {
+            ip: ip(&address),
+            ..Request::default()
+        };
+        if evaluate(&request) == Decision::Allow {
+            admitted += 1;
+        }
+    }
+    assert_eq!(evaluate(&abuser), Decision::Throttle, "still throttled");
+    // 199 networks fit with a burst of three each; the others shared one
+    // overflow budget of three.
+    assert!(admitted <= 199 * 3 + 3, "{admitted} of the flood admitted");
+    let events = take_events();
+    let full: Vec<_> = events
+        .iter()
+        .filter(|e| e["event.name"] == "rasp.entry.table_full")
+        .collect();
+    assert_eq!(full.len(), 1, "one report per period: {full:?}");
+    assert_eq!(full[0]["rasp.entry.table"], "rate_limit");
+    assert_eq!(full[0]["rasp.entry.capacity"], "200");
 }
 
 #[test]
@@ -276,4 +370,45 @@ fn the_example_policy_entry_rules_apply() {
         ..Request::default()
     };
     assert_eq!(evaluate(&internal), Decision::Allow);
+}
+
+#[test]
+fn a_full_breaker_table_keeps_its_open_circuits_and_says_so() {
+    let _lock = policy_lock();
+    install(&with_entry(
+        r#"
+        [entry]
+        max_tracked = 5
+        [entry.circuit_breaker]
+        key = "ip"
+        detections = 2
+        window_secs = 60
+        open_secs = 60
+        "#,
+    ));
+    let from = |n: u32| Request {
+        ip: ip(&format!("192.0.2.{n}")),
+        ..Request::default()
+    };
+    let attack = |request: &Request<'_>| {
+        let ctx = context(request, &[ATTACK]);
+        assert!(ctx.scope(|| check(&SQL, attack_sql().as_bytes())).is_err());
+    };
+    // The attacker's circuit opens first; then more attackers than the
+    // table holds.
+    attack(&from(1));
+    attack(&from(1));
+    capture_events();
+    for n in 2..40 {
+        attack(&from(n));
+    }
+    assert_eq!(evaluate(&from(1)), Decision::Block, "still shut out");
+    let events = take_events();
+    let full: Vec<_> = events
+        .iter()
+        .filter(|e| e["event.name"] == "rasp.entry.table_full")
+        .collect();
+    assert_eq!(full.len(), 1, "{events:?}");
+    assert_eq!(full[0]["rasp.entry.table"], "circuit_breaker");
+    assert_eq!(full[0]["rasp.entry.capacity"], "5");
 }

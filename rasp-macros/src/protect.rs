@@ -10,6 +10,8 @@
 //!
 //! Entry rules are asked first and may refuse the call; the refusal is
 //! returned through the fn's return type, which must implement `OnBlocked`.
+//! An async fn awaits them (`admit_async`: shared fleet state in Redis is
+//! awaited, no thread is held); a sync fn asks them in place (`admit`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -59,7 +61,14 @@ pub(crate) fn expand(args: &ProtectArgs, func: &Func) -> syn::Result<TokenStream
     };
 
     let body = if func.sig.asyncness.is_some() {
-        let future = body::async_block(func, ret, admit);
+        let admit_async = quote! {
+            if let ::core::result::Result::Err(#blocked) =
+                ::rasp::__private::admit_async(&__RASP_PROTECT).await
+            {
+                return #on_blocked;
+            }
+        };
+        let future = body::async_block(func, ret, admit_async);
         quote! {
             #prelude
             ::rasp::__private::tracing::Instrument::instrument(

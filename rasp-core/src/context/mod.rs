@@ -165,6 +165,8 @@ pub struct RequestContext {
     /// The installed policy's route rule and allowlisting for this request,
     /// resolved at its first detection: route and requester never change.
     policy_cache: DecisionCache,
+    /// The request's canary draw and entry-rule state.
+    entry_mark: crate::policy::entry::EntryMark,
 }
 
 /// Builds a [`RequestContext`].
@@ -225,6 +227,7 @@ impl RequestContextBuilder {
             over_limits: AtomicBool::new(false),
             index: Mutex::new(None),
             policy_cache: DecisionCache::new(),
+            entry_mark: crate::policy::entry::EntryMark::new(),
         })
     }
 }
@@ -505,6 +508,12 @@ impl RequestContext {
     #[inline]
     pub(crate) fn policy_cache(&self) -> &DecisionCache {
         &self.policy_cache
+    }
+
+    /// The request's canary draw and entry-rule state.
+    #[inline]
+    pub fn entry_mark(&self) -> &crate::policy::entry::EntryMark {
+        &self.entry_mark
     }
 
     /// The recording caps.

@@ -156,6 +156,16 @@ pub enum Reason {
     /// some of it could not be checked, and its limits refuse unchecked
     /// input (`[limits] on_exceeded = "block"`).
     InputsOverflowed,
+    /// Not a detection: the policy's entry rules (block lists, circuit
+    /// breaker) refused a `#[rasp::protect]` call before it ran. The
+    /// [`Blocked`](crate::Blocked) names the protected fn as its `sink_id`;
+    /// its `kind` names no sink and should not be read.
+    RefusedAtEntry,
+    /// Not a detection: a rate limit of the policy's entry rules (or
+    /// unavailable fleet state under `on_error = "closed"`) refused a
+    /// `#[rasp::protect]` call before it ran; a later call may succeed.
+    /// `sink_id` and `kind` as for [`Reason::RefusedAtEntry`].
+    Throttled,
 }
 
 impl Reason {
@@ -189,6 +199,8 @@ impl Reason {
             Reason::ScriptUrl => "script_url",
             Reason::DetectorFailed => "detector_failed",
             Reason::InputsOverflowed => "inputs_overflowed",
+            Reason::RefusedAtEntry => "refused_at_entry",
+            Reason::Throttled => "throttled",
         }
     }
 
@@ -224,6 +236,8 @@ impl Reason {
             Reason::InputsOverflowed => {
                 "the request went past its input limits and was not fully checked"
             }
+            Reason::RefusedAtEntry => "the entry rules refused the request",
+            Reason::Throttled => "the request is over a rate limit",
         }
     }
 }

@@ -3,8 +3,9 @@
 //! Order of precedence, most specific first: the allowlists (any match
 //! allows), the route's action, the sink id's action, the sink class's
 //! action, the global mode. A `block` outcome then passes the canary: only
-//! requests whose id hashes into the canary percentage are blocked, the
-//! others are monitored. Nothing here allocates.
+//! requests whose canary bucket (drawn at random by the server when the
+//! request's context was built) falls inside the canary percentage are
+//! blocked, the others are monitored. Nothing here allocates.
 
 use super::cache::{RequestDecision, SiteDecision};
 use super::compile::{Level, Policy};
@@ -95,8 +96,8 @@ impl Policy {
     ///
     /// The sink's rule is read from the site's [`DecisionCache`] and the
     /// request's route and allowlisting from the context's, each resolved
-    /// once per policy: a repeated detection costs two atomic loads and the
-    /// canary hash.
+    /// once per policy: a repeated detection costs two atomic loads and a
+    /// comparison with the request's canary bucket.
     ///
     /// [`DecisionCache`]: super::DecisionCache
     #[inline]
@@ -107,18 +108,19 @@ impl Policy {
         let request = ctx
             .policy_cache()
             .get_or(self.generation, || self.request_decision(ctx));
-        self.verdict(own, request, ctx.request_id())
+        self.verdict(own, request, ctx)
     }
 
     /// Decides a detection at the sink `sink_id` of class `kind` during the
     /// request `ctx`, without caches: for replaying recorded detections
     /// against a policy that is not installed, where no `static` sink site
-    /// exists.
+    /// exists. The canary side is the one `ctx` drew, not the recorded
+    /// request's.
     pub fn decide_at(&self, sink_id: &str, kind: SinkKind, ctx: &RequestContext) -> Verdict {
         self.verdict(
             self.site_decision(sink_id, kind),
             self.request_decision(ctx),
-            ctx.request_id(),
+            ctx,
         )
     }
 
@@ -138,7 +140,12 @@ impl Policy {
     }
 
     #[inline]
-    fn verdict(&self, own: SiteDecision, request: RequestDecision, request_id: &str) -> Verdict {
+    fn verdict(
+        &self,
+        own: SiteDecision,
+        request: RequestDecision,
+        ctx: &RequestContext,
+    ) -> Verdict {
         let verdict = |decision, rule| Verdict {
             decision,
             rule,
@@ -163,7 +170,7 @@ impl Policy {
         match action {
             Action::Allow => verdict(Decision::Allow, rule),
             Action::Monitor => verdict(Decision::Monitor, rule),
-            Action::Block if in_canary(request_id, canary) => verdict(Decision::Block, rule),
+            Action::Block if in_canary(ctx, canary) => verdict(Decision::Block, rule),
             Action::Block => verdict(Decision::Monitor, Rule::Canary),
         }
     }
@@ -178,28 +185,21 @@ impl Policy {
     }
 }
 
-/// Whether the request with this id falls inside a canary of `percent` %.
+/// Whether the request `ctx` falls inside a canary of `percent` %.
 ///
-/// FNV-1a (64 bit) is stable across processes, platforms and releases, so
-/// every replica of a service, and every retry of a request that keeps its
-/// id, lands on the same side; the id is not secret, so a keyed hash would
-/// buy nothing.
+/// The request's bucket ([`EntryMark::canary_bucket`]) is a random draw the
+/// server made when the context was built. Nothing a client sends (its
+/// request id, address or headers) moves it, so a client cannot choose to
+/// land outside the canary: every request, attacker's or not, is blocked
+/// with probability `percent` %. The request id stays what it is for, the
+/// correlation of events and logs.
+///
+/// [`EntryMark::canary_bucket`]: super::entry::EntryMark::canary_bucket
 #[inline]
-pub fn in_canary(request_id: &str, percent: u8) -> bool {
+pub fn in_canary(ctx: &RequestContext, percent: u8) -> bool {
     match percent {
         0 => false,
         100.. => true,
-        _ => canary_bucket(request_id) < u64::from(percent),
+        _ => ctx.entry_mark().canary_bucket() < percent,
     }
-}
-
-/// The request's canary bucket, from 0 to 99.
-#[inline]
-pub fn canary_bucket(request_id: &str) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = request_id
-        .bytes()
-        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
-    hash % 100
 }

@@ -9,26 +9,36 @@
 //! Rate-limit and breaker state belongs to the installed policy: a reload
 //! starts it afresh. Requesters are tracked by a keyed hash of their address
 //! or id (SipHash with a per-policy random key, so no one can aim a
-//! collision at someone else's budget), and the number tracked is bounded:
-//! idle requesters are evicted every few thousand evaluations, and a rate
-//! limit whose table still holds [`MAX_TRACKED`] requesters after eviction
-//! is suspended (fail-open) until a later eviction frees room, rather than
-//! letting a flood of fresh addresses grow memory without bound. The breaker
-//! stops tracking new requesters at the same bound.
+//! collision at someone else's budget). An address is counted by its
+//! network ([`requester_address`]): IPv4 (and IPv4-mapped IPv6) whole, IPv6
+//! by its `/64` (`[entry] ipv6_prefix`), since one subscriber commonly holds
+//! a whole `/64` and could otherwise mint a fresh requester per request.
+//!
+//! The number tracked is bounded (`[entry] max_tracked`, default
+//! [`MAX_TRACKED`]) and never at the cost of checking: idle requesters are
+//! evicted every few thousand evaluations, and a requester that arrives
+//! while a rate limit's table is full is limited on one overflow budget
+//! shared by all such newcomers ([`RequesterLimiter`]); a breaker whose
+//! table is full does not count the newcomer's detections. Either way the
+//! overflow is counted and reported (a `rasp.entry.table_full` event).
 //!
 //! With `[fleet]` (feature `redis`), rate limits and block lists are also
 //! shared by every instance through Redis; see `docs/policy.md`, "Fleet
-//! state".
+//! state". [`admission`] is the entry decision for callers that can wait
+//! asynchronously: it awaits Redis instead of blocking a worker thread.
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::future::Future;
 use std::hash::{BuildHasher, Hash};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -40,15 +50,49 @@ use super::{metrics, store};
 use crate::context::RequestContext;
 use crate::decision::Decision;
 
-/// Most requesters tracked per rate limit and by the circuit breaker.
+mod limiter;
+
+use limiter::Pressure;
+pub use limiter::{REPORT_EVERY, RequesterLimiter, TrackedTable};
+
+/// Most requesters tracked per rate limit and by the circuit breaker,
+/// unless `[entry] max_tracked` says otherwise.
 pub const MAX_TRACKED: usize = 100_000;
+
+/// The largest `[entry] max_tracked` a policy may set.
+pub const MAX_TRACKED_LIMIT: usize = 10_000_000;
+
+/// The prefix length IPv6 requesters are counted by, unless
+/// `[entry] ipv6_prefix` says otherwise.
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+
+/// The address an entry rule counts the client `ip` as: an IPv4 address
+/// (or an IPv4-mapped IPv6 one) as itself, an IPv6 address as its network
+/// of `ipv6_prefix` bits (at most 128), host bits zeroed.
+///
+/// One subscriber usually holds a whole IPv6 `/64` (or larger) and can
+/// send every request from a fresh address in it; counted one by one, such
+/// a client would have a fresh budget per request and could fill any
+/// table of requesters.
+#[inline]
+pub fn requester_address(ip: IpAddr, ipv6_prefix: u8) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let bits = u32::from(ipv6_prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+        }
+    }
+}
 
 /// The longest window or refill time an entry rule may have, in seconds:
 /// beyond it `Instant` and nanosecond arithmetic could overflow on some
 /// platforms, and no rule needs it.
 const YEAR: u64 = 365 * 24 * 3600;
 
-/// How often (in evaluations) idle requesters are evicted.
+/// How often (in evaluations) idle requesters are evicted from the
+/// breaker's table.
 const SWEEP_EVERY: u64 = 4096;
 
 /// Which entry rule refused a request; the `rule` label of
@@ -81,11 +125,151 @@ impl EntryRule {
 /// Decides whether the request `ctx` may enter, under the installed policy.
 /// `Allow` without a policy or without an `[entry]` table. Allowlisted
 /// routes and requesters (`[allow]`) always enter.
+///
+/// Marks `ctx` as evaluated ([`EntryMark::evaluated`]), so that a
+/// `#[rasp::protect]` fn running inside a request the web layer already
+/// admitted does not spend the requester's budget a second time.
+///
+/// With `[fleet]` this blocks the calling thread on Redis (at most about
+/// `timeout_ms` per call); an async caller should use [`admission`].
 pub fn evaluate(ctx: &RequestContext) -> Decision {
+    ctx.entry_mark().evaluated.store(true, Ordering::Release);
     match &*store::snapshot() {
         Some(policy) => policy.evaluate_entry(ctx),
         None => Decision::Allow,
     }
+}
+
+/// The entry decision for a request, now or after waiting on fleet state.
+pub enum Admission {
+    /// Decided without waiting.
+    Decided(Decision),
+    /// The decision waits on shared fleet state in Redis (`[fleet]`,
+    /// feature `redis`): await it. It holds no thread while it waits, and
+    /// resolves within the policy's `timeout_ms` (then the fleet's
+    /// `on_error` decides). Must be polled within a tokio runtime.
+    Pending(Pin<Box<dyn Future<Output = Decision> + Send>>),
+}
+
+impl fmt::Debug for Admission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Admission::Decided(decision) => f.debug_tuple("Decided").field(decision).finish(),
+            Admission::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
+
+impl Admission {
+    /// The decision, waiting for it if it is pending.
+    pub async fn decision(self) -> Decision {
+        match self {
+            Admission::Decided(decision) => decision,
+            Admission::Pending(pending) => pending.await,
+        }
+    }
+}
+
+/// [`evaluate`] for a caller that can wait asynchronously, as a web layer
+/// can: without `[fleet]`, or outside a tokio runtime, the decision is made
+/// at once (exactly as [`evaluate`] makes it); with `[fleet]` inside a
+/// tokio runtime, the Redis exchanges are awaited on a multiplexed
+/// connection, bounded by `timeout_ms` in all, instead of blocking the
+/// worker thread. Marks `ctx` as evaluated, like [`evaluate`].
+pub fn admission(ctx: &Arc<RequestContext>) -> Admission {
+    #[cfg(feature = "redis")]
+    {
+        let policy = store::snapshot();
+        let waits = policy
+            .as_ref()
+            .and_then(|policy| policy.entry.as_ref())
+            .is_some_and(EntryRules::waits_on_fleet);
+        if waits && tokio::runtime::Handle::try_current().is_ok() {
+            ctx.entry_mark().evaluated.store(true, Ordering::Release);
+            let policy = arc_swap::Guard::into_inner(policy);
+            let ctx = Arc::clone(ctx);
+            return Admission::Pending(Box::pin(async move {
+                match policy {
+                    Some(policy) => policy.evaluate_entry_async(&ctx).await,
+                    None => Decision::Allow,
+                }
+            }));
+        }
+    }
+    Admission::Decided(evaluate(ctx))
+}
+
+#[cfg(feature = "redis")]
+impl super::Policy {
+    /// [`super::Policy::evaluate_entry`], waiting on Redis asynchronously.
+    async fn evaluate_entry_async(&self, ctx: &RequestContext) -> Decision {
+        let Some(entry) = &self.entry else {
+            return Decision::Allow;
+        };
+        if self.route_entry(ctx.route()).is_some_and(|e| e.allow)
+            || self.allowlisted_requester(ctx.client_ip(), ctx.user(), ctx.tenant())
+        {
+            return Decision::Allow;
+        }
+        entry.evaluate_async(ctx, self.revision).await
+    }
+}
+
+/// What one request carries for the policy from the moment its context is
+/// built: a canary draw made by the server, and whether the entry rules
+/// have been asked about it.
+///
+/// The canary bucket is drawn here rather than derived from anything the
+/// request says (its id, address or headers), so that no client can pick
+/// the side of the canary it lands on.
+#[derive(Debug)]
+pub struct EntryMark {
+    canary_bucket: u8,
+    evaluated: AtomicBool,
+}
+
+impl EntryMark {
+    /// A fresh mark with its own canary draw; nothing evaluated yet.
+    pub(crate) fn new() -> EntryMark {
+        EntryMark {
+            canary_bucket: draw_canary_bucket(),
+            evaluated: AtomicBool::new(false),
+        }
+    }
+
+    /// The request's canary bucket, from 0 to 99, drawn at random by the
+    /// server when the context was built.
+    #[inline]
+    pub fn canary_bucket(&self) -> u8 {
+        self.canary_bucket
+    }
+
+    /// Whether [`evaluate`] has been asked about this request.
+    #[inline]
+    pub fn evaluated(&self) -> bool {
+        self.evaluated.load(Ordering::Acquire)
+    }
+}
+
+/// A uniform draw from 0 to 99: SipHash-1-3 of a per-thread counter under
+/// the thread's random `RandomState` key. The key comes from the OS's
+/// random source and never leaves the process, so the draws are
+/// unpredictable from outside; the counter makes each draw distinct. About
+/// as cheap as hashing a `u64`, and with no shared state between threads.
+fn draw_canary_bucket() -> u8 {
+    thread_local! {
+        static DRAWS: (RandomState, std::cell::Cell<u64>) =
+            (RandomState::new(), const { std::cell::Cell::new(0) });
+    }
+    DRAWS
+        .try_with(|(key, counter)| {
+            let n = counter.get();
+            counter.set(n.wrapping_add(1));
+            // 2^64 mod 100 is 16: a bias of 10^-18, far below any canary.
+            (key.hash_one(n) % 100) as u8
+        })
+        // During thread teardown: inside every canary, the stricter side.
+        .unwrap_or(0)
 }
 
 /// The compiled `[entry]` table of a policy.
@@ -96,6 +280,7 @@ pub(crate) struct EntryRules {
     block_tenants: FxHashSet<Box<str>>,
     rate_limits: Vec<Limit>,
     breaker: Option<Breaker>,
+    ipv6_prefix: u8,
     hasher: RandomState,
     evaluations: AtomicU64,
     #[cfg(feature = "redis")]
@@ -117,10 +302,7 @@ impl fmt::Debug for EntryRules {
 
 struct Limit {
     key: Requester,
-    limiter: DefaultKeyedRateLimiter<u64>,
-    /// Set by a sweep that found the table full: the limit is suspended
-    /// until a later sweep has evicted enough idle requesters.
-    full: AtomicBool,
+    limiter: RequesterLimiter<u64>,
     /// The same quota for the budget shared through Redis.
     #[cfg(feature = "redis")]
     shared: SharedQuota,
@@ -137,6 +319,8 @@ struct Breaker {
     /// Circuits open now: while zero, [`EntryRules::evaluate`] never locks.
     open: AtomicUsize,
     trips: Mutex<FxHashMap<u64, Trip>>,
+    max_tracked: usize,
+    pressure: Pressure,
 }
 
 #[derive(Clone, Copy)]
@@ -181,6 +365,17 @@ impl EntryRules {
                 })
                 .collect()
         };
+        let max_tracked = entry.max_tracked.unwrap_or(MAX_TRACKED);
+        if !(1..=MAX_TRACKED_LIMIT).contains(&max_tracked) {
+            return Err(invalid(
+                "entry.max_tracked",
+                format!("from 1 to {MAX_TRACKED_LIMIT}"),
+            ));
+        }
+        let ipv6_prefix = entry.ipv6_prefix.unwrap_or(DEFAULT_IPV6_PREFIX);
+        if !(1..=128).contains(&ipv6_prefix) {
+            return Err(invalid("entry.ipv6_prefix", "from 1 to 128".into()));
+        }
         let mut rate_limits = Vec::with_capacity(entry.rate_limits.len());
         for (i, limit) in entry.rate_limits.into_iter().enumerate() {
             let key = |field: &str| format!("entry.rate_limits[{i}].{field}");
@@ -214,8 +409,7 @@ impl EntryRules {
             }
             rate_limits.push(Limit {
                 key: limit.key,
-                limiter: RateLimiter::keyed(quota),
-                full: AtomicBool::new(false),
+                limiter: RequesterLimiter::new(quota, max_tracked, TrackedTable::RateLimit),
                 #[cfg(feature = "redis")]
                 shared: SharedQuota::new(quota),
                 #[cfg(feature = "redis")]
@@ -247,6 +441,8 @@ impl EntryRules {
                     open_for: Duration::from_secs(b.open_secs),
                     open: AtomicUsize::new(0),
                     trips: Mutex::new(FxHashMap::default()),
+                    max_tracked,
+                    pressure: Pressure::new(TrackedTable::CircuitBreaker, max_tracked),
                 })
             }
         };
@@ -257,6 +453,7 @@ impl EntryRules {
             block_tenants: set("block_tenants", entry.block_tenants)?,
             rate_limits,
             breaker,
+            ipv6_prefix,
             hasher: RandomState::new(),
             evaluations: AtomicU64::new(0),
             #[cfg(feature = "redis")]
@@ -267,7 +464,9 @@ impl EntryRules {
     /// The keyed hash of the requester `ctx` for `key`, if it has one.
     fn requester(&self, key: Requester, ctx: &RequestContext) -> Option<u64> {
         match key {
-            Requester::Ip => ctx.client_ip().map(|ip| self.hash(ip)),
+            Requester::Ip => ctx
+                .client_ip()
+                .map(|ip| self.hash(requester_address(ip, self.ipv6_prefix))),
             Requester::User => ctx.user().map(|user| self.hash(user)),
             Requester::Tenant => ctx.tenant().map(|tenant| self.hash(tenant)),
         }
@@ -278,9 +477,7 @@ impl EntryRules {
     }
 
     pub(crate) fn evaluate(&self, ctx: &RequestContext, revision: u64) -> Decision {
-        if self.evaluations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.sweep();
-        }
+        self.tick();
         let refused = if self.on_block_list(ctx) {
             Some((Decision::Block, EntryRule::BlockList))
         } else if let Some(refused) = self.fleet_block_listed(ctx) {
@@ -290,6 +487,56 @@ impl EntryRules {
         } else {
             self.rate_limited(ctx)
         };
+        self.finish(ctx, refused, revision)
+    }
+
+    /// [`Self::evaluate`], waiting on Redis asynchronously.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn evaluate_async(&self, ctx: &RequestContext, revision: u64) -> Decision {
+        self.tick();
+        let mut refused = None;
+        if self.on_block_list(ctx) {
+            refused = Some((Decision::Block, EntryRule::BlockList));
+        }
+        if let (None, Some(fleet)) = (refused, &self.fleet) {
+            refused = match fleet.block_listed_async(ctx).await {
+                Outcome::Pass => None,
+                Outcome::Refuse => Some((Decision::Block, EntryRule::BlockList)),
+                Outcome::Unavailable => fleet_unavailable(fleet),
+            };
+        }
+        if refused.is_none() && self.breaker_open(ctx) {
+            refused = Some((Decision::Block, EntryRule::CircuitBreaker));
+        }
+        if refused.is_none() {
+            refused = self.rate_limited_async(ctx).await;
+        }
+        self.finish(ctx, refused, revision)
+    }
+
+    /// Whether deciding may wait on Redis: with `[fleet]`, before the first
+    /// read of the shared block lists, and whenever a rate limit is shared.
+    #[cfg(feature = "redis")]
+    pub(crate) fn waits_on_fleet(&self) -> bool {
+        self.fleet
+            .as_ref()
+            .is_some_and(|fleet| fleet.waits(self.rate_limits.len()))
+    }
+
+    /// Counts an evaluation; every [`SWEEP_EVERY`] evicts idle requesters.
+    fn tick(&self) {
+        if self.evaluations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.sweep();
+        }
+    }
+
+    /// The decision for `refused`, counted and reported.
+    fn finish(
+        &self,
+        ctx: &RequestContext,
+        refused: Option<(Decision, EntryRule)>,
+        revision: u64,
+    ) -> Decision {
         let Some((decision, rule)) = refused else {
             return Decision::Allow;
         };
@@ -334,18 +581,45 @@ impl EntryRules {
     fn rate_limited(&self, ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
         let throttled = Some((Decision::Throttle, EntryRule::RateLimit));
         for limit in &self.rate_limits {
-            if limit.full.load(Ordering::Relaxed) {
-                continue;
-            }
             let Some(requester) = self.requester(limit.key, ctx) else {
                 continue;
             };
-            if limit.limiter.check_key(&requester).is_err() {
+            if limit.limiter.check(&requester).is_err() {
                 return throttled;
             }
             #[cfg(feature = "redis")]
             if let Some(fleet) = &self.fleet {
-                match fleet.rate_limit(limit.index, limit.key, limit.shared, ctx) {
+                match fleet.rate_limit(limit.index, limit.key, limit.shared, self.ipv6_prefix, ctx)
+                {
+                    Outcome::Pass => {}
+                    Outcome::Refuse => return throttled,
+                    Outcome::Unavailable => {
+                        if let Some(refused) = fleet_unavailable(fleet) {
+                            return Some(refused);
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// [`Self::rate_limited`], waiting on Redis asynchronously.
+    #[cfg(feature = "redis")]
+    async fn rate_limited_async(&self, ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
+        let throttled = Some((Decision::Throttle, EntryRule::RateLimit));
+        for limit in &self.rate_limits {
+            let Some(requester) = self.requester(limit.key, ctx) else {
+                continue;
+            };
+            if limit.limiter.check(&requester).is_err() {
+                return throttled;
+            }
+            if let Some(fleet) = &self.fleet {
+                let outcome = fleet
+                    .rate_limit_async(limit.index, limit.key, limit.shared, self.ipv6_prefix, ctx)
+                    .await;
+                match outcome {
                     Outcome::Pass => {}
                     Outcome::Refuse => return throttled,
                     Outcome::Unavailable => {
@@ -396,9 +670,11 @@ impl EntryRules {
         };
         let now = Instant::now();
         let mut trips = lock(&breaker.trips);
-        if trips.len() >= MAX_TRACKED && !trips.contains_key(&requester) {
+        if trips.len() >= breaker.max_tracked && !trips.contains_key(&requester) {
             prune(&mut trips, breaker, now);
-            if trips.len() >= MAX_TRACKED {
+            if trips.len() >= breaker.max_tracked {
+                drop(trips);
+                breaker.pressure.overflowed();
                 return;
             }
         }
@@ -421,14 +697,9 @@ impl EntryRules {
         }
     }
 
-    /// Evicts idle requesters from every table.
+    /// Evicts idle requesters from the breaker's table (each rate limit
+    /// sweeps its own).
     fn sweep(&self) {
-        for limit in &self.rate_limits {
-            limit.limiter.retain_recent();
-            limit.limiter.shrink_to_fit();
-            let full = limit.limiter.len() >= MAX_TRACKED;
-            limit.full.store(full, Ordering::Relaxed);
-        }
         if let Some(breaker) = &self.breaker {
             prune(&mut lock(&breaker.trips), breaker, Instant::now());
         }

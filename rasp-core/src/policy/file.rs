@@ -209,6 +209,10 @@ pub(crate) struct Entry {
     pub(crate) rate_limits: Vec<RateLimit>,
     #[serde(default)]
     pub(crate) circuit_breaker: Option<CircuitBreaker>,
+    #[serde(default)]
+    pub(crate) ipv6_prefix: Option<u8>,
+    #[serde(default)]
+    pub(crate) max_tracked: Option<usize>,
 }
 
 /// Who an entry rule counts requests or detections for.

@@ -16,6 +16,7 @@
 //! | [`RELOAD_FAILURES`] | — |
 //! | [`ENTRY_DECISIONS`] | `action`, `rule` |
 //! | [`FLEET_ERRORS`] | `op` |
+//! | [`ENTRY_TABLE_OVERFLOWS`] | `table` |
 //! | [`EVENTS_SUPPRESSED`] | `sink_kind` |
 //! | [`EVIDENCE_WRITTEN`] | — |
 //! | [`EVIDENCE_DROPPED`] | — |
@@ -55,6 +56,13 @@ pub const ENTRY_DECISIONS: &str = "rasp_entry_decisions_total";
 /// Redis calls for fleet state that failed or timed out, by what they were
 /// for (`rate_limit`, `block_list`).
 pub const FLEET_ERRORS: &str = "rasp_fleet_errors_total";
+
+/// Requests from requesters a full entry table could not track: limited
+/// on the table's shared overflow budget (rate limits) or not counted
+/// (circuit breaker), by table (`rate_limit`, `circuit_breaker`,
+/// `per_ip_rate_limit`). Each table also reports a `rasp.entry.table_full`
+/// event, at most one every ten seconds.
+pub const ENTRY_TABLE_OVERFLOWS: &str = "rasp_entry_table_overflows_total";
 
 /// Detection events not emitted because they repeated an event of the
 /// same sink, reason, action and client within the policy's window. The
@@ -209,6 +217,11 @@ macro_rules! limit_keys {
     };
 }
 static LIMIT_KEYS: [[Key; 2]; 3] = limit_keys!("max_inputs", "max_total_bytes", "max_body_bytes");
+static TABLE_OVERFLOW_KEYS: [Key; 3] = [
+    key!(ENTRY_TABLE_OVERFLOWS; "table" = "rate_limit"),
+    key!(ENTRY_TABLE_OVERFLOWS; "table" = "circuit_breaker"),
+    key!(ENTRY_TABLE_OVERFLOWS; "table" = "per_ip_rate_limit"),
+];
 #[cfg(feature = "redis")]
 static FLEET_ERROR_KEYS: [Key; 2] = [
     key!(FLEET_ERRORS; "op" = "rate_limit"),
@@ -319,6 +332,16 @@ pub(crate) fn limit_exceeded(limit: Limit, action: OnExceeded) {
         OnExceeded::Monitor => 1,
     };
     increment(&LIMIT_KEYS[limit][action]);
+}
+
+pub(crate) fn entry_table_overflowed(table: super::entry::TrackedTable) {
+    use super::entry::TrackedTable;
+    let index = match table {
+        TrackedTable::RateLimit => 0,
+        TrackedTable::CircuitBreaker => 1,
+        TrackedTable::PerIpRateLimit => 2,
+    };
+    increment(&TABLE_OVERFLOW_KEYS[index]);
 }
 
 #[cfg(feature = "redis")]

@@ -47,7 +47,7 @@ pub use cache::DecisionCache;
 pub use compile::{
     MAX_NESTING, MAX_POLICY_BYTES, Policy, PolicyError, RoutePolicy, SCHEMA_VERSION,
 };
-pub use decide::{Rule, Verdict, canary_bucket, in_canary};
+pub use decide::{Rule, Verdict, in_canary};
 pub use file::{Action, Masking, OnError};
 #[cfg(all(unix, feature = "policy-sighup"))]
 pub use sighup::{SighupReload, reload_on_sighup};

@@ -3,9 +3,10 @@
 //! change, before the policy is rolled out.
 //!
 //! Each record carries what a decision reads: the sink id and class, the
-//! route, the client address, user and tenant, and the request id (which
-//! fixes the canary bucket). The replay rebuilds that request and asks the
-//! policy. Entry rules (rate limits, block lists, the circuit breaker)
+//! route, the client address, user and tenant, and the request id. The
+//! replay rebuilds that request and asks the policy. The canary side is
+//! drawn afresh for each replayed request, as for a live one: the server
+//! draws it, nothing recorded fixes it. Entry rules (rate limits, block lists, the circuit breaker)
 //! depend on traffic, not on one record, and are not replayed; detections
 //! the old policy allowed were never recorded, so a replay shows what a
 //! policy stops blocking or starts blocking among recorded ones.
@@ -246,7 +247,7 @@ not json
     }
 
     #[test]
-    fn the_same_policy_changes_nothing_and_canaries_follow_the_request_id() {
+    fn the_same_policy_changes_nothing_and_canaries_block_a_share() {
         let monitor = policy(
             "schema_version = 1\nrevision = 1\nmode = \"monitor\"\n[sinks.path]\naction = \"block\"\n",
         );
@@ -259,10 +260,7 @@ not json
             .collect();
         let replay = replay(&canary, evidence.as_bytes()).unwrap();
         let blocked = replay.changed();
-        let expected = (0..200)
-            .filter(|i| rasp_core::policy::in_canary(&format!("req-{i}"), 50))
-            .count();
-        assert_eq!(blocked, expected);
+        // Binomial(200, 0.5): standard deviation 7; this bound is 5.6 of them.
         assert!((60..140).contains(&blocked), "about half: {blocked}");
     }
 }

@@ -3,7 +3,7 @@
 //! Redis.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Once, Weak};
+use std::sync::{Arc, Condvar, Mutex, Once, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -52,6 +52,39 @@ pub(crate) struct BlockLists {
     refresh: Duration,
     current: ArcSwap<Lists>,
     started: Once,
+    /// Wakes the refresh thread when the lists are dropped.
+    stop: Arc<Stop>,
+}
+
+/// Set (and signalled) when the lists' owner is gone, so the refresh
+/// thread ends at once rather than at the end of its period.
+#[derive(Default)]
+struct Stop {
+    stopped: Mutex<bool>,
+    signal: Condvar,
+}
+
+impl Stop {
+    fn set(&self) {
+        *super::super::entry::lock(&self.stopped) = true;
+        self.signal.notify_all();
+    }
+
+    /// Waits up to `period`; `true` when stopped meanwhile (or before).
+    fn wait(&self, period: Duration) -> bool {
+        let stopped = super::super::entry::lock(&self.stopped);
+        let (stopped, _) = self
+            .signal
+            .wait_timeout_while(stopped, period, |stopped| !*stopped)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *stopped
+    }
+}
+
+impl Drop for BlockLists {
+    fn drop(&mut self) {
+        self.stop.set();
+    }
 }
 
 impl BlockLists {
@@ -61,6 +94,7 @@ impl BlockLists {
             refresh,
             current: ArcSwap::from_pointee(Lists::default()),
             started: Once::new(),
+            stop: Arc::default(),
         }
     }
 
@@ -77,6 +111,49 @@ impl BlockLists {
             self.refresh(link, timeout);
             self.start(link);
         });
+        self.lookup(ctx)
+    }
+
+    /// [`Self::check`] for a caller that waits asynchronously: the first
+    /// read goes through the multiplexed connection, within `timeout`, and
+    /// holds no thread. Concurrent first calls each read.
+    pub(crate) async fn check_async(
+        self: &Arc<Self>,
+        link: &Arc<Link>,
+        ctx: &RequestContext,
+        timeout: Duration,
+    ) -> Listed {
+        if !self.started.is_completed() {
+            let [ip, user, tenant] = &self.keys;
+            let read = link
+                .run_async(Op::BlockList, timeout, |mut connection| async move {
+                    let sizes: (usize, usize, usize) = redis::pipe()
+                        .scard(ip)
+                        .scard(user)
+                        .scard(tenant)
+                        .query_async(&mut connection)
+                        .await?;
+                    if sizes.0.max(sizes.1).max(sizes.2) > MAX_SHARED_BLOCKED {
+                        return Ok(Err(sizes));
+                    }
+                    let members: [Members; 3] = redis::pipe()
+                        .smembers(ip)
+                        .smembers(user)
+                        .smembers(tenant)
+                        .query_async(&mut connection)
+                        .await?;
+                    Ok(Ok(members))
+                })
+                .await;
+            self.store(read);
+            // The thread's first refresh is one period away: this read
+            // was the first.
+            self.started.call_once(|| self.start(link));
+        }
+        self.lookup(ctx)
+    }
+
+    fn lookup(&self, ctx: &RequestContext) -> Listed {
         let lists = self.current.load();
         let listed = lists.contains(ctx);
         let fresh = lists
@@ -89,6 +166,11 @@ impl BlockLists {
         }
     }
 
+    /// Whether the first read was made (and the refresh thread started).
+    pub(crate) fn started(&self) -> bool {
+        self.started.is_completed()
+    }
+
     /// A copy older than three refresh periods (plus the time one refresh
     /// may take) means refreshes are failing.
     fn stale_after(&self) -> Duration {
@@ -96,14 +178,16 @@ impl BlockLists {
     }
 
     /// Starts the thread that keeps the copy fresh. It holds only weak
-    /// references, so it ends within one period once the policy that owns
-    /// the lists is replaced.
+    /// references to the lists and the link, and is woken when the lists
+    /// are dropped, so it ends as soon as the policy that owns them is
+    /// replaced (or within one refresh, if one is in flight).
     fn start(self: &Arc<Self>, link: &Arc<Link>) {
         let lists = Arc::downgrade(self);
         let link = Arc::downgrade(link);
+        let stop = Arc::clone(&self.stop);
         let spawned = std::thread::Builder::new()
             .name("rasp-fleet-refresh".into())
-            .spawn(move || refresh_loop(&lists, &link));
+            .spawn(move || refresh_loop(&lists, &link, &stop));
         if let Err(error) = spawned {
             tracing::event!(
                 target: TARGET,
@@ -135,6 +219,11 @@ impl BlockLists {
                 .query(connection)?;
             Ok(Ok(members))
         });
+        self.store(read);
+    }
+
+    /// Keeps a read copy, or reports one too large (and keeps the last).
+    fn store(&self, read: Option<Result<[Members; 3], (usize, usize, usize)>>) {
         match read {
             Some(Ok([ips, users, tenants])) => {
                 self.current
@@ -158,12 +247,14 @@ impl BlockLists {
     }
 }
 
-fn refresh_loop(lists: &Weak<BlockLists>, link: &Weak<Link>) {
+fn refresh_loop(lists: &Weak<BlockLists>, link: &Weak<Link>, stop: &Stop) {
     loop {
         let Some(period) = lists.upgrade().map(|owner| owner.refresh) else {
             return;
         };
-        std::thread::sleep(period);
+        if stop.wait(period) {
+            return;
+        }
         let (Some(owner), Some(link)) = (lists.upgrade(), link.upgrade()) else {
             return;
         };

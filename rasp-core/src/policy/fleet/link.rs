@@ -1,13 +1,18 @@
-//! The connection to Redis: a few idle synchronous connections, every
-//! command bounded by a deadline, and a short back-off after a failure so
-//! that an outage costs one bounded wait per back-off period instead of one
-//! per request.
+//! The connection to Redis: a few idle synchronous connections for callers
+//! that cannot wait asynchronously, one multiplexed asynchronous connection
+//! (tokio) for those that can, every exchange bounded by a deadline, and a
+//! short back-off after a failure so that an outage costs one bounded wait
+//! per back-off period instead of one per request.
 
-use std::sync::Mutex;
+use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis::{Client, Connection, RedisResult};
+use arc_swap::ArcSwapOption;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, Connection, RedisResult};
 
 use super::super::entry::lock;
 use super::super::metrics;
@@ -40,6 +45,10 @@ impl Op {
 pub(crate) struct Link {
     client: Client,
     idle: Mutex<Vec<Connection>>,
+    /// The asynchronous connection, opened by the first asynchronous
+    /// exchange and dropped on a failure. Its I/O runs on a task of the
+    /// tokio runtime that opened it.
+    multiplexed: ArcSwapOption<MultiplexedConnection>,
     /// The origin of `retry_at`.
     base: Instant,
     /// Zero while Redis answers; after a failure, one plus the nanoseconds
@@ -52,6 +61,7 @@ impl Link {
         Link {
             client,
             idle: Mutex::new(Vec::new()),
+            multiplexed: ArcSwapOption::empty(),
             base: Instant::now(),
             retry_at: AtomicU64::new(0),
         }
@@ -97,6 +107,58 @@ impl Link {
         }
     }
 
+    /// Runs `command` on the multiplexed connection, the whole exchange
+    /// (connecting, sending, the reply) bounded by one `timeout`: the
+    /// caller's task waits, its thread does not. `None` as for [`Link::run`].
+    /// Must be awaited within a tokio runtime.
+    pub(crate) async fn run_async<T, F, Fut>(
+        &self,
+        op: Op,
+        timeout: Duration,
+        command: F,
+    ) -> Option<T>
+    where
+        F: FnOnce(MultiplexedConnection) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        if !self.may_try() {
+            return None;
+        }
+        let exchange = async {
+            let connection = match self.multiplexed.load_full() {
+                Some(connection) => MultiplexedConnection::clone(&connection),
+                None => {
+                    // Each bound is the whole deadline; the timeout around
+                    // the exchange is what holds the total to it.
+                    let config = AsyncConnectionConfig::new()
+                        .set_connection_timeout(Some(timeout))
+                        .set_response_timeout(Some(timeout));
+                    let connection = self
+                        .client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?;
+                    self.multiplexed.store(Some(Arc::new(connection.clone())));
+                    connection
+                }
+            };
+            command(connection).await
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(Ok(value)) => {
+                self.succeeded();
+                Some(value)
+            }
+            Ok(Err(error)) => {
+                self.failed(op, &error);
+                None
+            }
+            Err(_elapsed) => {
+                self.failed(op, &TimedOut(timeout));
+                None
+            }
+        }
+    }
+
     fn connection(&self, timeout: Duration) -> RedisResult<Connection> {
         if let Some(connection) = lock(&self.idle).pop() {
             return Ok(connection);
@@ -137,10 +199,12 @@ impl Link {
         }
     }
 
-    fn failed(&self, op: Op, error: &redis::RedisError) {
+    fn failed(&self, op: Op, error: &dyn fmt::Display) {
         // The idle connections were opened before the failure and are
-        // likely broken too (a restarted server closes them all).
+        // likely broken too (a restarted server closes them all); so is
+        // the multiplexed one, or it belongs to a runtime that is gone.
         lock(&self.idle).clear();
+        self.multiplexed.store(None);
         metrics::fleet_error(op);
         let was_healthy = self
             .retry_at
@@ -161,6 +225,15 @@ impl Link {
     /// Nanoseconds since `base`, plus one so that zero stays "healthy".
     fn now(&self) -> u64 {
         nanos(self.base.elapsed()) + 1
+    }
+}
+
+/// An exchange that did not finish within its deadline.
+struct TimedOut(Duration);
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no answer within {} ms", self.0.as_millis())
     }
 }
 

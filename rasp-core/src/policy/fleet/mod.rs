@@ -7,7 +7,12 @@
 //! ([`gcra`]). The shared block lists are read by a background thread
 //! ([`block_list`]), so no request waits on them after the first.
 //!
-//! Every Redis call is bounded by `timeout_ms`. When Redis fails or does
+//! Every Redis exchange made for a request is bounded by `timeout_ms` in
+//! all. An asynchronous caller (the axum layer, an async
+//! `#[rasp::protect]` fn through [`super::entry::admission`]) waits on a
+//! multiplexed tokio connection and holds no thread; a synchronous caller
+//! ([`super::entry::evaluate`]) blocks its thread on a pooled synchronous
+//! connection for at most that long. When Redis fails or does
 //! not answer in time, the failure is counted and reported, requests skip
 //! Redis for a short back-off ([`link`]), and `on_error` decides: `open`
 //! (the default) lets the local tier decide alone, `closed` refuses.
@@ -137,13 +142,19 @@ impl Fleet {
 
     /// Whether `ctx` is on a shared block list.
     pub(crate) fn block_listed(&self, ctx: &RequestContext) -> Outcome {
-        match self.lists.check(&self.link, ctx, self.timeout) {
-            Listed::Yes => Outcome::Refuse,
-            Listed::No => Outcome::Pass,
-            // A stale copy still names who was blocked when it was read.
-            Listed::Stale(true) => Outcome::Refuse,
-            Listed::Stale(false) => Outcome::Unavailable,
-        }
+        listed_outcome(self.lists.check(&self.link, ctx, self.timeout))
+    }
+
+    /// [`Self::block_listed`] for a caller that waits asynchronously.
+    pub(crate) async fn block_listed_async(&self, ctx: &RequestContext) -> Outcome {
+        listed_outcome(self.lists.check_async(&self.link, ctx, self.timeout).await)
+    }
+
+    /// Whether a request must wait on Redis before its entry decision:
+    /// the shared block lists were never read, or a shared rate limit is
+    /// to be counted.
+    pub(crate) fn waits(&self, rate_limits: usize) -> bool {
+        rate_limits > 0 || !self.lists.started()
     }
 
     /// Counts one request of `ctx` against the shared budget of rate limit
@@ -153,9 +164,10 @@ impl Fleet {
         rule: usize,
         key: Requester,
         quota: SharedQuota,
+        ipv6_prefix: u8,
         ctx: &RequestContext,
     ) -> Outcome {
-        let Some(requester) = requester_hash(key, ctx) else {
+        let Some(requester) = requester_hash(key, ipv6_prefix, ctx) else {
             return Outcome::Pass;
         };
         let [interval, tolerance] = quota.args();
@@ -169,21 +181,66 @@ impl Fleet {
                 .arg(tolerance)
                 .invoke::<i64>(connection)
         });
-        match allowed {
-            Some(1) => Outcome::Pass,
-            Some(_) => Outcome::Refuse,
-            None => Outcome::Unavailable,
-        }
+        allowed_outcome(allowed)
+    }
+
+    /// [`Self::rate_limit`] for a caller that waits asynchronously: one
+    /// script call on the multiplexed connection, within `timeout_ms` in
+    /// all.
+    pub(crate) async fn rate_limit_async(
+        &self,
+        rule: usize,
+        key: Requester,
+        quota: SharedQuota,
+        ipv6_prefix: u8,
+        ctx: &RequestContext,
+    ) -> Outcome {
+        let Some(requester) = requester_hash(key, ipv6_prefix, ctx) else {
+            return Outcome::Pass;
+        };
+        let [interval, tolerance] = quota.args();
+        let allowed = self
+            .link
+            .run_async(Op::RateLimit, self.timeout, |mut connection| async move {
+                let name = format!("{}rl:{rule}:{requester:016x}", self.prefix);
+                self.script
+                    .key(name)
+                    .arg(interval)
+                    .arg(tolerance)
+                    .invoke_async::<i64>(&mut connection)
+                    .await
+            })
+            .await;
+        allowed_outcome(allowed)
     }
 }
 
-/// The fleet-wide name of the requester of `ctx` for `key`.
-fn requester_hash(key: Requester, ctx: &RequestContext) -> Option<u64> {
+fn listed_outcome(listed: Listed) -> Outcome {
+    match listed {
+        Listed::Yes => Outcome::Refuse,
+        Listed::No => Outcome::Pass,
+        // A stale copy still names who was blocked when it was read.
+        Listed::Stale(true) => Outcome::Refuse,
+        Listed::Stale(false) => Outcome::Unavailable,
+    }
+}
+
+fn allowed_outcome(allowed: Option<i64>) -> Outcome {
+    match allowed {
+        Some(1) => Outcome::Pass,
+        Some(_) => Outcome::Refuse,
+        None => Outcome::Unavailable,
+    }
+}
+
+/// The fleet-wide name of the requester of `ctx` for `key`; addresses are
+/// counted by network as the local tier counts them.
+fn requester_hash(key: Requester, ipv6_prefix: u8, ctx: &RequestContext) -> Option<u64> {
     let mut hasher = SipHasher13::new_with_keys(HASH_KEY.0, HASH_KEY.1);
     match key {
         Requester::Ip => {
             // IPv4-mapped IPv6 and IPv4 are one requester.
-            match ctx.client_ip()?.to_canonical() {
+            match super::entry::requester_address(ctx.client_ip()?, ipv6_prefix) {
                 IpAddr::V4(ip) => hasher.write(&ip.octets()),
                 IpAddr::V6(ip) => hasher.write(&ip.octets()),
             }
