@@ -348,6 +348,7 @@ async fn get_tool(base: &str, case: usize, q: &str, benign: bool) -> (u16, Strin
 
 #[test]
 fn without_rasp_the_attacks_run_what_the_input_says() {
+    let _serial = crate::serial();
     for &(build, q, _) in ATTACKS {
         if !installed(build.needs()) {
             eprintln!("skipped, not installed: {}", build.needs());
@@ -364,6 +365,7 @@ fn without_rasp_the_attacks_run_what_the_input_says() {
 
 #[tokio::test]
 async fn with_rasp_the_attacks_are_refused_over_http() {
+    let _serial = crate::serial();
     for (case, &(build, q, reason)) in ATTACKS.iter().enumerate() {
         if !installed(build.needs()) {
             eprintln!("skipped, not installed: {}", build.needs());
@@ -383,6 +385,7 @@ async fn with_rasp_the_attacks_are_refused_over_http() {
 
 #[tokio::test]
 async fn with_rasp_values_in_data_positions_are_served() {
+    let _serial = crate::serial();
     for (case, &(build, q, expected)) in BENIGN.iter().enumerate() {
         if !installed(build.needs()) {
             eprintln!("skipped, not installed: {}", build.needs());

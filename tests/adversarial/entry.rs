@@ -2,12 +2,7 @@
 //!
 //! Entry rules and the canary: what decides whether a request is refused
 //! must be something no client can choose. Each test installs a policy
-//! (process-wide, so the tests of this module hold [`POLICY`] while they
-//! run), serves an axum app on 127.0.0.1, and attacks it over real HTTP.
-#![allow(
-    clippy::await_holding_lock,
-    reason = "each test has a runtime of its own; the lock serializes whole tests, awaits included"
-)]
+//! (process-wide, so each test holds the suite's lock while it runs), serves an axum app on 127.0.0.1, and attacks it over real HTTP.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,14 +20,9 @@ use sqlx::sqlite::SqlitePoolOptions;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-/// The installed policy is process-wide: one test of this module at a time.
-static POLICY: Mutex<()> = Mutex::new(());
-
-/// Holds the module's policy lock, with no policy installed.
+/// Holds the suite's lock, with no policy installed.
 fn policy_lock() -> MutexGuard<'static, ()> {
-    let guard = POLICY.lock().unwrap_or_else(|p| p.into_inner());
-    rasp::policy::uninstall();
-    guard
+    crate::serial()
 }
 
 fn install(text: &str) {

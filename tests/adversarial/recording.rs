@@ -328,6 +328,7 @@ fn padded(n: usize, name: &str) -> String {
 /// Handlers with axum's own extractors are protected by the layer alone.
 #[tokio::test]
 async fn plain_extractors_are_protected_by_the_layer() {
+    let _serial = crate::serial();
     let (events, _guard) = Events::capture();
     let base = serve(RaspLayer::new()).await;
     let http = client();
@@ -412,6 +413,7 @@ async fn plain_extractors_are_protected_by_the_layer() {
 /// records `O'Brien` and the bound statement runs.
 #[tokio::test]
 async fn the_benign_twin_with_a_quote_passes() {
+    let _serial = crate::serial();
     let (events, _guard) = Events::capture();
     let base = serve(RaspLayer::new()).await;
     let http = client();
@@ -439,6 +441,7 @@ async fn the_benign_twin_with_a_quote_passes() {
 /// request is past the input limits and refused before the handler runs.
 #[tokio::test]
 async fn padding_never_lets_the_injection_run() {
+    let _serial = crate::serial();
     let (events, _guard) = Events::capture();
     let base = serve(RaspLayer::new()).await;
     let http = client();
@@ -479,6 +482,7 @@ async fn padding_never_lets_the_injection_run() {
 /// handled in linear time, and the injection after it is blocked.
 #[tokio::test]
 async fn repeated_pairs_are_recorded_once_and_fast() {
+    let _serial = crate::serial();
     let (events, _guard) = Events::capture();
     let base = serve(RaspLayer::new()).await;
     let http = client();
@@ -513,6 +517,7 @@ async fn repeated_pairs_are_recorded_once_and_fast() {
 /// limits that monitor it reaches the handler unchanged, reported.
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_or_reported() {
+    let _serial = crate::serial();
     let (events, _guard) = Events::capture();
     let small = InputLimits {
         max_body_bytes: 1024,
@@ -559,6 +564,7 @@ async fn a_body_over_the_limit_is_refused_or_reported() {
 /// is parsed once, into the handler's type) and is still checked.
 #[tokio::test]
 async fn tainted_json_under_the_layer_is_still_checked() {
+    let _serial = crate::serial();
     let (events, _guard) = Events::capture();
     let base = serve(RaspLayer::new()).await;
     let http = client();

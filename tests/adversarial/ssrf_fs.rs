@@ -135,6 +135,7 @@ async fn cdn_client(cdn: &Upstream, entry: &str) -> GuardedClient {
 
 #[tokio::test]
 async fn an_allowlisted_host_does_not_open_its_other_ports() {
+    let _serial = crate::serial();
     let cdn = Upstream::start(AVATAR).await;
     let secret = Upstream::start(SECRET).await;
     let service = avatar_service(cdn_client(&cdn, CDN).await).await;
@@ -169,6 +170,7 @@ async fn an_allowlisted_host_does_not_open_its_other_ports() {
 
 #[tokio::test]
 async fn an_input_cannot_name_an_allowlisted_host_even_on_its_port() {
+    let _serial = crate::serial();
     let cdn = Upstream::start(AVATAR).await;
     let service = avatar_service(cdn_client(&cdn, CDN).await).await;
     let client = outsider();
@@ -196,6 +198,7 @@ async fn an_input_cannot_name_an_allowlisted_host_even_on_its_port() {
 
 #[tokio::test]
 async fn every_port_is_an_explicit_opt_in() {
+    let _serial = crate::serial();
     let cdn = Upstream::start(AVATAR).await;
     let other = Upstream::start(SECRET).await;
     let url = format!("http://{CDN}:{}/x", other.addr.port());
@@ -213,6 +216,7 @@ async fn every_port_is_an_explicit_opt_in() {
 
 #[tokio::test]
 async fn a_public_redirect_cannot_bounce_onto_an_allowlisted_host() {
+    let _serial = crate::serial();
     let cdn = Upstream::start(AVATAR).await;
     // The attacker's host answers 302 to the allowlisted CDN.
     let target = format!("http://{CDN}/avatars/ann.png");
@@ -321,6 +325,7 @@ impl Tally {
 #[cfg(unix)]
 #[test]
 fn a_symlink_swapped_in_after_the_check_is_not_followed() {
+    let _serial = crate::serial();
     let arena = arena();
     let root = Root::new(&arena.files).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -349,6 +354,7 @@ fn a_symlink_swapped_in_after_the_check_is_not_followed() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_symlink_swapped_in_after_the_check_is_not_followed_under_tokio() {
+    let _serial = crate::serial();
     let arena = arena();
     let root = Root::new(&arena.files).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -382,6 +388,7 @@ async fn a_symlink_swapped_in_after_the_check_is_not_followed_under_tokio() {
 #[cfg(unix)]
 #[test]
 fn every_operation_is_confined_beneath_the_root() {
+    let _serial = crate::serial();
     let arena = arena();
     let root = Root::new(&arena.files).unwrap();
     // A directory link to the outside, planted by another writer of the
@@ -425,6 +432,7 @@ fn every_operation_is_confined_beneath_the_root() {
 
 #[tokio::test]
 async fn a_redirect_loop_stops_at_the_limit() {
+    let _serial = crate::serial();
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
     // An internal service that redirects to itself forever, except for
