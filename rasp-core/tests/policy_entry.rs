@@ -146,6 +146,45 @@ fn rate_limits_throttle_per_requester() {
     assert_eq!(evaluate(&alice), Decision::Allow);
 }
 
+/// A login-guessing budget on `/login` leaves browsing alone, and the
+/// route it is judged by is the template the server matched: a request
+/// with no known route spends no route-scoped budget, so an unrouted path
+/// cannot be used to drain someone else's.
+#[test]
+fn a_rate_limit_can_be_scoped_to_routes() {
+    let _lock = policy_lock();
+    install(&with_entry(
+        r#"
+        [entry]
+        [[entry.rate_limits]]
+        key = "ip"
+        per_minute = 1
+        burst = 2
+        routes = ["/login", "/users/{id}/password"]
+        "#,
+    ));
+    let on = |route| Request {
+        ip: ip("198.51.100.7"),
+        route: Some(route),
+        ..Request::default()
+    };
+    for _ in 0..20 {
+        assert_eq!(evaluate(&on("/search")), Decision::Allow);
+    }
+    assert_eq!(evaluate(&on("/login")), Decision::Allow);
+    assert_eq!(evaluate(&on("/users/{id}/password")), Decision::Allow);
+    assert_eq!(evaluate(&on("/login")), Decision::Throttle);
+    assert_eq!(evaluate(&on("/users/{id}/password")), Decision::Throttle);
+    // A path the client wrote is not a template; nothing matched, nothing spent.
+    assert_eq!(evaluate(&on("/users/7/password")), Decision::Allow);
+    let unrouted = Request {
+        ip: ip("198.51.100.7"),
+        ..Request::default()
+    };
+    assert_eq!(evaluate(&unrouted), Decision::Allow);
+    assert_eq!(evaluate(&on("/search")), Decision::Allow);
+}
+
 #[test]
 fn the_circuit_breaker_opens_after_repeated_detections() {
     let _lock = policy_lock();
@@ -232,6 +271,14 @@ fn invalid_entry_rules_name_their_key() {
     assert_eq!(
         key("[entry]\n[[entry.rate_limits]]\nkey = \"session\"\nper_second = 5\n"),
         "entry.rate_limits[0].key"
+    );
+    assert_eq!(
+        key("[entry]\n[[entry.rate_limits]]\nkey = \"ip\"\nper_second = 5\nroutes = []\n"),
+        "entry.rate_limits[0].routes"
+    );
+    assert_eq!(
+        key("[entry]\n[[entry.rate_limits]]\nkey = \"ip\"\nper_second = 5\nroutes = [\"login\"]\n"),
+        "entry.rate_limits[0].routes"
     );
     assert_eq!(
         key(

@@ -164,8 +164,8 @@ impl Shop {
     }
 
     /// The shop's routes. Protected, they run under [`RaspLayer`], which
-    /// records every request's input for the guarded sinks, and `/login`
-    /// also under the installed policy's entry rules (its rate limit);
+    /// records every request's input for the guarded sinks, and under the
+    /// installed policy's entry rules (its rate limit names `/login`);
     /// unprotected, without any layer, as a service that never heard of
     /// rasp.
     pub fn router(self) -> Router {
@@ -178,8 +178,10 @@ impl Shop {
             .route("/lang", get(handlers::lang));
         let login = Router::new().route("/login", post(handlers::login));
         let routes = if self.protected {
-            // Entry rules only on /login: a per-address budget there is
-            // the limit on guessing keys, and browsing stays unlimited.
+            // The policy's entry rules apply to every route (under the
+            // plain layer, `#[rasp::protect]` applies them); its login
+            // budget names `/login` in `routes`, so browsing stays
+            // unlimited while guessing keys is throttled.
             routes
                 .layer(RaspLayer::new())
                 .merge(login.layer(RaspLayer::new().entry_guard(InstalledPolicy::new())))

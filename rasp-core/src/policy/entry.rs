@@ -302,6 +302,8 @@ impl fmt::Debug for EntryRules {
 
 struct Limit {
     key: Requester,
+    /// The route templates the limit applies to (`routes`); `None` for all.
+    routes: Option<Box<[Box<str>]>>,
     limiter: RequesterLimiter<u64>,
     /// The same quota for the budget shared through Redis.
     #[cfg(feature = "redis")]
@@ -309,6 +311,21 @@ struct Limit {
     /// The limit's place in `rate_limits`: its name in Redis keys.
     #[cfg(feature = "redis")]
     index: usize,
+}
+
+impl Limit {
+    /// Whether the limit counts this request: every request, or one whose
+    /// route (the template the server matched, never the client's path)
+    /// is one the limit names. A request with no known route is counted
+    /// only by limits that name none.
+    fn applies_to(&self, ctx: &RequestContext) -> bool {
+        match &self.routes {
+            None => true,
+            Some(routes) => ctx
+                .route()
+                .is_some_and(|route| routes.iter().any(|r| **r == *route)),
+        }
+    }
 }
 
 struct Breaker {
@@ -407,8 +424,28 @@ impl EntryRules {
                     "the burst would take more than a year to refill at this rate".into(),
                 ));
             }
+            let routes = match limit.routes {
+                None => None,
+                Some(routes) if routes.is_empty() => {
+                    return Err(invalid(
+                        &key("routes"),
+                        "name at least one route, or leave `routes` out to limit every route"
+                            .into(),
+                    ));
+                }
+                Some(routes) => {
+                    if let Some(bad) = routes.iter().find(|r| !r.starts_with('/')) {
+                        return Err(invalid(
+                            &key("routes"),
+                            format!("`{bad}` is not a route template (they start with `/`)"),
+                        ));
+                    }
+                    Some(routes.into_iter().map(String::into_boxed_str).collect())
+                }
+            };
             rate_limits.push(Limit {
                 key: limit.key,
+                routes,
                 limiter: RequesterLimiter::new(quota, max_tracked, TrackedTable::RateLimit),
                 #[cfg(feature = "redis")]
                 shared: SharedQuota::new(quota),
@@ -580,7 +617,7 @@ impl EntryRules {
     /// it allows, the budget shared through Redis.
     fn rate_limited(&self, ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
         let throttled = Some((Decision::Throttle, EntryRule::RateLimit));
-        for limit in &self.rate_limits {
+        for limit in self.rate_limits.iter().filter(|l| l.applies_to(ctx)) {
             let Some(requester) = self.requester(limit.key, ctx) else {
                 continue;
             };
@@ -608,7 +645,7 @@ impl EntryRules {
     #[cfg(feature = "redis")]
     async fn rate_limited_async(&self, ctx: &RequestContext) -> Option<(Decision, EntryRule)> {
         let throttled = Some((Decision::Throttle, EntryRule::RateLimit));
-        for limit in &self.rate_limits {
+        for limit in self.rate_limits.iter().filter(|l| l.applies_to(ctx)) {
             let Some(requester) = self.requester(limit.key, ctx) else {
                 continue;
             };

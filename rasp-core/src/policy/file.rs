@@ -231,6 +231,9 @@ pub(crate) struct RateLimit {
     pub(crate) per_second: Option<u32>,
     pub(crate) per_minute: Option<u32>,
     pub(crate) burst: Option<u32>,
+    /// Route templates the limit applies to; every route when absent.
+    #[serde(default)]
+    pub(crate) routes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
