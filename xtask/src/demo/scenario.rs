@@ -134,6 +134,21 @@ fn search(q: &str) -> Request {
     get("/search", &[("q", q)])
 }
 
+/// `GET path?p0=v0&…&p{n-1}=v{n-1}&name=value`: `n` dummy pairs in front of
+/// the one the handler reads. Padding like this once pushed the real input
+/// past the request context's recording cap, where it went unchecked; every
+/// input is checked now, however many come before it.
+fn padded(path: &str, n: usize, name: &str, value: &str) -> Request {
+    let padding: Vec<(String, String)> =
+        (0..n).map(|i| (format!("p{i}"), format!("v{i}"))).collect();
+    let mut query: Vec<(&str, &str)> = padding
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    query.push((name, value));
+    get(path, &query)
+}
+
 /// `GET /profile?name=&bio=`: the HTML rows' request.
 fn profile(name: &str, bio: &str) -> Request {
     get("/profile", &[("name", name), ("bio", bio)])
@@ -194,6 +209,11 @@ pub(crate) fn scenarios(setup: &Setup<'_>) -> Vec<Scenario> {
             Check::SlowerThan(Duration::from_millis(150)),
         )
         .attack(
+            "UNION behind 32 dummy query pairs",
+            padded("/search", 32, "q", "zzz' UNION SELECT api_key FROM users --"),
+            Check::BodyContains(ADMIN_KEY),
+        )
+        .attack(
             "login bypass: name `admin' --`",
             login("admin' --", "x", "/"),
             Check::LoggedIn,
@@ -218,6 +238,11 @@ pub(crate) fn scenarios(setup: &Setup<'_>) -> Vec<Scenario> {
         .attack(
             "command chaining: `x; echo pwned > MARKER; echo `",
             get("/export", &[("name", &chained)]),
+            Check::MarkerWritten,
+        )
+        .attack(
+            "command chaining behind 32 dummy query pairs",
+            padded("/export", 32, "name", &chained),
             Check::MarkerWritten,
         );
     let ssrf = Rows::new("ssrf")
