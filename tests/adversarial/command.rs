@@ -14,7 +14,6 @@
 //! places a value in a data position of the same program and is served.
 //! Programs missing from the machine are skipped, and the skip is printed.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
@@ -304,19 +303,7 @@ async fn serve(dir: PathBuf) -> String {
         .route("/tools", get(tool))
         .with_state(Arc::new(Service { dir }))
         .layer(RaspLayer::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("server");
-    });
-    format!("http://{addr}")
+    crate::serve(app).await
 }
 
 fn installed(program: &str) -> bool {

@@ -4,7 +4,6 @@
 //! must be something no client can choose. Each test installs a policy
 //! (process-wide, so each test holds the suite's lock while it runs), serves an axum app on 127.0.0.1, and attacks it over real HTTP.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -99,24 +98,7 @@ async fn serve(layer: RaspLayer<InstalledPolicy>) -> String {
         .route("/hello", get(protected_hello))
         .with_state(database().await)
         .layer(layer);
-    serve_router(app).await
-}
-
-/// Serves `app` on a loopback port, with the TCP peer available.
-async fn serve_router(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("server");
-    });
-    format!("http://{addr}")
+    crate::serve(app).await
 }
 
 fn client() -> reqwest::Client {
@@ -407,7 +389,7 @@ async fn a_flood_of_addresses_does_not_switch_the_rate_limit_off() {
 #[tokio::test]
 async fn a_stalled_redis_costs_one_timeout_and_holds_up_no_other_request() {
     let _lock = policy_lock();
-    let plain = serve_router(Router::new().route("/ping", get(|| async { "pong" }))).await;
+    let plain = crate::serve(Router::new().route("/ping", get(|| async { "pong" }))).await;
     for (revision, mode, want) in [(6, "open", 200), (7, "closed", 429)] {
         // Accepts connections (the kernel does) and never answers.
         let stalled = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -17,6 +17,7 @@ mod events;
 mod recording;
 mod ssrf_fs;
 
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 
 /// The installed policy, the process-wide mode, the event deduplication and
@@ -28,4 +29,22 @@ pub(crate) fn serial() -> MutexGuard<'static, ()> {
     let guard = SUITE.lock().unwrap_or_else(|p| p.into_inner());
     rasp::policy::uninstall();
     guard
+}
+
+/// Serves `app` on a free loopback port, with the TCP peer available to
+/// the layer as the client address, and returns its base URL.
+pub(crate) async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("server");
+    });
+    format!("http://{addr}")
 }
