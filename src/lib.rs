@@ -7,10 +7,10 @@
 )]
 
 pub use rasp_core::{
-    Asserted, Blocked, Context, ContextFutureExt, ContextKind, Decision, Dialect, EscapeHatch,
+    Asserted, Blocked, Context, ContextFutureExt, SinkClass, Decision, Dialect, EscapeHatch,
     Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Limit, Log,
     LogSafe, Mode, OnBlocked, OnExceeded, Path, PathSafe, Reason, Recordable, Redirect,
-    RedirectSafe, RequestContext, Sanitize, Sanitized, Shell, ShellSafe, SinkKind, SinkSite,
+    RedirectSafe, RequestContext, Sanitize, Sanitized, Shell, ShellSafe, SinkClass, SinkSite,
     SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe, check, context, detect, escaped,
     event, policy, registry, sanitize, trust_unchecked,
 };
@@ -44,8 +44,8 @@ pub use rasp_sinks::sqlx::{Bound, CheckedSql, SqlText, bind, sql, sql_for};
 pub use rasp_axum as axum;
 
 #[doc(hidden)]
-pub mod __private {
-    pub use rasp_core::__private::*;
+pub mod __private_v1 {
+    pub use rasp_core::__private_v1::*;
 }
 
 /// The guide in `docs/` as doctests: every Rust block of every page is

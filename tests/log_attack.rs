@@ -179,6 +179,6 @@ fn unicode_line_separators_are_refused_too() {
 #[test]
 fn the_line_guard_is_a_registered_log_sink() {
     let site = rasp::registry::sink("log.line").expect("registered");
-    assert_eq!(site.kind, rasp::SinkKind::Log);
+    assert_eq!(site.kind, rasp::SinkClass::Log);
     assert_eq!(site.fn_path, "rasp::log::line");
 }

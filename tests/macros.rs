@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rasp::{Blocked, ContextFutureExt, Mode, RequestContext, SinkKind, SqlSafe, Tainted};
+use rasp::{Blocked, ContextFutureExt, Mode, RequestContext, SinkClass, SqlSafe, Tainted};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
@@ -356,7 +356,7 @@ fn registry_lists_sinks_with_their_declaration() {
         .into_iter()
         .find(|s| s.id == "tests.db.execute")
         .expect("execute is registered");
-    assert_eq!(site.kind, SinkKind::Sql);
+    assert_eq!(site.kind, SinkClass::Sql);
     assert_eq!(site.fn_path, "macros::execute");
     assert_eq!(site.guarded, ["sql"]);
     // `Guard` is not re-exported by the facade; its name is stable enough.
@@ -502,7 +502,7 @@ fn block_and_monitor_modes() {
         panic!("expected Blocked, got {blocked:?}");
     };
     assert_eq!(blocked.sink_id, "tests.db.execute");
-    assert_eq!(blocked.kind, SinkKind::Sql);
+    assert_eq!(blocked.kind, SinkClass::Sql);
     assert_eq!(EXECUTED.get(), before, "the sink body never ran");
 
     let events = capture.events();

@@ -23,7 +23,7 @@ use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
 use rasp::http::{Error, GuardedClient, url};
-use rasp::{Reason, RequestContext, SinkKind, SourceMeta};
+use rasp::{Reason, RequestContext, SinkClass, SourceMeta};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
@@ -164,7 +164,7 @@ fn guarded_client(redirector: &Server) -> GuardedClient {
 fn expect_refused<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) -> rasp::Blocked {
     match result {
         Err(Error::Refused(blocked)) => {
-            assert_eq!(blocked.kind, SinkKind::Url, "{what}");
+            assert_eq!(blocked.kind, SinkClass::Url, "{what}");
             blocked
         }
         other => panic!("expected a refusal for {what}, got {other:?}"),

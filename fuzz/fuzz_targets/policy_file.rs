@@ -7,21 +7,21 @@
 
 use libfuzzer_sys::fuzz_target;
 use rasp_core::policy::Policy;
-use rasp_core::{RequestContext, SinkKind};
+use rasp_core::{RequestContext, SinkClass};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(policy) = Policy::from_bytes(data) else {
         return;
     };
     for kind in [
-        SinkKind::Sql,
-        SinkKind::Html,
-        SinkKind::Shell,
-        SinkKind::Path,
-        SinkKind::Url,
-        SinkKind::Header,
-        SinkKind::Log,
-        SinkKind::Redirect,
+        SinkClass::Sql,
+        SinkClass::Html,
+        SinkClass::Shell,
+        SinkClass::Path,
+        SinkClass::Url,
+        SinkClass::Header,
+        SinkClass::Log,
+        SinkClass::Redirect,
     ] {
         let (_, canary, _) = policy.site_rule("fuzz.sink", kind);
         assert!(canary <= 100);

@@ -11,21 +11,19 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use rasp_core::check::check;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkSite};
+use rasp_core::sink::{Guard, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Dialect, InputLimits, Mode, RequestContext, SourceMeta};
 
-static SITE: SinkSite = SinkSite {
-    id: "bench.many_inputs.sql",
-    kind: SinkKind::Sql,
-    fn_path: "bench::query",
-    file: file!(),
-    line: line!(),
-    guarded: &["sql"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static SITE: SinkSite = SinkSite::new(
+    "bench.many_inputs.sql",
+    SinkClass::Sql,
+    "bench::query",
+    file!(),
+    line!(),
+    &["sql"],
+    Guard::RuntimeChecked,
+);
 
 static SRC: SourceMeta = SourceMeta {
     kind: "bench.input",

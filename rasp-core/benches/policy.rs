@@ -10,21 +10,19 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rasp_core::check::check;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkSite};
+use rasp_core::sink::{Guard, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Dialect, Mode, RequestContext, SourceMeta, policy};
 
-static SITE: SinkSite = SinkSite {
-    id: "bench.sql",
-    kind: SinkKind::Sql,
-    fn_path: "bench::query",
-    file: file!(),
-    line: line!(),
-    guarded: &["sql"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static SITE: SinkSite = SinkSite::new(
+    "bench.sql",
+    SinkClass::Sql,
+    "bench::query",
+    file!(),
+    line!(),
+    &["sql"],
+    Guard::RuntimeChecked,
+);
 
 static SRC: SourceMeta = SourceMeta {
     kind: "bench.input",

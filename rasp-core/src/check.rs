@@ -50,9 +50,9 @@ pub const MIN_INPUT_LEN: usize = 2;
 /// application's own text cannot be mistaken for the input there: those
 /// classes check one-byte inputs too (`0` is a whole host: `http://0/`).
 #[inline]
-pub const fn min_input_len(kind: crate::ContextKind) -> usize {
+pub const fn min_input_len(kind: crate::SinkClass) -> usize {
     match kind {
-        crate::ContextKind::Url | crate::ContextKind::Header | crate::ContextKind::Log => 1,
+        crate::SinkClass::Url | crate::SinkClass::Header | crate::SinkClass::Log => 1,
         _ => MIN_INPUT_LEN,
     }
 }
@@ -99,7 +99,7 @@ pub type Detector = fn(&[u8], &dyn Needle) -> Option<Finding>;
 /// class: for an integration that knows more about its text than the class
 /// does. A `Set-Cookie` value is a header value in which `;` and `,` are
 /// delimiters too, so the cookie guard runs
-/// [`detect::header::detect_cookie`] on a [`SinkKind::Header`](crate::SinkKind) site.
+/// [`detect::header::detect_cookie`] on a [`SinkClass::Header`](crate::SinkClass) site.
 #[inline]
 pub fn check_with(site: &'static SinkSite, text: &[u8], detector: Detector) -> Result<(), Blocked> {
     RequestContext::with_current(|ctx| match ctx {

@@ -8,7 +8,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::detect::Reason;
-use crate::sink::SinkKind;
+use crate::class::SinkClass;
 
 /// What to do when a detector finds an injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +48,7 @@ impl Mode {
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Decision {
     /// Nothing found; the call runs.
     Allow,
@@ -76,13 +77,25 @@ impl Decision {
 /// Sinks return it through their error type (`E: From<Blocked>`); it says
 /// which sink refused and why, never the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Blocked {
     /// Id of the sink that refused the call.
     pub sink_id: &'static str,
     /// Class of that sink.
-    pub kind: SinkKind,
+    pub class: SinkClass,
     /// What the detector found.
     pub reason: Reason,
+}
+
+impl Blocked {
+    /// The refusal of a call to the sink `sink_id` of `class`, for `reason`.
+    pub const fn new(sink_id: &'static str, class: SinkClass, reason: Reason) -> Blocked {
+        Blocked {
+            sink_id,
+            class,
+            reason,
+        }
+    }
 }
 
 impl fmt::Display for Blocked {
@@ -98,7 +111,7 @@ impl fmt::Display for Blocked {
         write!(
             f,
             "rasp blocked a {} injection at sink `{}`: {}",
-            self.kind,
+            self.class,
             self.sink_id,
             self.reason.describe()
         )

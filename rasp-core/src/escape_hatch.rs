@@ -134,9 +134,24 @@ macro_rules! trust_unchecked {
             ::core::line!(),
             ::core::column!(),
         );
-        $crate::__private::inventory::submit! {
+        $crate::__private_v1::inventory::submit! {
             $crate::escape_hatch::EscapeHatchRegistration(&__RASP_HATCH)
         }
-        $crate::__private::assert_trusted($value, &__RASP_HATCH)
+        $crate::__private_v1::assert_trusted($value, &__RASP_HATCH)
     }};
 }
+
+// An asserted value passes every class's trust trait: the assertion, not
+// the type, vouches for it, and the registry lists where it was made.
+macro_rules! asserted_is_trusted {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident { name: $name:literal, event: $event:literal, marker: $marker:ident,
+                         trust: $trust:ident, $($rest:tt)* },
+    )*) => {$(
+        impl<T: AsRef<[u8]>> crate::trust::sealed::Sealed<crate::class::$marker> for Asserted<T> {}
+        impl<T: AsRef<[u8]>> crate::trust::$trust for Asserted<T> {}
+    )*};
+}
+
+rasp_detect::with_sink_classes!(asserted_is_trusted);

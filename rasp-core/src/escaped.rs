@@ -46,7 +46,7 @@ impl<C: Sanitize> fmt::Display for Escaped<'_, C> {
 
 impl<C: Sanitize> fmt::Debug for Escaped<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Escaped<{}>({self})", C::KIND)
+        write!(f, "Escaped<{}>({self})", C::CLASS)
     }
 }
 
@@ -61,17 +61,17 @@ impl<C> Copy for Escaped<'_, C> {}
 /// Its display is escaped for HTML already: askama must not escape it
 /// again.
 #[cfg(feature = "askama")]
-impl askama::filters::HtmlSafe for Escaped<'_, crate::contexts::Html> {}
+impl askama::filters::HtmlSafe for Escaped<'_, crate::class::Html> {}
 
 #[cfg(feature = "askama")]
-impl askama::FastWritable for Escaped<'_, crate::contexts::Html> {
+impl askama::FastWritable for Escaped<'_, crate::class::Html> {
     #[inline]
     fn write_into(
         &self,
         dest: &mut dyn fmt::Write,
         _values: &dyn askama::Values,
     ) -> askama::Result<()> {
-        <crate::contexts::Html as Sanitize>::write_escaped(self.text, &mut &mut *dest)?;
+        <crate::class::Html as Sanitize>::write_escaped(self.text, &mut &mut *dest)?;
         Ok(())
     }
 }
@@ -80,4 +80,4 @@ impl askama::FastWritable for Escaped<'_, crate::contexts::Html> {
 /// `ammonia`) is markup the application vouches for: askama renders it
 /// as it is.
 #[cfg(feature = "askama")]
-impl<T: AsRef<str>> askama::filters::HtmlSafe for crate::Sanitized<T, crate::contexts::Html> {}
+impl<T: AsRef<str>> askama::filters::HtmlSafe for crate::Sanitized<T, crate::class::Html> {}

@@ -11,15 +11,27 @@
 //!
 //! Users depend on the `rasp` facade crate, which re-exports this one.
 
+// Layers, top to bottom. A module may use what is below it, never what is
+// above; `cargo xtask layers` checks it.
+//
+//   check            the runtime check at a sink: detectors, then policy
+//   policy           rules from the policy file; entry rules; reloads
+//   event, telemetry what rasp reports: security events, evidence, metrics
+//   context          the request: recorded inputs, caps, requester
+//   taint, trust     Tainted, trust traits, sanitizers, sink sites, decisions
+//   detect           rasp-detect: pure detectors and the class registry
 pub mod check;
+pub mod policy;
+
+pub mod event;
+pub mod telemetry;
+
 pub mod context;
-pub mod contexts;
+
+pub mod class;
 pub mod decision;
-pub mod detect;
 pub mod escape_hatch;
 pub mod escaped;
-pub mod event;
-pub mod policy;
 pub mod record;
 pub mod registry;
 #[cfg(feature = "ammonia")]
@@ -29,11 +41,14 @@ pub mod sink;
 pub mod taint;
 pub mod trust;
 
+/// The detectors, re-exported from `rasp-detect`.
+pub use rasp_detect as detect;
+
 #[doc(hidden)]
-pub mod __private;
+pub mod __private_v1;
 
 pub use context::{ContextFutureExt, InContext, InputLimits, Limit, OnExceeded, RequestContext};
-pub use contexts::{Context, ContextKind, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
+pub use class::{Context, Header, Html, Log, Path, Redirect, Shell, SinkClass, Sql, Url};
 pub use decision::{Blocked, Decision, Mode, OnBlocked};
 pub use detect::Reason;
 pub use detect::sql::Dialect;
@@ -41,7 +56,7 @@ pub use escape_hatch::{Asserted, EscapeHatch};
 pub use escaped::Escaped;
 pub use record::Recordable;
 pub use sanitize::{Sanitize, Sanitized};
-pub use sink::{Guard, SinkKind, SinkSite};
+pub use sink::{DecisionSlot, Guard, SinkSite};
 pub use taint::{SourceMeta, Tainted};
 pub use trust::{
     HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,

@@ -9,7 +9,7 @@
 //! no `<script>`, no event handler, no `javascript:` link, no markup left
 //! open to swallow the page that follows.
 
-use crate::contexts::Html;
+use crate::class::Html;
 use crate::sanitize::Sanitized;
 use crate::taint::Tainted;
 

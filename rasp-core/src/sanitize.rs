@@ -8,7 +8,7 @@
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
 
-use crate::contexts::{Context, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
+use crate::class::{Context, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
 
 /// Escaping for one sink context.
 pub trait Sanitize: Context {
@@ -31,7 +31,7 @@ impl<C: Sanitize> Sanitized<String, C> {
             let mut out = String::with_capacity(input.as_ref().len() + 8);
             C::write_escaped(input.as_ref(), &mut out).expect("writing to a String cannot fail");
             out
-        } else if C::KIND == crate::ContextKind::Sql {
+        } else if C::CLASS == crate::SinkClass::Sql {
             // A SQL value is always a quoted literal, even when clean.
             let mut out = String::with_capacity(input.as_ref().len() + 2);
             C::write_escaped(input.as_ref(), &mut out).expect("writing to a String cannot fail");
@@ -87,7 +87,7 @@ impl<T: AsRef<str>, C> fmt::Display for Sanitized<T, C> {
 impl<T: AsRef<str>, C: Context> fmt::Debug for Sanitized<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sanitized")
-            .field("context", &C::KIND)
+            .field("context", &C::CLASS)
             .field("value", &self.value.as_ref())
             .finish()
     }
@@ -373,3 +373,19 @@ mod tests {
         assert_eq!(s::<Log>("a\u{2028}b\tc"), "a\\u{2028}b\tc");
     }
 }
+
+// A value sanitized for one class is trusted by that class's trust trait
+// alone: one impl per row of the class registry.
+macro_rules! sanitized_is_trusted {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident { name: $name:literal, event: $event:literal, marker: $marker:ident,
+                         trust: $trust:ident, $($rest:tt)* },
+    )*) => {$(
+        impl<T: AsRef<str>> crate::trust::sealed::Sealed<crate::class::$marker>
+            for Sanitized<T, crate::class::$marker> {}
+        impl<T: AsRef<str>> crate::trust::$trust for Sanitized<T, crate::class::$marker> {}
+    )*};
+}
+
+rasp_detect::with_sink_classes!(sanitized_is_trusted);

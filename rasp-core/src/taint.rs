@@ -10,7 +10,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::contexts::Context;
+use crate::class::Context;
 use crate::sanitize::{Sanitize, Sanitized};
 
 /// Where a tainted value came from: one static record per `#[rasp::source]` fn.

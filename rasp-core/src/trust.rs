@@ -7,9 +7,6 @@
 //! implements any of them, and the `on_unimplemented` message explains the
 //! fixes in terms of the `rasp` facade.
 
-use crate::escape_hatch::Asserted;
-use crate::sanitize::Sanitized;
-
 /// The text a guarded sink parameter contributes to the sink, for the
 /// runtime check. `None` means there is nothing an input could hide in
 /// (numbers, `bool`, string literals written in the program).
@@ -18,8 +15,12 @@ pub trait SinkText {
     fn sink_text(&self) -> Option<&[u8]>;
 }
 
-#[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
-mod sealed {
+// The sealed-trait idiom: a public name on a crate-private path, so only
+// this crate implements the trust traits. `sanitize` and `escape_hatch`
+// implement them for their own types, one impl per row of the class
+// registry.
+#[allow(unreachable_pub)]
+pub(crate) mod sealed {
     pub trait Sealed<C> {}
 }
 
@@ -33,24 +34,18 @@ macro_rules! trust_trait {
             note = $sanitize,
             note = "trusted by construction: string literals (`&'static str`), numbers, `bool`, and values sanitized for this very context"
         )]
-        pub trait $trait: SinkText + sealed::Sealed<crate::contexts::$ctx> {}
+        pub trait $trait: SinkText + sealed::Sealed<crate::class::$ctx> {}
 
-        impl sealed::Sealed<crate::contexts::$ctx> for &'static str {}
+        impl sealed::Sealed<crate::class::$ctx> for &'static str {}
         impl $trait for &'static str {}
 
-        impl<T: AsRef<str>> sealed::Sealed<crate::contexts::$ctx> for Sanitized<T, crate::contexts::$ctx> {}
-        impl<T: AsRef<str>> $trait for Sanitized<T, crate::contexts::$ctx> {}
-
-        impl<T: AsRef<[u8]>> sealed::Sealed<crate::contexts::$ctx> for Asserted<T> {}
-        impl<T: AsRef<[u8]>> $trait for Asserted<T> {}
-
-        impl<T: $trait + ?Sized> sealed::Sealed<crate::contexts::$ctx> for &T {}
+        impl<T: $trait + ?Sized> sealed::Sealed<crate::class::$ctx> for &T {}
         impl<T: $trait + ?Sized> $trait for &T {}
 
         trust_trait!(@numbers $trait, $ctx, u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 bool);
     };
     (@numbers $trait:ident, $ctx:ident, $($t:ty)*) => {$(
-        impl sealed::Sealed<crate::contexts::$ctx> for $t {}
+        impl sealed::Sealed<crate::class::$ctx> for $t {}
         impl $trait for $t {}
     )*};
 }

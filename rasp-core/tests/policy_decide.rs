@@ -17,7 +17,7 @@ use policy_support::*;
 /// detection event it produced.
 fn run_attack(site: &'static rasp_core::SinkSite, request: &Request<'_>) -> (bool, Fields) {
     capture_events();
-    let (input, text) = if site.kind == rasp_core::SinkKind::Shell {
+    let (input, text) = if site.kind == rasp_core::SinkClass::Shell {
         (SHELL_ATTACK, attack_shell())
     } else {
         (ATTACK, attack_sql())
@@ -387,7 +387,7 @@ fn a_new_policy_replaces_every_cached_decision() {
     );
     assert_eq!(
         other
-            .decide_at("policy_test.sql", rasp_core::SinkKind::Sql, &ctx)
+            .decide_at("policy_test.sql", rasp_core::SinkClass::Sql, &ctx)
             .decision,
         rasp_core::Decision::Allow
     );

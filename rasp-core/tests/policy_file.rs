@@ -2,7 +2,7 @@
 //! name their key path, and hostile files refused without a panic.
 
 use proptest::prelude::*;
-use rasp_core::SinkKind;
+use rasp_core::SinkClass;
 use rasp_core::policy::{
     Action, MAX_NESTING, MAX_POLICY_BYTES, Masking, OnError, Policy, PolicyError, load_file,
     load_str,
@@ -30,7 +30,7 @@ fn minimal_policy_applies_the_mode_everywhere() {
     assert_eq!(policy.revision(), 1);
     assert!(!policy.strict());
     assert_eq!(policy.masking(), Masking::Masked);
-    for kind in [SinkKind::Sql, SinkKind::Url, SinkKind::Redirect] {
+    for kind in [SinkClass::Sql, SinkClass::Url, SinkClass::Redirect] {
         assert_eq!(
             policy.site_rule("any.sink", kind),
             (Action::Monitor, 100, OnError::Open)
@@ -44,19 +44,19 @@ fn the_example_policy_parses_and_resolves() {
     let policy = load_file(path).unwrap();
     assert_eq!(policy.revision(), 42);
     assert_eq!(
-        policy.site_rule("app.sql", SinkKind::Sql),
+        policy.site_rule("app.sql", SinkClass::Sql),
         (Action::Block, 100, OnError::Closed)
     );
     assert_eq!(
-        policy.site_rule("app.fetch", SinkKind::Url),
+        policy.site_rule("app.fetch", SinkClass::Url),
         (Action::Block, 10, OnError::Open)
     );
     assert_eq!(
-        policy.site_rule("app.read", SinkKind::Path),
+        policy.site_rule("app.read", SinkClass::Path),
         (Action::Monitor, 100, OnError::Open)
     );
     assert_eq!(
-        policy.site_rule("sqlx.query", SinkKind::Sql),
+        policy.site_rule("sqlx.query", SinkClass::Sql),
         (Action::Block, 100, OnError::Closed)
     );
 }
@@ -81,15 +81,15 @@ fn sink_id_rules_override_their_class_field_by_field() {
     )
     .unwrap();
     assert_eq!(
-        policy.site_rule("app.exec", SinkKind::Shell),
+        policy.site_rule("app.exec", SinkClass::Shell),
         (Action::Monitor, 5, OnError::Closed)
     );
     assert_eq!(
-        policy.site_rule("app.exec_strict", SinkKind::Shell),
+        policy.site_rule("app.exec_strict", SinkClass::Shell),
         (Action::Block, 40, OnError::Open)
     );
     assert_eq!(
-        policy.site_rule("app.query", SinkKind::Sql),
+        policy.site_rule("app.query", SinkClass::Sql),
         (Action::Block, 40, OnError::Closed)
     );
 }

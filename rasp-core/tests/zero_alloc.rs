@@ -11,21 +11,19 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use rasp_core::check::check;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkSite};
+use rasp_core::sink::{Guard, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Dialect, Html, RequestContext, SourceMeta, Tainted};
 
-static SITE: SinkSite = SinkSite {
-    id: "zero_alloc.sql",
-    kind: SinkKind::Sql,
-    fn_path: "zero_alloc::query",
-    file: file!(),
-    line: line!(),
-    guarded: &["sql"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static SITE: SinkSite = SinkSite::new(
+    "zero_alloc.sql",
+    SinkClass::Sql,
+    "zero_alloc::query",
+    file!(),
+    line!(),
+    &["sql"],
+    Guard::RuntimeChecked,
+);
 
 static SRC: SourceMeta = SourceMeta {
     kind: "test.input",

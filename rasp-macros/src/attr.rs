@@ -71,7 +71,7 @@ impl SinkClass {
         SinkClass::Redirect,
     ];
 
-    /// The name used in `kind = "…"`, matching `rasp::SinkKind::as_str`.
+    /// The name used in `kind = "…"`, matching `rasp::SinkClass::as_str`.
     pub(crate) const fn name(self) -> &'static str {
         match self {
             SinkClass::Sql => "sql",
@@ -99,7 +99,7 @@ impl SinkClass {
         }
     }
 
-    /// The `rasp::SinkKind` variant.
+    /// The `rasp::SinkClass` variant.
     pub(crate) fn variant(self) -> Ident {
         let name = match self {
             SinkClass::Sql => "Sql",
@@ -114,7 +114,7 @@ impl SinkClass {
         Ident::new(name, Span::call_site())
     }
 
-    /// The `__private` fn that bounds a guarded argument by this class's
+    /// The `__private_v1` fn that bounds a guarded argument by this class's
     /// trust trait and checks its text at run time.
     pub(crate) fn guard_fn(self) -> Ident {
         format_ident!("guard_{}_arg", self.name())

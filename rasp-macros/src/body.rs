@@ -105,11 +105,11 @@ pub(crate) fn refusal(ret: &Type, blocked: &Ident) -> TokenStream {
         && let Some(GenericArgument::Type(error)) = args.last()
     {
         let convert = quote_spanned! {error.span()=>
-            <#error as ::rasp::__private::CarriesBlocked>::from_blocked(#blocked)
+            <#error as ::rasp::__private_v1::CarriesBlocked>::from_blocked(#blocked)
         };
         return quote!(::core::result::Result::Err(#convert));
     }
     quote_spanned! {ret.span()=>
-        <#ret as ::rasp::__private::OnBlocked>::on_blocked(#blocked)
+        <#ret as ::rasp::__private_v1::OnBlocked>::on_blocked(#blocked)
     }
 }

@@ -2,7 +2,7 @@
 //! `#[rasp::protect]`.
 //!
 //! Use them through the `rasp` facade crate; the expansions refer to
-//! `::rasp::__private` only. Internally the crate root parses and
+//! `::rasp::__private_v1` only. Internally the crate root parses and
 //! dispatches; arguments are parsed in `attr`, the checks between
 //! arguments and the annotated fn live in `valid`, and each macro's
 //! expansion has its own module.

@@ -35,35 +35,35 @@ pub(crate) fn expand(args: &ProtectArgs, func: &Func) -> syn::Result<TokenStream
     let blocked = syn::Ident::new("__rasp_blocked", Span::call_site());
     let on_blocked = body::refusal(ret, &blocked);
     let admit = quote! {
-        if let ::core::result::Result::Err(#blocked) = ::rasp::__private::admit(&__RASP_PROTECT) {
+        if let ::core::result::Result::Err(#blocked) = ::rasp::__private_v1::admit(&__RASP_PROTECT) {
             return #on_blocked;
         }
     };
 
     let prelude = quote! {
-        static __RASP_PROTECT: ::rasp::__private::ProtectSite = ::rasp::__private::ProtectSite {
+        static __RASP_PROTECT: ::rasp::__private_v1::ProtectSite = ::rasp::__private_v1::ProtectSite {
             fn_path: #fn_path,
             file: ::core::file!(),
             line: #line,
             route: #route,
         };
-        let #ctx = ::rasp::__private::open_context(&__RASP_PROTECT);
+        let #ctx = ::rasp::__private_v1::open_context(&__RASP_PROTECT);
         // Debug level on its own target: a subscriber that collects the
         // security events (`rasp::security`) does not also build and format
         // a span for every request, which cost more than the checks.
-        let #span = ::rasp::__private::tracing::debug_span!(
+        let #span = ::rasp::__private_v1::tracing::debug_span!(
             target: "rasp::request",
             "rasp.protect",
             code.function = __RASP_PROTECT.fn_path,
-            http.route = ::rasp::__private::RequestContext::route(&#ctx).unwrap_or(""),
-            rasp.request.id = ::rasp::__private::RequestContext::request_id(&#ctx),
+            http.route = ::rasp::__private_v1::RequestContext::route(&#ctx).unwrap_or(""),
+            rasp.request.id = ::rasp::__private_v1::RequestContext::request_id(&#ctx),
         );
     };
 
     let body = if func.sig.asyncness.is_some() {
         let admit_async = quote! {
             if let ::core::result::Result::Err(#blocked) =
-                ::rasp::__private::admit_async(&__RASP_PROTECT).await
+                ::rasp::__private_v1::admit_async(&__RASP_PROTECT).await
             {
                 return #on_blocked;
             }
@@ -71,8 +71,8 @@ pub(crate) fn expand(args: &ProtectArgs, func: &Func) -> syn::Result<TokenStream
         let future = body::async_block(func, ret, admit_async);
         quote! {
             #prelude
-            ::rasp::__private::tracing::Instrument::instrument(
-                ::rasp::__private::RequestContext::instrument(#ctx, #future),
+            ::rasp::__private_v1::tracing::Instrument::instrument(
+                ::rasp::__private_v1::RequestContext::instrument(#ctx, #future),
                 #span,
             )
             .await
@@ -82,7 +82,7 @@ pub(crate) fn expand(args: &ProtectArgs, func: &Func) -> syn::Result<TokenStream
         quote! {
             #prelude
             let __rasp_entered = #span.enter();
-            let __rasp_scope = ::rasp::__private::enter(#ctx);
+            let __rasp_scope = ::rasp::__private_v1::enter(#ctx);
             #admit
             #block
         }

@@ -37,7 +37,7 @@ pub(crate) fn expand(args: &SourceArgs, func: &Func) -> syn::Result<TokenStream>
             *ok = tainted(ok, span);
             quote_spanned! {span=>
                 ::core::result::Result::map(#value, |__rasp_ok| {
-                    ::rasp::__private::taint(__rasp_ok, &__RASP_SOURCE)
+                    ::rasp::__private_v1::taint(__rasp_ok, &__RASP_SOURCE)
                 })
             }
         }
@@ -49,13 +49,13 @@ pub(crate) fn expand(args: &SourceArgs, func: &Func) -> syn::Result<TokenStream>
             let mut value = value.clone();
             value.set_span(span);
             quote_spanned! {span=>
-                ::rasp::__private::taint(#value, &__RASP_SOURCE)
+                ::rasp::__private_v1::taint(#value, &__RASP_SOURCE)
             }
         }
     };
     let line = quote_spanned!(func.span()=> ::core::line!());
     let body = quote! {
-        static __RASP_SOURCE: ::rasp::__private::SourceMeta = ::rasp::__private::SourceMeta {
+        static __RASP_SOURCE: ::rasp::__private_v1::SourceMeta = ::rasp::__private_v1::SourceMeta {
             kind: #kind,
             fn_path: #fn_path,
             file: ::core::file!(),
@@ -72,10 +72,10 @@ pub(crate) fn expand(args: &SourceArgs, func: &Func) -> syn::Result<TokenStream>
     Ok(func.emit(&sig, body))
 }
 
-/// `::rasp::__private::Tainted<ty>`, spanned at the user's type so a
+/// `::rasp::__private_v1::Tainted<ty>`, spanned at the user's type so a
 /// `Recordable` error points there.
 fn tainted(ty: &Type, span: Span) -> Type {
-    syn::parse_quote_spanned!(span=> ::rasp::__private::Tainted<#ty>)
+    syn::parse_quote_spanned!(span=> ::rasp::__private_v1::Tainted<#ty>)
 }
 
 /// The `T` of `Result<T, E>` / `Result<T>`.

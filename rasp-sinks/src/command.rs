@@ -66,25 +66,23 @@ use std::path::{Path, PathBuf};
 use rasp_core::check::{check, check_with};
 use rasp_core::detect::shell::exec::{ExecReader, Role, Word};
 use rasp_core::detect::shell::{detect as detect_shell, detect_option};
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Asserted, Blocked, Dialect, Reason, Tainted};
 
 use crate::refusal::refuse;
 
 macro_rules! shell_site {
     ($name:ident, $id:literal, $fn_path:literal, $guarded:literal, $guard:expr) => {
-        static $name: SinkSite = SinkSite {
-            id: $id,
-            kind: SinkKind::Shell,
-            fn_path: $fn_path,
-            file: file!(),
-            line: line!(),
-            guarded: &[$guarded],
-            guard: $guard,
-            dialect: Dialect::Generic,
-            cache: DecisionCache::new(),
-        };
+        static $name: SinkSite = SinkSite::new(
+            $id,
+            SinkClass::Shell,
+            $fn_path,
+            file!(),
+            line!(),
+            &[$guarded],
+            $guard,
+        );
         inventory::submit! { SinkRegistration(&$name) }
     };
 }
@@ -603,7 +601,7 @@ mod tests {
     fn entry_points_are_registered() {
         for id in ["process.command.arg", "process.shell"] {
             let site = rasp_core::registry::sink(id).expect(id);
-            assert_eq!(site.kind, SinkKind::Shell);
+            assert_eq!(site.kind, SinkClass::Shell);
         }
     }
 

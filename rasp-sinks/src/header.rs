@@ -34,34 +34,30 @@ use http::header::InvalidHeaderValue;
 use rasp_core::check::{Detector, check, check_with};
 use rasp_core::detect::Finding;
 use rasp_core::detect::header::detect_cookie;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Dialect};
 
-static VALUE: SinkSite = SinkSite {
-    id: "http.header.value",
-    kind: SinkKind::Header,
-    fn_path: "rasp::header::value",
-    file: file!(),
-    line: line!(),
-    guarded: &["text"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static VALUE: SinkSite = SinkSite::new(
+    "http.header.value",
+    SinkClass::Header,
+    "rasp::header::value",
+    file!(),
+    line!(),
+    &["text"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&VALUE) }
 
-static SET_COOKIE: SinkSite = SinkSite {
-    id: "http.header.set_cookie",
-    kind: SinkKind::Header,
-    fn_path: "rasp::header::set_cookie",
-    file: file!(),
-    line: line!(),
-    guarded: &["text"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static SET_COOKIE: SinkSite = SinkSite::new(
+    "http.header.set_cookie",
+    SinkClass::Header,
+    "rasp::header::set_cookie",
+    file!(),
+    line!(),
+    &["text"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&SET_COOKIE) }
 
 /// Why a header value was not built.

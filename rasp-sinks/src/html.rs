@@ -27,21 +27,19 @@
 use std::fmt;
 
 use rasp_core::check::check;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Dialect};
 
-static RAW: SinkSite = SinkSite {
-    id: "html.raw",
-    kind: SinkKind::Html,
-    fn_path: "rasp::html::raw",
-    file: file!(),
-    line: line!(),
-    guarded: &["text"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static RAW: SinkSite = SinkSite::new(
+    "html.raw",
+    SinkClass::Html,
+    "rasp::html::raw",
+    file!(),
+    line!(),
+    &["text"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&RAW) }
 
 /// HTML that passed the HTML check; displays as the markup.

@@ -34,22 +34,20 @@ use std::fmt;
 
 use rasp_core::check::check;
 use rasp_core::escaped::Escaped;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Dialect, Log, Tainted};
 use tracing::field::{DisplayValue, display};
 
-static LINE: SinkSite = SinkSite {
-    id: "log.line",
-    kind: SinkKind::Log,
-    fn_path: "rasp::log::line",
-    file: file!(),
-    line: line!(),
-    guarded: &["text"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static LINE: SinkSite = SinkSite::new(
+    "log.line",
+    SinkClass::Log,
+    "rasp::log::line",
+    file!(),
+    line!(),
+    &["text"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&LINE) }
 
 /// Text escaped for a log line as it is written: line breaks and controls

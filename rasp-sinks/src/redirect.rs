@@ -30,23 +30,21 @@ use std::fmt;
 use http::HeaderValue;
 use rasp_core::check::check;
 use rasp_core::detect::redirect::{Destination, destination};
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 
 pub use crate::header::HeaderError;
 use rasp_core::Dialect;
 
-static LOCATION: SinkSite = SinkSite {
-    id: "http.redirect.location",
-    kind: SinkKind::Redirect,
-    fn_path: "rasp::redirect::location",
-    file: file!(),
-    line: line!(),
-    guarded: &["text"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static LOCATION: SinkSite = SinkSite::new(
+    "http.redirect.location",
+    SinkClass::Redirect,
+    "rasp::redirect::location",
+    file!(),
+    line!(),
+    &["text"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&LOCATION) }
 
 /// A redirect target that passed rasp's check: the value of a `Location`

@@ -26,8 +26,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use rasp_core::check::check;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Dialect, Tainted};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -35,17 +35,16 @@ use sqlx::{Database, Encode, SqlSafeStr, SqlStr, Type};
 
 macro_rules! sql_site {
     ($name:ident, $id:literal, $fn_path:literal, $dialect:expr) => {
-        static $name: SinkSite = SinkSite {
-            id: $id,
-            kind: SinkKind::Sql,
-            fn_path: $fn_path,
-            file: file!(),
-            line: line!(),
-            guarded: &["text"],
-            guard: Guard::RuntimeChecked,
-            dialect: $dialect,
-            cache: DecisionCache::new(),
-        };
+        static $name: SinkSite = SinkSite::new(
+            $id,
+            SinkClass::Sql,
+            $fn_path,
+            file!(),
+            line!(),
+            &["text"],
+            Guard::RuntimeChecked,
+        )
+        .with_dialect($dialect);
         inventory::submit! { SinkRegistration(&$name) }
     };
 }
@@ -336,7 +335,7 @@ mod tests {
             "sqlx.query.mysql",
         ] {
             let site = rasp_core::registry::sink(id).expect(id);
-            assert_eq!(site.kind, SinkKind::Sql);
+            assert_eq!(site.kind, SinkClass::Sql);
             assert_eq!(site.guard, Guard::RuntimeChecked);
             assert_eq!(site.guarded, ["text"]);
         }
@@ -410,6 +409,6 @@ mod tests {
             .scope(|| sql(format!("SELECT * FROM t WHERE name = '{input}'")))
             .unwrap_err();
         assert_eq!(err.sink_id, "sqlx.query");
-        assert_eq!(err.kind, SinkKind::Sql);
+        assert_eq!(err.kind, SinkClass::Sql);
     }
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use memchr::memmem::Finder;
 use rasp_core::check::min_input_len;
 use rasp_core::detect::{detect, header};
-use rasp_core::{ContextKind, Dialect};
+use rasp_core::{SinkClass, Dialect};
 use serde::Deserialize;
 
 /// Sink classes of the corpus, in table order.
@@ -251,14 +251,14 @@ fn evaluate(
     let finder = Finder::new(case.input.as_bytes());
     let text = case.template.as_bytes();
     let kind = match class {
-        Class::Sqli => ContextKind::Sql,
-        Class::Shell => ContextKind::Shell,
-        Class::Path => ContextKind::Path,
-        Class::Ssrf => ContextKind::Url,
-        Class::Redirect => ContextKind::Redirect,
-        Class::Header => ContextKind::Header,
-        Class::Log => ContextKind::Log,
-        Class::Xss => ContextKind::Html,
+        Class::Sqli => SinkClass::Sql,
+        Class::Shell => SinkClass::Shell,
+        Class::Path => SinkClass::Path,
+        Class::Ssrf => SinkClass::Url,
+        Class::Redirect => SinkClass::Redirect,
+        Class::Header => SinkClass::Header,
+        Class::Log => SinkClass::Log,
+        Class::Xss => SinkClass::Html,
     };
     let name = case.dialect.as_deref().unwrap_or("generic");
     let dialect = Dialect::from_name(name)

@@ -35,15 +35,17 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use compact_str::CompactString;
 
-use crate::policy::DecisionCache;
+use crate::sink::DecisionSlot;
 use crate::taint::SourceMeta;
 
 mod dedup;
+mod entry_mark;
 mod index;
 mod inputs;
 mod presence;
 
 use dedup::Dedup;
+pub use entry_mark::EntryMark;
 pub use index::INDEX_THRESHOLD;
 pub(crate) use index::InputIndex;
 use inputs::Inputs;
@@ -164,9 +166,9 @@ pub struct RequestContext {
     index: Mutex<Option<Arc<InputIndex>>>,
     /// The installed policy's route rule and allowlisting for this request,
     /// resolved at its first detection: route and requester never change.
-    policy_cache: DecisionCache,
+    policy_slot: DecisionSlot,
     /// The request's canary draw and entry-rule state.
-    entry_mark: crate::policy::entry::EntryMark,
+    entry_mark: EntryMark,
 }
 
 /// Builds a [`RequestContext`].
@@ -226,8 +228,8 @@ impl RequestContextBuilder {
             budget: Mutex::new(Budget::default()),
             over_limits: AtomicBool::new(false),
             index: Mutex::new(None),
-            policy_cache: DecisionCache::new(),
-            entry_mark: crate::policy::entry::EntryMark::new(),
+            policy_slot: DecisionSlot::new(),
+            entry_mark: EntryMark::new(),
         })
     }
 }
@@ -371,20 +373,17 @@ impl RequestContext {
         }
     }
 
-    /// Records one input from `source`. Returns `true` when the input is
-    /// stored (or was already), `false` when it is empty or did not fit the
-    /// request's caps. The first input that does not fit marks the request
-    /// as over its limits (see [`Self::exceeded`]), counted and reported.
-    ///
-    /// Recording the same bytes again is cheap and stores nothing: an
-    /// adapter and an extractor may both record what they see.
-    pub fn record_input(&self, source: &'static SourceMeta, bytes: &[u8]) -> bool {
+    /// Stores one input from `source` within the request's caps and says
+    /// what happened; the public `record_input` (in the event layer, which
+    /// reports a first overflow) is built on it. Storing the same bytes
+    /// again is cheap and stores nothing.
+    pub(crate) fn store_input(&self, source: &'static SourceMeta, bytes: &[u8]) -> Recorded {
         if bytes.is_empty() {
-            return false;
+            return Recorded::Empty;
         }
         let mut budget = self.lock();
         if budget.dedup.contains(&self.inputs, budget.count, bytes) {
-            return true;
+            return Recorded::Stored;
         }
         let limit = if budget.count >= self.limits.max_inputs {
             Some(Limit::Inputs)
@@ -402,23 +401,21 @@ impl RequestContext {
             drop(budget);
             if first {
                 self.over_limits.store(true, Ordering::Release);
-                crate::event::limit_exceeded(self, limit, Some(source));
             }
-            return false;
+            return Recorded::Overflowed { limit, first };
         }
         budget.total_bytes += bytes.len();
         self.inputs.push(|| RecordedInput::new(source, bytes));
         let index = budget.count;
         budget.count += 1;
         budget.dedup.remember(&self.inputs, index, bytes);
-        true
+        Recorded::Stored
     }
 
-    /// Marks the request as over `limit` without recording anything: for
-    /// adapters that enforce a cap of their own, such as
-    /// [`InputLimits::max_body_bytes`]. Counted and reported once per
-    /// request, like an input past the caps.
-    pub fn exceed(&self, limit: Limit) {
+    /// Marks the request as over `limit` without storing anything; `true`
+    /// the first time the request goes past any limit, which is the time
+    /// to report it.
+    pub(crate) fn mark_exceeded(&self, limit: Limit) -> bool {
         let mut budget = self.lock();
         let first = budget.exceeded.is_none();
         if first {
@@ -427,8 +424,8 @@ impl RequestContext {
         drop(budget);
         if first {
             self.over_limits.store(true, Ordering::Release);
-            crate::event::limit_exceeded(self, limit, None);
         }
+        first
     }
 
     /// The first of the request's limits it went past, if any.
@@ -506,13 +503,13 @@ impl RequestContext {
     }
     /// The request's policy decision cache.
     #[inline]
-    pub(crate) fn policy_cache(&self) -> &DecisionCache {
-        &self.policy_cache
+    pub(crate) fn policy_slot(&self) -> &DecisionSlot {
+        &self.policy_slot
     }
 
     /// The request's canary draw and entry-rule state.
     #[inline]
-    pub fn entry_mark(&self) -> &crate::policy::entry::EntryMark {
+    pub fn entry_mark(&self) -> &EntryMark {
         &self.entry_mark
     }
 
@@ -592,6 +589,19 @@ pub trait ContextFutureExt: Future + Sized {
 }
 
 impl<F: Future> ContextFutureExt for F {}
+
+/// What storing one input did.
+#[must_use = "a first overflow must be reported"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// Stored, or already stored.
+    Stored,
+    /// Empty: nothing to store.
+    Empty,
+    /// Past the request's caps and not stored; `first` when this is the
+    /// first time the request went past any of them.
+    Overflowed { limit: Limit, first: bool },
+}
 
 #[cfg(test)]
 mod tests {

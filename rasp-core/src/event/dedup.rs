@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use crate::decision::Decision;
 use crate::detect::Reason;
-use crate::policy::entry::EntryRule;
+use crate::telemetry::EntryRule;
 use crate::sink::SinkSite;
 
 /// How security events are deduplicated, from the policy's `[events]`.
@@ -398,21 +398,19 @@ fn lock(set: &Mutex<Set>) -> MutexGuard<'_, Set> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::DecisionCache;
-    use crate::sink::{Guard, SinkKind};
+    use crate::sink::Guard;
+use crate::class::SinkClass;
 
     const fn site(id: &'static str) -> SinkSite {
-        SinkSite {
+        SinkSite::new(
             id,
-            kind: SinkKind::Sql,
-            fn_path: "dedup::test",
-            file: file!(),
-            line: line!(),
-            guarded: &[],
-            guard: Guard::RuntimeChecked,
-            dialect: crate::Dialect::Generic,
-            cache: DecisionCache::new(),
-        }
+            SinkClass::Sql,
+            "dedup::test",
+            file!(),
+            line!(),
+            &[],
+            Guard::RuntimeChecked,
+        )
     }
 
     static A: SinkSite = site("dedup.a");

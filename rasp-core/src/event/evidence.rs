@@ -47,7 +47,7 @@ use super::dedup::{self, EventRules, Pending, Subject};
 use crate::context::RequestContext;
 use crate::decision::Decision;
 use crate::detect::Detection;
-use crate::policy::{Masking, Verdict, metrics};
+use crate::telemetry::{Masking, Verdict, metrics};
 use crate::sink::SinkSite;
 use crate::taint::SourceMeta;
 

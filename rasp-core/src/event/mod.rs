@@ -19,6 +19,7 @@
 
 mod dedup;
 mod evidence;
+mod recording;
 
 pub use dedup::EventRules;
 pub(crate) use dedup::Subject;
@@ -26,15 +27,18 @@ pub use evidence::{EvidenceConfig, EvidenceLog};
 pub(crate) use evidence::{Record, counts as evidence_counts, recorded};
 
 use std::net::IpAddr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
+
+use arc_swap::ArcSwap;
 
 use crate::context::{Limit, OnExceeded, RequestContext};
 use crate::decision::Decision;
 use crate::detect::{Detection, Reason};
-use crate::policy::entry::EntryRule;
-use crate::policy::{Masking, Verdict, metrics};
-use crate::sink::{SinkKind, SinkSite};
+use crate::telemetry::EntryRule;
+use crate::telemetry::{Masking, Verdict, metrics};
+use crate::sink::SinkSite;
+use crate::class::SinkClass;
 use crate::taint::SourceMeta;
 
 /// The `tracing` target of every security event.
@@ -94,27 +98,27 @@ impl core::fmt::Debug for Excerpt {
 }
 
 /// The attack family name used in `event.name`, per sink class.
-pub const fn attack_name(kind: SinkKind) -> &'static str {
+pub const fn attack_name(kind: SinkClass) -> &'static str {
     match kind {
-        SinkKind::Sql => "sqli",
-        SinkKind::Html => "xss",
-        SinkKind::Shell => "cmdi",
-        SinkKind::Path => "path_traversal",
-        SinkKind::Url => "ssrf",
-        SinkKind::Header => "header_injection",
-        SinkKind::Log => "log_injection",
-        SinkKind::Redirect => "open_redirect",
+        SinkClass::Sql => "sqli",
+        SinkClass::Html => "xss",
+        SinkClass::Shell => "cmdi",
+        SinkClass::Path => "path_traversal",
+        SinkClass::Url => "ssrf",
+        SinkClass::Header => "header_injection",
+        SinkClass::Log => "log_injection",
+        SinkClass::Redirect => "open_redirect",
     }
 }
 
-pub(crate) fn event_name(kind: SinkKind, decision: Decision) -> &'static str {
+pub(crate) fn event_name(kind: SinkClass, decision: Decision) -> &'static str {
     macro_rules! names {
         ($($k:ident => $n:literal),*) => {
             match (kind, decision) {
                 $(
-                    (SinkKind::$k, Decision::Block) => concat!("rasp.", $n, ".blocked"),
-                    (SinkKind::$k, Decision::Allow) => concat!("rasp.", $n, ".allowed"),
-                    (SinkKind::$k, _) => concat!("rasp.", $n, ".monitored"),
+                    (SinkClass::$k, Decision::Block) => concat!("rasp.", $n, ".blocked"),
+                    (SinkClass::$k, Decision::Allow) => concat!("rasp.", $n, ".allowed"),
+                    (SinkClass::$k, _) => concat!("rasp.", $n, ".monitored"),
                 )*
             }
         };
@@ -139,12 +143,21 @@ pub(crate) enum Stream {
 /// The process's deduplication table, shared by every stream.
 static TABLE: LazyLock<dedup::Table> = LazyLock::new(|| dedup::Table::new(dedup::EVENT_SETS));
 
-/// The deduplication rules in force: the policy's `[events]`, else
-/// `fallback`.
-fn rules_in_force(fallback: EventRules) -> EventRules {
-    crate::policy::snapshot()
-        .as_deref()
-        .map_or(fallback, |policy| policy.event_rules())
+/// The deduplication rules in force: the installed policy's `[events]`,
+/// else [`EventRules::DEFAULT`]. The policy layer sets them whenever it
+/// installs or removes a policy, so events never reach up for them.
+static RULES: LazyLock<ArcSwap<EventRules>> =
+    LazyLock::new(|| ArcSwap::from_pointee(EventRules::DEFAULT));
+
+/// Puts `rules` in force for every event stream; called by the policy
+/// layer on install and uninstall.
+pub(crate) fn set_rules(rules: EventRules) {
+    RULES.store(Arc::new(rules));
+}
+
+/// The deduplication rules in force.
+fn rules_in_force() -> EventRules {
+    **RULES.load()
 }
 
 /// Runs one event of `stream` about `subject`, caused by `client`, through
@@ -235,7 +248,7 @@ pub(crate) fn entry_decision(
     revision: u64,
 ) {
     let subject = Subject::Entry { rule, decision };
-    let rules = rules_in_force(EventRules::DEFAULT);
+    let rules = rules_in_force();
     let Some(suppressed) = admit(Stream::Entry, subject, ctx.client_ip(), &rules) else {
         return;
     };
@@ -274,7 +287,7 @@ pub(crate) fn entry_decision(
 /// `rasp.entry.throttled`, with `rasp.entry.guard`).
 pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: Decision) {
     let subject = Subject::EntryGuard { guard, decision };
-    let rules = rules_in_force(EventRules::DEFAULT);
+    let rules = rules_in_force();
     let Some(suppressed) = admit(Stream::Entry, subject, ctx.client_ip(), &rules) else {
         return;
     };
@@ -319,7 +332,7 @@ pub fn guard_refused(site: &'static SinkSite, reason: Reason) {
     let ctx = RequestContext::current();
     let ctx = ctx.as_deref();
     let subject = Subject::Refusal { site, reason };
-    let rules = rules_in_force(EventRules::DEFAULT);
+    let rules = rules_in_force();
     let client = ctx.and_then(RequestContext::client_ip);
     let Some(suppressed) = admit(Stream::Refusal, subject, client, &rules) else {
         return;
@@ -405,7 +418,7 @@ pub(crate) fn limit_exceeded(ctx: &RequestContext, limit: Limit, source: Option<
     let subject = Subject::Limit {
         name: limit.as_str(),
     };
-    let rules = rules_in_force(EventRules::DEFAULT);
+    let rules = rules_in_force();
     let Some(suppressed) = admit(Stream::Limit, subject, ctx.client_ip(), &rules) else {
         return;
     };

@@ -1,60 +1,33 @@
 //! Decision caches: what a policy says about one sink, and about one
 //! request, resolved once per policy and kept in an atomic word.
 //!
-//! Every [`crate::SinkSite`] is a `static` and carries a [`DecisionCache`];
-//! every [`crate::RequestContext`] carries one too. A cache word holds the
-//! *generation* of the policy it was resolved from in its high half and the
-//! packed rule in its low half. Every compiled policy gets a new generation,
-//! so installing one invalidates every cache at once without visiting them:
-//! a reader that finds another generation resolves again and stores its
-//! own. Two threads racing on one word can only overwrite each other with a
-//! correct answer for their own generation, which the other then ignores.
-//! This is the shape of `tracing-core`'s callsite interest cache, with the
-//! rebuild done lazily instead of by walking a registry.
+//! Every [`crate::SinkSite`] is a `static` and carries a
+//! [`DecisionSlot`]; every [`crate::RequestContext`] carries one too. This
+//! module packs rules into a slot's low half and stamps every compiled
+//! policy with a new generation, so installing one invalidates every slot at
+//! once: a reader that finds another generation resolves again and stores
+//! its own.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::compile::{Level, RouteEntry, SiteRule};
 use super::file::{Action, OnError};
+use crate::sink::DecisionSlot;
 
-/// A per-callsite (or per-request) cache of a policy's resolved rule.
-///
-/// Constructed empty in `static` sink sites by `#[rasp::sink]` and the
-/// guarded integrations; nothing else needs to touch it.
-#[derive(Debug, Default)]
-pub struct DecisionCache(AtomicU64);
-
-impl DecisionCache {
-    /// An empty cache: the first decision resolves and fills it.
-    pub const fn new() -> DecisionCache {
-        DecisionCache(AtomicU64::new(0))
-    }
-
-    /// The packed rule cached for `generation`, if that is what it holds.
-    #[inline]
-    fn get(&self, generation: u32) -> Option<u32> {
-        let word = self.0.load(Ordering::Relaxed);
-        ((word >> 32) as u32 == generation).then_some(word as u32)
-    }
-
-    #[inline]
-    fn put(&self, generation: u32, packed: u32) {
-        self.0.store(
-            u64::from(generation) << 32 | u64::from(packed),
-            Ordering::Relaxed,
-        );
-    }
-
-    /// The cached value for `generation`, or `resolve()` packed and stored.
-    #[inline]
-    pub(crate) fn get_or<T: Packed>(&self, generation: u32, resolve: impl FnOnce() -> T) -> T {
-        match self.get(generation) {
-            Some(packed) => T::unpack(packed),
-            None => {
-                let value = resolve();
-                self.put(generation, value.pack());
-                value
-            }
+/// The value cached in `slot` for `generation`, or `resolve()` packed and
+/// stored there.
+#[inline]
+pub(crate) fn get_or<T: Packed>(
+    slot: &DecisionSlot,
+    generation: u32,
+    resolve: impl FnOnce() -> T,
+) -> T {
+    match slot.get(generation) {
+        Some(packed) => T::unpack(packed),
+        None => {
+            let value = resolve();
+            slot.put(generation, value.pack());
+            value
         }
     }
 }

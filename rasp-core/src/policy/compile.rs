@@ -20,7 +20,7 @@ use super::file::{self, Action, Masking, OnError, PolicyFile, RouteRule, SinkRul
 use crate::context::{InputLimits, RequestContext};
 use crate::decision::Decision;
 use crate::event::{EventRules, EvidenceConfig, EvidenceLog};
-use crate::sink::SinkKind;
+use crate::class::SinkClass;
 
 /// Largest policy file accepted, in bytes. A real policy is a few KiB.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
@@ -168,7 +168,7 @@ pub(crate) struct RouteEntry {
 /// sets and the IP allowlist as CIDR ranges.
 #[derive(Debug)]
 pub struct Policy {
-    /// Unique per compiled policy: the key of every [`super::DecisionCache`].
+    /// Unique per compiled policy: the key of every [`crate::DecisionSlot`].
     pub(crate) generation: u32,
     pub(crate) revision: u64,
     pub(crate) strict: bool,
@@ -178,7 +178,7 @@ pub struct Policy {
     /// Opened when the policy is installed, never by compiling it, so that
     /// validating a policy writes nothing.
     pub(crate) evidence_log: OnceLock<Arc<EvidenceLog>>,
-    pub(crate) classes: [SiteRule; KINDS.len()],
+    pub(crate) classes: [SiteRule; SinkClass::ALL.len()],
     pub(crate) sinks: FxHashMap<Box<str>, SinkEntry>,
     pub(crate) routes: FxHashMap<Box<str>, RouteEntry>,
     pub(crate) allow_ips: Vec<IpNet>,
@@ -200,33 +200,6 @@ pub struct RoutePolicy {
     pub canary: Option<u8>,
     /// Whether detections on this route are always allowed.
     pub allowlisted: bool,
-}
-
-/// Every sink class, in the order of [`kind_index`].
-pub(crate) const KINDS: [SinkKind; 8] = [
-    SinkKind::Sql,
-    SinkKind::Html,
-    SinkKind::Shell,
-    SinkKind::Path,
-    SinkKind::Url,
-    SinkKind::Header,
-    SinkKind::Log,
-    SinkKind::Redirect,
-];
-
-/// Position of `kind` in [`KINDS`].
-#[inline]
-pub(crate) const fn kind_index(kind: SinkKind) -> usize {
-    match kind {
-        SinkKind::Sql => 0,
-        SinkKind::Html => 1,
-        SinkKind::Shell => 2,
-        SinkKind::Path => 3,
-        SinkKind::Url => 4,
-        SinkKind::Header => 5,
-        SinkKind::Log => 6,
-        SinkKind::Redirect => 7,
-    }
 }
 
 impl Policy {
@@ -331,7 +304,7 @@ impl Policy {
 
     /// The action, canary percentage and failure mode of a sink with this
     /// id and class, before any request-specific rule (route, allowlist).
-    pub fn site_rule(&self, id: &str, kind: SinkKind) -> (Action, u8, OnError) {
+    pub fn site_rule(&self, id: &str, kind: SinkClass) -> (Action, u8, OnError) {
         let rule = self.resolve_site(self.sink_entry(id), kind);
         (rule.action, rule.canary, rule.on_error)
     }
@@ -399,8 +372,8 @@ impl Policy {
 
     /// The rule of a sink of class `kind` whose entry is `own`.
     #[inline]
-    pub(crate) fn resolve_site(&self, own: Option<&SinkEntry>, kind: SinkKind) -> SiteRule {
-        let class = self.classes[kind_index(kind)];
+    pub(crate) fn resolve_site(&self, own: Option<&SinkEntry>, kind: SinkClass) -> SiteRule {
+        let class = self.classes[kind.index()];
         match own {
             Some(own) if own.has_rule => SiteRule {
                 action: own.action.unwrap_or(class.action),
@@ -585,8 +558,8 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
     let by_class = [
         c.sql, c.html, c.shell, c.path, c.url, c.header, c.log, c.redirect,
     ];
-    let mut classes = [global; KINDS.len()];
-    for ((class, rule), kind) in classes.iter_mut().zip(by_class).zip(KINDS) {
+    let mut classes = [global; SinkClass::ALL.len()];
+    for ((class, rule), kind) in classes.iter_mut().zip(by_class).zip(SinkClass::ALL.iter().copied()) {
         let Some(rule) = rule else { continue };
         let key = |field: &str| format!("sinks.{}.{field}", kind.as_str());
         *class = SiteRule {

@@ -7,107 +7,32 @@
 //! request's context was built) falls inside the canary percentage are
 //! blocked, the others are monitored. Nothing here allocates.
 
-use super::cache::{RequestDecision, SiteDecision};
+use super::cache::{RequestDecision, SiteDecision, get_or};
 use super::compile::{Level, Policy};
-use super::file::{Action, Masking, OnError};
+use super::file::{Action, OnError};
 use crate::context::RequestContext;
 use crate::decision::{Decision, Mode};
-use crate::sink::{SinkKind, SinkSite};
-
-/// Which rule of the policy decided; the `rule` label of the detection metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Rule {
-    /// No policy is installed: the process-wide [`crate::Mode`] decided.
-    NoPolicy,
-    /// The policy's global `mode`.
-    Mode,
-    /// A `[sinks.<class>]` rule.
-    Class,
-    /// A `[sink_ids."<id>"]` rule.
-    Sink,
-    /// A `[routes."<route>"]` rule.
-    Route,
-    /// An `[allow]` list.
-    Allowlist,
-    /// A block demoted to monitor because the request is outside the canary.
-    Canary,
-}
-
-impl Rule {
-    /// Every rule, in declaration order (the order of the metric keys).
-    pub const ALL: [Rule; 7] = [
-        Rule::NoPolicy,
-        Rule::Mode,
-        Rule::Class,
-        Rule::Sink,
-        Rule::Route,
-        Rule::Allowlist,
-        Rule::Canary,
-    ];
-
-    /// Stable snake-case name, as used in metrics.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Rule::NoPolicy => "no_policy",
-            Rule::Mode => "mode",
-            Rule::Class => "class",
-            Rule::Sink => "sink",
-            Rule::Route => "route",
-            Rule::Allowlist => "allowlist",
-            Rule::Canary => "canary",
-        }
-    }
-
-    pub(crate) const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// What the policy decided about one detection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    /// The decision: `Allow`, `Monitor` or `Block`.
-    pub decision: Decision,
-    /// The rule that decided.
-    pub rule: Rule,
-    /// Revision of the policy that decided; `None` without a policy.
-    pub revision: Option<u64>,
-    /// How the event reports the input.
-    pub masking: Masking,
-}
-
-impl Verdict {
-    /// The verdict without a policy: the process-wide mode decides.
-    pub fn from_mode(mode: Mode) -> Verdict {
-        Verdict {
-            decision: match mode {
-                Mode::Monitor => Decision::Monitor,
-                Mode::Block => Decision::Block,
-            },
-            rule: Rule::NoPolicy,
-            revision: None,
-            masking: Masking::Masked,
-        }
-    }
-}
+use crate::class::SinkClass;
+use crate::sink::SinkSite;
+use crate::telemetry::{Masking, Rule, Verdict};
 
 impl Policy {
     /// Decides a detection at `site` during the request `ctx`.
     ///
-    /// The sink's rule is read from the site's [`DecisionCache`] and the
+    /// The sink's rule is read from the site's [`DecisionSlot`] and the
     /// request's route and allowlisting from the context's, each resolved
     /// once per policy: a repeated detection costs two atomic loads and a
     /// comparison with the request's canary bucket.
     ///
-    /// [`DecisionCache`]: super::DecisionCache
+    /// [`DecisionSlot`]: crate::DecisionSlot
     #[inline]
     pub fn decide(&self, site: &SinkSite, ctx: &RequestContext) -> Verdict {
-        let own = site
-            .cache
-            .get_or(self.generation, || self.site_decision(site.id, site.kind));
-        let request = ctx
-            .policy_cache()
-            .get_or(self.generation, || self.request_decision(ctx));
+        let own = get_or(site.slot(), self.generation, || {
+            self.site_decision(site.id(), site.class())
+        });
+        let request = get_or(ctx.policy_slot(), self.generation, || {
+            self.request_decision(ctx)
+        });
         self.verdict(own, request, ctx)
     }
 
@@ -116,7 +41,7 @@ impl Policy {
     /// against a policy that is not installed, where no `static` sink site
     /// exists. The canary side is the one `ctx` drew, not the recorded
     /// request's.
-    pub fn decide_at(&self, sink_id: &str, kind: SinkKind, ctx: &RequestContext) -> Verdict {
+    pub fn decide_at(&self, sink_id: &str, kind: SinkClass, ctx: &RequestContext) -> Verdict {
         self.verdict(
             self.site_decision(sink_id, kind),
             self.request_decision(ctx),
@@ -124,7 +49,7 @@ impl Policy {
         )
     }
 
-    fn site_decision(&self, id: &str, kind: SinkKind) -> SiteDecision {
+    fn site_decision(&self, id: &str, kind: SinkClass) -> SiteDecision {
         let own = self.sink_entry(id);
         SiteDecision {
             rule: self.resolve_site(own, kind),
@@ -178,10 +103,11 @@ impl Policy {
     /// What a detector failure at `site` does: `Open` allows the call,
     /// `Closed` refuses it.
     pub fn on_error(&self, site: &SinkSite) -> OnError {
-        site.cache
-            .get_or(self.generation, || self.site_decision(site.id, site.kind))
-            .rule
-            .on_error
+        get_or(site.slot(), self.generation, || {
+            self.site_decision(site.id(), site.class())
+        })
+        .rule
+        .on_error
     }
 }
 

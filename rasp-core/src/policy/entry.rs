@@ -46,14 +46,17 @@ use super::compile::{PolicyError, invalid, non_empty};
 use super::file::{self, Requester};
 #[cfg(feature = "redis")]
 use super::fleet::{Fleet, Outcome, SharedQuota};
-use super::{metrics, store};
+use super::store;
+use crate::telemetry::metrics;
 use crate::context::RequestContext;
 use crate::decision::Decision;
 
 mod limiter;
 
 use limiter::Pressure;
-pub use limiter::{REPORT_EVERY, RequesterLimiter, TrackedTable};
+pub use limiter::{REPORT_EVERY, RequesterLimiter};
+pub use crate::context::EntryMark;
+pub use crate::telemetry::{EntryRule, TrackedTable};
 
 /// Most requesters tracked per rate limit and by the circuit breaker,
 /// unless `[entry] max_tracked` says otherwise.
@@ -95,33 +98,6 @@ const YEAR: u64 = 365 * 24 * 3600;
 /// breaker's table.
 const SWEEP_EVERY: u64 = 4096;
 
-/// Which entry rule refused a request; the `rule` label of
-/// [`metrics::ENTRY_DECISIONS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntryRule {
-    /// `block_ips`, `block_users` or `block_tenants`.
-    BlockList,
-    /// The circuit breaker is open for this requester.
-    CircuitBreaker,
-    /// A rate limit is exhausted.
-    RateLimit,
-    /// The shared fleet state could not be read and `[fleet] on_error` is
-    /// `closed`.
-    FleetUnavailable,
-}
-
-impl EntryRule {
-    /// Stable snake-case name, as used in events and metrics.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EntryRule::BlockList => "block_list",
-            EntryRule::CircuitBreaker => "circuit_breaker",
-            EntryRule::RateLimit => "rate_limit",
-            EntryRule::FleetUnavailable => "fleet_unavailable",
-        }
-    }
-}
-
 /// Decides whether the request `ctx` may enter, under the installed policy.
 /// `Allow` without a policy or without an `[entry]` table. Allowlisted
 /// routes and requesters (`[allow]`) always enter.
@@ -133,7 +109,7 @@ impl EntryRule {
 /// With `[fleet]` this blocks the calling thread on Redis (at most about
 /// `timeout_ms` per call); an async caller should use [`admission`].
 pub fn evaluate(ctx: &RequestContext) -> Decision {
-    ctx.entry_mark().evaluated.store(true, Ordering::Release);
+    ctx.entry_mark().mark_evaluated();
     match &*store::snapshot() {
         Some(policy) => policy.evaluate_entry(ctx),
         None => Decision::Allow,
@@ -141,6 +117,7 @@ pub fn evaluate(ctx: &RequestContext) -> Decision {
 }
 
 /// The entry decision for a request, now or after waiting on fleet state.
+#[non_exhaustive]
 pub enum Admission {
     /// Decided without waiting.
     Decided(Decision),
@@ -185,7 +162,7 @@ pub fn admission(ctx: &Arc<RequestContext>) -> Admission {
             .and_then(|policy| policy.entry.as_ref())
             .is_some_and(EntryRules::waits_on_fleet);
         if waits && tokio::runtime::Handle::try_current().is_ok() {
-            ctx.entry_mark().evaluated.store(true, Ordering::Release);
+            ctx.entry_mark().mark_evaluated();
             let policy = arc_swap::Guard::into_inner(policy);
             let ctx = Arc::clone(ctx);
             return Admission::Pending(Box::pin(async move {
@@ -213,63 +190,6 @@ impl super::Policy {
         }
         entry.evaluate_async(ctx, self.revision).await
     }
-}
-
-/// What one request carries for the policy from the moment its context is
-/// built: a canary draw made by the server, and whether the entry rules
-/// have been asked about it.
-///
-/// The canary bucket is drawn here rather than derived from anything the
-/// request says (its id, address or headers), so that no client can pick
-/// the side of the canary it lands on.
-#[derive(Debug)]
-pub struct EntryMark {
-    canary_bucket: u8,
-    evaluated: AtomicBool,
-}
-
-impl EntryMark {
-    /// A fresh mark with its own canary draw; nothing evaluated yet.
-    pub(crate) fn new() -> EntryMark {
-        EntryMark {
-            canary_bucket: draw_canary_bucket(),
-            evaluated: AtomicBool::new(false),
-        }
-    }
-
-    /// The request's canary bucket, from 0 to 99, drawn at random by the
-    /// server when the context was built.
-    #[inline]
-    pub fn canary_bucket(&self) -> u8 {
-        self.canary_bucket
-    }
-
-    /// Whether [`evaluate`] has been asked about this request.
-    #[inline]
-    pub fn evaluated(&self) -> bool {
-        self.evaluated.load(Ordering::Acquire)
-    }
-}
-
-/// A uniform draw from 0 to 99: SipHash-1-3 of a per-thread counter under
-/// the thread's random `RandomState` key. The key comes from the OS's
-/// random source and never leaves the process, so the draws are
-/// unpredictable from outside; the counter makes each draw distinct. About
-/// as cheap as hashing a `u64`, and with no shared state between threads.
-fn draw_canary_bucket() -> u8 {
-    thread_local! {
-        static DRAWS: (RandomState, std::cell::Cell<u64>) =
-            (RandomState::new(), const { std::cell::Cell::new(0) });
-    }
-    DRAWS
-        .try_with(|(key, counter)| {
-            let n = counter.get();
-            counter.set(n.wrapping_add(1));
-            // 2^64 mod 100 is 16: a bias of 10^-18, far below any canary.
-            (key.hash_one(n) % 100) as u8
-        })
-        // During thread teardown: inside every canary, the stricter side.
-        .unwrap_or(0)
 }
 
 /// The compiled `[entry]` table of a policy.

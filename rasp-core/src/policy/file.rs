@@ -9,9 +9,12 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::telemetry::Masking;
+
 /// What to do with a detection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Action {
     /// Let the call run without reporting it as an attack (an accepted risk).
     Allow,
@@ -35,6 +38,7 @@ impl Action {
 /// What a sink does when its detector fails (panics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum OnError {
     /// Allow the call: availability first (the default).
     #[default]
@@ -54,28 +58,7 @@ impl OnError {
     }
 }
 
-/// How much of the offending input a detection event carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Masking {
-    /// The shape of the input: letters and digits replaced by `*` (the default).
-    #[default]
-    Masked,
-    /// Only the input's length.
-    LengthOnly,
-    /// Nothing about the input.
-    Off,
-}
 
-impl Masking {
-    /// Stable name, as written in policy files.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Masking::Masked => "masked",
-            Masking::LengthOnly => "length-only",
-            Masking::Off => "off",
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]

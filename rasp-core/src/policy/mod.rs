@@ -18,7 +18,8 @@
 //! A reload validates first and swaps only a valid policy; an invalid file,
 //! a lower revision, or (under `strict = true`) a sink id that no linked code
 //! registers keeps the last good policy in force, and is reported as an
-//! event, counted in [`status`] and in the metrics of [`metrics`].
+//! event, counted in [`status`] and in the metrics of
+//! [`crate::telemetry::metrics`].
 //!
 //! Entry rules (`[entry]`: block lists, rate limits, a detection circuit
 //! breaker) decide whether a request may enter at all; see [`entry`].
@@ -36,19 +37,17 @@ pub mod entry;
 mod file;
 #[cfg(feature = "redis")]
 mod fleet;
-pub mod metrics;
 #[cfg(all(unix, feature = "policy-sighup"))]
 mod sighup;
 mod store;
 #[cfg(feature = "policy-watch")]
 mod watch;
 
-pub use cache::DecisionCache;
 pub use compile::{
     MAX_NESTING, MAX_POLICY_BYTES, Policy, PolicyError, RoutePolicy, SCHEMA_VERSION,
 };
-pub use decide::{Rule, Verdict, in_canary};
-pub use file::{Action, Masking, OnError};
+pub use decide::in_canary;
+pub use file::{Action, OnError};
 #[cfg(all(unix, feature = "policy-sighup"))]
 pub use sighup::{SighupReload, reload_on_sighup};
 pub use store::{

@@ -29,6 +29,7 @@ static STATUS: Mutex<PolicyStatus> = Mutex::new(PolicyStatus {
 
 /// What the policy store has done so far; see [`status`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct PolicyStatus {
     /// Revision of the policy in force; `None` when no policy is installed
     /// and the process-wide [`crate::Mode`] decides.
@@ -122,6 +123,7 @@ pub fn install(policy: Policy) -> Result<u64, PolicyError> {
     }) {
         Ok(unknown) => {
             let revision = policy.revision();
+            crate::event::set_rules(policy.event_rules());
             CURRENT.store(Some(Arc::new(policy)));
             status.revision = Some(revision);
             status.reloads += 1;
@@ -171,6 +173,7 @@ pub(crate) fn reload_failed(error: PolicyError) -> PolicyError {
 pub fn uninstall() {
     let mut status = status_lock();
     CURRENT.store(None);
+    crate::event::set_rules(crate::event::EventRules::DEFAULT);
     status.revision = None;
     drop(status);
     crate::event::flush_suppressed();

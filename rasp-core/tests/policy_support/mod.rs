@@ -10,33 +10,31 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Dialect, RequestContext, SourceMeta};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-pub static SQL: SinkSite = site("policy_test.sql", SinkKind::Sql);
-pub static SQL_REPORTS: SinkSite = site("policy_test.sql.reports", SinkKind::Sql);
-pub static SHELL: SinkSite = site("policy_test.shell", SinkKind::Shell);
+pub static SQL: SinkSite = site("policy_test.sql", SinkClass::Sql);
+pub static SQL_REPORTS: SinkSite = site("policy_test.sql.reports", SinkClass::Sql);
+pub static SHELL: SinkSite = site("policy_test.shell", SinkClass::Shell);
 
 inventory::submit!(SinkRegistration(&SQL));
 inventory::submit!(SinkRegistration(&SQL_REPORTS));
 inventory::submit!(SinkRegistration(&SHELL));
 
-const fn site(id: &'static str, kind: SinkKind) -> SinkSite {
-    SinkSite {
+const fn site(id: &'static str, kind: SinkClass) -> SinkSite {
+    SinkSite::new(
         id,
         kind,
-        fn_path: "policy_test::sink",
-        file: file!(),
-        line: line!(),
-        guarded: &["text"],
-        guard: Guard::RuntimeChecked,
-        dialect: Dialect::Generic,
-        cache: DecisionCache::new(),
-    }
+        "policy_test::sink",
+        file!(),
+        line!(),
+        &["text"],
+        Guard::RuntimeChecked,
+    )
 }
 
 pub static SRC: SourceMeta = SourceMeta {

@@ -64,8 +64,8 @@ pub use cap_std::fs::OpenOptions;
 pub use cap_std::fs::{DirEntry, ReadDir};
 
 use rasp_core::check::check;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Dialect, Reason};
 
 use crate::refusal::refuse;
@@ -80,17 +80,15 @@ pub use self::cap::CapRoot;
 #[cfg(feature = "tokio-fs")]
 pub use self::tokio_fs::TokioRoot;
 
-static ROOT: SinkSite = SinkSite {
-    id: "fs.root",
-    kind: SinkKind::Path,
-    fn_path: "rasp::fs::Root",
-    file: file!(),
-    line: line!(),
-    guarded: &["path"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static ROOT: SinkSite = SinkSite::new(
+    "fs.root",
+    SinkClass::Path,
+    "rasp::fs::Root",
+    file!(),
+    line!(),
+    &["path"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&ROOT) }
 
 /// Why a file-system operation under a [`Root`] did not happen.
@@ -435,7 +433,7 @@ mod tests {
     #[test]
     fn the_entry_point_is_registered() {
         let site = rasp_core::registry::sink("fs.root").expect("fs.root");
-        assert_eq!(site.kind, SinkKind::Path);
+        assert_eq!(site.kind, SinkClass::Path);
     }
 
     #[test]

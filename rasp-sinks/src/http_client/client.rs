@@ -434,7 +434,7 @@ impl TargetUrl for &String {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rasp_core::{Reason, SinkKind};
+    use rasp_core::{Reason, SinkClass};
 
     #[test]
     fn bad_urls_and_refused_destinations_fail_before_any_io() {
@@ -455,7 +455,7 @@ mod tests {
         ] {
             let blocked = *built(url).expect_err(url).blocked().expect(url);
             assert_eq!(blocked.reason, reason, "{url}");
-            assert_eq!(blocked.kind, SinkKind::Url, "{url}");
+            assert_eq!(blocked.kind, SinkClass::Url, "{url}");
             assert_eq!(blocked.sink_id, "reqwest.request", "{url}");
         }
         let huge = format!("https://example.org/{}", "%41".repeat(1 << 18));

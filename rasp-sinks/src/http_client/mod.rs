@@ -52,40 +52,36 @@ use memchr::memmem::Finder;
 use rasp_core::RequestContext;
 use rasp_core::check::check;
 use rasp_core::detect::ssrf::decides_destination;
-use rasp_core::policy::DecisionCache;
-use rasp_core::sink::{Guard, SinkKind, SinkRegistration, SinkSite};
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
+use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Dialect};
 pub use reqwest::Url;
 
 pub use self::client::{GuardedClient, GuardedClientBuilder, RequestBuilder, TargetUrl};
 
-static URL: SinkSite = SinkSite {
-    id: "reqwest.url",
-    kind: SinkKind::Url,
-    fn_path: "rasp::http::url",
-    file: file!(),
-    line: line!(),
-    guarded: &["text"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static URL: SinkSite = SinkSite::new(
+    "reqwest.url",
+    SinkClass::Url,
+    "rasp::http::url",
+    file!(),
+    line!(),
+    &["text"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&URL) }
 
 /// The sink of every request a [`GuardedClient`] sends: its URL is checked
 /// for recorded inputs, and its destination (each redirect hop, each
 /// resolved address) for internal addresses.
-static REQUEST: SinkSite = SinkSite {
-    id: "reqwest.request",
-    kind: SinkKind::Url,
-    fn_path: "rasp::http::GuardedClient::execute",
-    file: file!(),
-    line: line!(),
-    guarded: &["url"],
-    guard: Guard::RuntimeChecked,
-    dialect: Dialect::Generic,
-    cache: DecisionCache::new(),
-};
+static REQUEST: SinkSite = SinkSite::new(
+    "reqwest.request",
+    SinkClass::Url,
+    "rasp::http::GuardedClient::execute",
+    file!(),
+    line!(),
+    &["url"],
+    Guard::RuntimeChecked,
+);
 inventory::submit! { SinkRegistration(&REQUEST) }
 
 /// A URL that passed rasp's check: no recorded input chose its scheme or
@@ -293,7 +289,7 @@ mod tests {
     fn entry_points_are_registered() {
         for id in ["reqwest.url", "reqwest.request"] {
             let site = rasp_core::registry::sink(id).expect(id);
-            assert_eq!(site.kind, SinkKind::Url);
+            assert_eq!(site.kind, SinkClass::Url);
             assert_eq!(site.guard, Guard::RuntimeChecked);
         }
     }
@@ -325,7 +321,7 @@ mod tests {
     fn a_refusal_inside_reqwest_comes_out_as_refused() {
         let blocked = Blocked {
             sink_id: "reqwest.request",
-            kind: SinkKind::Url,
+            kind: SinkClass::Url,
             reason: Reason::InternalAddress,
         };
         let err: Error = blocked.into();

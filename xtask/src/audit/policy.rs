@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use rasp_core::ContextKind;
+use rasp_core::SinkClass;
 use rasp_core::policy::{self, Action, Policy};
 
 use super::map::SinkMap;
@@ -17,7 +17,7 @@ use super::map::SinkMap;
 pub(crate) fn annotate(map: &mut SinkMap, path: &Path) -> Result<(), String> {
     let policy = policy::load_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
     for sink in &mut map.sinks {
-        sink.action = Some(match ContextKind::from_name(&sink.kind) {
+        sink.action = Some(match SinkClass::from_name(&sink.kind) {
             Some(kind) => action(&policy, &sink.id, kind),
             None => format!("unknown kind `{}`", sink.kind),
         });
@@ -32,7 +32,7 @@ pub(crate) fn annotate(map: &mut SinkMap, path: &Path) -> Result<(), String> {
 }
 
 /// The sink-level action of sink `id` of class `kind` under `policy`.
-fn action(policy: &Policy, id: &str, kind: ContextKind) -> String {
+fn action(policy: &Policy, id: &str, kind: SinkClass) -> String {
     if policy.sink_allowlisted(id) {
         return "allow (allowlisted)".to_owned();
     }

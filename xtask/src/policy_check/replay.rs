@@ -21,7 +21,7 @@ use std::io::BufRead;
 use std::net::IpAddr;
 
 use rasp_core::policy::Policy;
-use rasp_core::{RequestContext, SinkKind};
+use rasp_core::{RequestContext, SinkClass};
 use serde::Deserialize;
 
 /// What says whether a line is a record or a summary, and how many records
@@ -108,7 +108,7 @@ pub(crate) fn replay(policy: &Policy, evidence: impl BufRead) -> std::io::Result
                 continue;
             }
         };
-        let Some(kind) = SinkKind::from_name(&record.sink_kind) else {
+        let Some(kind) = SinkClass::from_name(&record.sink_kind) else {
             let why = format!("unknown sink kind `{}`", record.sink_kind);
             replay.skipped.push((i + 1, why));
             continue;

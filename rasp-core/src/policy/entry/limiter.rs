@@ -31,8 +31,9 @@ use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{Quota, RateLimiter};
 
-use super::super::metrics;
+use crate::telemetry::metrics;
 use crate::event::TARGET;
+use crate::telemetry::TrackedTable;
 
 /// How often (in checks) a limiter evicts idle requesters.
 const SWEEP_EVERY: u64 = 4096;
@@ -40,29 +41,6 @@ const SWEEP_EVERY: u64 = 4096;
 /// At most one `rasp.entry.table_full` event per table in this period; the
 /// counter counts every overflow.
 pub const REPORT_EVERY: Duration = Duration::from_secs(10);
-
-/// Which table of requesters overflowed: the `table` label of
-/// [`metrics::ENTRY_TABLE_OVERFLOWS`](super::super::metrics::ENTRY_TABLE_OVERFLOWS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrackedTable {
-    /// A policy's `[[entry.rate_limits]]` rule.
-    RateLimit,
-    /// A policy's `[entry.circuit_breaker]`.
-    CircuitBreaker,
-    /// `rasp-axum`'s `PerIpRateLimit` guard.
-    PerIpRateLimit,
-}
-
-impl TrackedTable {
-    /// Stable snake-case name, as used in events and metrics.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            TrackedTable::RateLimit => "rate_limit",
-            TrackedTable::CircuitBreaker => "circuit_breaker",
-            TrackedTable::PerIpRateLimit => "per_ip_rate_limit",
-        }
-    }
-}
 
 /// Counts and reports the requests a full table could not track.
 #[derive(Debug)]

@@ -11,7 +11,8 @@ use ipnet::IpNet;
 use rustc_hash::FxHashSet;
 
 use super::super::metrics;
-use super::link::{Link, Op};
+use super::link::Link;
+use crate::telemetry::FleetOp as Op;
 use crate::context::RequestContext;
 use crate::event::TARGET;
 

@@ -15,7 +15,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Connection, RedisResult};
 
 use super::super::entry::lock;
-use super::super::metrics;
+use crate::telemetry::metrics;
 use crate::event::TARGET;
 
 /// How long requests skip Redis (and take the fail mode at once) after a
@@ -25,22 +25,6 @@ pub(crate) const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// Idle connections kept for reuse; more concurrent requests open more,
 /// which are closed after use.
 const MAX_IDLE: usize = 8;
-
-/// What a command was for: the `op` label of [`metrics::FLEET_ERRORS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    RateLimit,
-    BlockList,
-}
-
-impl Op {
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            Op::RateLimit => "rate_limit",
-            Op::BlockList => "block_list",
-        }
-    }
-}
 
 pub(crate) struct Link {
     client: Client,

@@ -43,7 +43,7 @@ use crate::context::RequestContext;
 pub(crate) use block_list::Listed;
 pub(crate) use gcra::SharedQuota;
 use link::Link;
-pub(crate) use link::Op;
+pub(crate) use crate::telemetry::FleetOp as Op;
 
 /// Default bound on one Redis call made for a request, in milliseconds.
 const DEFAULT_TIMEOUT_MS: u64 = 50;

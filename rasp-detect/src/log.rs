@@ -31,11 +31,11 @@
 //! there. The cost of a benign input is one scan of the input and no
 //! search at all.
 
-use crate::detect::Needle;
+use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
 
-use crate::detect::{Finding, Reason};
+use crate::{Finding, Reason};
 
 /// Whether the input searched by `finder` brings a line break or a
 /// terminal control into the log line `line`.
@@ -48,7 +48,7 @@ pub fn detect(line: &[u8], finder: &dyn Needle) -> Option<Finding> {
     // The input's own characters decide; the search only runs for inputs
     // that carry something a log line must not hold.
     let reason = input_reason(finder.needle())?;
-    let offset = crate::detect::first_occurrence(line, finder)?;
+    let offset = crate::first_occurrence(line, finder)?;
     Some(Finding { offset, reason })
 }
 

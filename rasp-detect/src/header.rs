@@ -31,7 +31,7 @@
 //! where a `Set-Cookie` list is folded into one line —
 //! [`Reason::CookieAttribute`], reported by [`detect_cookie`]. A header
 //! value does not say which header it belongs to, so the dispatch for
-//! [`ContextKind::Header`](crate::ContextKind::Header) runs [`detect`], and
+//! [`SinkClass::Header`](crate::SinkClass::Header) runs [`detect`], and
 //! integrations that build `Set-Cookie` values run [`detect_cookie`]
 //! themselves.
 //!
@@ -39,12 +39,12 @@
 //! carries one of these bytes and occurs in the value brings it there. The
 //! cost of a benign input is one scan of the input and no search at all.
 
-use crate::detect::Needle;
+use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
 use memchr::{memchr, memchr2};
 
-use crate::detect::Reason;
+use crate::Reason;
 
 /// A finding of the header detector: the occurrence offset and why it is
 /// an injection.
@@ -81,7 +81,7 @@ pub fn detect_cookie(value: &[u8], finder: &dyn Needle) -> Option<HeaderFinding>
 /// The finding for the first occurrence of the input, if it occurs.
 #[inline]
 fn occurrence(value: &[u8], finder: &dyn Needle, reason: Reason) -> Option<HeaderFinding> {
-    let offset = crate::detect::first_occurrence(value, finder)?;
+    let offset = crate::first_occurrence(value, finder)?;
     Some(HeaderFinding { offset, reason })
 }
 

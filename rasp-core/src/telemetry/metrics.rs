@@ -28,12 +28,10 @@
 
 use metrics::{Key, Label, Level, Metadata};
 
-use super::compile::kind_index;
-use super::decide::Rule;
-use super::entry::EntryRule;
+use super::labels::{EntryRule, FleetOp, Rule, TrackedTable};
+use crate::class::SinkClass;
 use crate::context::{Limit, OnExceeded};
 use crate::decision::Decision;
-use crate::sink::SinkKind;
 
 /// Sink checks run inside a request context.
 pub const CHECKS: &str = "rasp_checks_total";
@@ -104,19 +102,18 @@ pub const LIMITS_EXCEEDED: &str = "rasp_limits_exceeded_total";
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-/// One key per sink class, in the order of `KINDS`.
+/// One key per sink class, in the order of `SinkClass::ALL`: the class
+/// registry hands its rows to `by_class_rows`, which keeps the names.
 macro_rules! by_kind {
     ($key:ident $(, $arg:literal)*) => {
-        [
-            $key!("sql" $(, $arg)*),
-            $key!("html" $(, $arg)*),
-            $key!("shell" $(, $arg)*),
-            $key!("path" $(, $arg)*),
-            $key!("url" $(, $arg)*),
-            $key!("header" $(, $arg)*),
-            $key!("log" $(, $arg)*),
-            $key!("redirect" $(, $arg)*),
-        ]
+        rasp_detect::with_sink_classes!(by_class_rows ($key $(, $arg)*))
+    };
+}
+
+macro_rules! by_class_rows {
+    (($key:ident $(, $arg:literal)*)
+     $($(#[$doc:meta])* $variant:ident { name: $name:literal, $($rest:tt)* },)*) => {
+        [$($key!($name $(, $arg)*),)*]
     };
 }
 
@@ -165,14 +162,14 @@ macro_rules! detection_keys {
     };
 }
 
-static CHECK_KEYS: [Key; 8] = by_kind!(check_key);
-static BLOCK_KEYS: [Key; 8] = by_kind!(block_key);
-static ERROR_KEYS: [[Key; 2]; 8] = by_kind!(error_keys);
-static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; 8] = by_kind!(detection_keys);
+static CHECK_KEYS: [Key; SinkClass::ALL.len()] = by_kind!(check_key);
+static BLOCK_KEYS: [Key; SinkClass::ALL.len()] = by_kind!(block_key);
+static ERROR_KEYS: [[Key; 2]; SinkClass::ALL.len()] = by_kind!(error_keys);
+static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; SinkClass::ALL.len()] = by_kind!(detection_keys);
 macro_rules! suppressed_key {
     ($kind:literal) => { key!(EVENTS_SUPPRESSED; "sink_kind" = $kind) };
 }
-static SUPPRESSED_KEYS: [Key; 8] = by_kind!(suppressed_key);
+static SUPPRESSED_KEYS: [Key; SinkClass::ALL.len()] = by_kind!(suppressed_key);
 static EVIDENCE_WRITTEN_KEY: Key = Key::from_static_name(EVIDENCE_WRITTEN);
 static EVIDENCE_DROPPED_KEY: Key = Key::from_static_name(EVIDENCE_DROPPED);
 static EVIDENCE_OVERWRITTEN_KEY: Key = Key::from_static_name(EVIDENCE_OVERWRITTEN);
@@ -180,7 +177,7 @@ static EVIDENCE_SUPPRESSED_KEY: Key = Key::from_static_name(EVIDENCE_SUPPRESSED)
 macro_rules! refusal_key {
     ($kind:literal) => { key!(GUARD_REFUSALS; "sink_kind" = $kind) };
 }
-static REFUSAL_KEYS: [Key; 8] = by_kind!(refusal_key);
+static REFUSAL_KEYS: [Key; SinkClass::ALL.len()] = by_kind!(refusal_key);
 macro_rules! event_keys {
     ($($stream:literal),*) => {
         [$([
@@ -234,29 +231,29 @@ fn increment(key: &'static Key) {
 }
 
 #[inline]
-pub(crate) fn checked(kind: SinkKind) {
-    increment(&CHECK_KEYS[kind_index(kind)]);
+pub(crate) fn checked(kind: SinkClass) {
+    increment(&CHECK_KEYS[kind.index()]);
 }
 
-pub(crate) fn detected(kind: SinkKind, decision: Decision, rule: Rule) {
+pub(crate) fn detected(kind: SinkClass, decision: Decision, rule: Rule) {
     let action = match decision {
         Decision::Allow => 0,
         Decision::Monitor => 1,
         Decision::Block | Decision::Throttle => 2,
     };
-    increment(&DETECTION_KEYS[kind_index(kind)][action][rule.index()]);
+    increment(&DETECTION_KEYS[kind.index()][action][rule.index()]);
 }
 
-pub(crate) fn blocked(kind: SinkKind) {
-    increment(&BLOCK_KEYS[kind_index(kind)]);
+pub(crate) fn blocked(kind: SinkClass) {
+    increment(&BLOCK_KEYS[kind.index()]);
 }
 
-pub(crate) fn internal_error(kind: SinkKind, blocked: bool) {
-    increment(&ERROR_KEYS[kind_index(kind)][usize::from(blocked)]);
+pub(crate) fn internal_error(kind: SinkClass, blocked: bool) {
+    increment(&ERROR_KEYS[kind.index()][usize::from(blocked)]);
 }
 
-pub(crate) fn event_suppressed(kind: SinkKind) {
-    increment(&SUPPRESSED_KEYS[kind_index(kind)]);
+pub(crate) fn event_suppressed(kind: SinkClass) {
+    increment(&SUPPRESSED_KEYS[kind.index()]);
 }
 
 pub(crate) fn evidence_written(records: u64) {
@@ -294,8 +291,8 @@ pub(crate) fn security_event(stream: usize, emitted: bool) {
     increment(&EVENT_KEYS[stream][usize::from(!emitted)]);
 }
 
-pub(crate) fn guard_refused(kind: SinkKind) {
-    increment(&REFUSAL_KEYS[kind_index(kind)]);
+pub(crate) fn guard_refused(kind: SinkClass) {
+    increment(&REFUSAL_KEYS[kind.index()]);
 }
 
 pub(crate) fn reloaded() {
@@ -334,8 +331,7 @@ pub(crate) fn limit_exceeded(limit: Limit, action: OnExceeded) {
     increment(&LIMIT_KEYS[limit][action]);
 }
 
-pub(crate) fn entry_table_overflowed(table: super::entry::TrackedTable) {
-    use super::entry::TrackedTable;
+pub(crate) fn entry_table_overflowed(table: TrackedTable) {
     let index = match table {
         TrackedTable::RateLimit => 0,
         TrackedTable::CircuitBreaker => 1,
@@ -345,6 +341,6 @@ pub(crate) fn entry_table_overflowed(table: super::entry::TrackedTable) {
 }
 
 #[cfg(feature = "redis")]
-pub(crate) fn fleet_error(op: super::fleet::Op) {
+pub(crate) fn fleet_error(op: FleetOp) {
     increment(&FLEET_ERROR_KEYS[op as usize]);
 }

@@ -56,11 +56,11 @@ pub(crate) mod url;
 #[cfg(test)]
 mod tests;
 
-use crate::detect::Needle;
+use crate::Needle;
 
 pub use self::host::{HostClass, classify_host, classify_ip};
 use self::url::{Head, Scheme};
-use crate::detect::Reason;
+use crate::Reason;
 
 /// A finding of the SSRF detector: the occurrence offset and why it is an
 /// injection.
@@ -82,7 +82,7 @@ pub struct SsrfFinding {
 /// search, or is empty.
 #[inline]
 pub fn detect(url: &[u8], finder: &dyn Needle) -> Option<SsrfFinding> {
-    let first = crate::detect::first_occurrence(url, finder)?;
+    let first = crate::first_occurrence(url, finder)?;
     examine(url, finder, first)
 }
 
@@ -104,7 +104,7 @@ fn examine(url: &[u8], finder: &dyn Needle, first: usize) -> Option<SsrfFinding>
     };
     // Only occurrences starting before the path can decide the
     // destination (the head's last byte included).
-    crate::detect::occurrences_before(url, finder, first, head_end + 1).find_map(|start| {
+    crate::occurrences_before(url, finder, first, head_end + 1).find_map(|start| {
         judge(&mut hosts, start, start + len).map(|reason| SsrfFinding {
             offset: start,
             reason,
@@ -131,7 +131,7 @@ fn examine(url: &[u8], finder: &dyn Needle, first: usize) -> Option<SsrfFinding>
 /// module docs](self); `false` when the input is empty or does not occur
 /// before the path.
 pub fn decides_destination(url: &[u8], finder: &dyn Needle) -> bool {
-    let Some(first) = crate::detect::first_occurrence(url, finder) else {
+    let Some(first) = crate::first_occurrence(url, finder) else {
         return false;
     };
     let head = url::parse(url);
@@ -143,7 +143,7 @@ pub fn decides_destination(url: &[u8], finder: &dyn Needle) -> bool {
         .max()
         .unwrap_or(head.scheme_span.end);
     let len = finder.needle().len();
-    crate::detect::occurrences_before(url, finder, first, head_end + 1).any(|start| {
+    crate::occurrences_before(url, finder, first, head_end + 1).any(|start| {
         let end = start + len;
         head.readings.iter().flatten().any(|auth| {
             let overlap = url

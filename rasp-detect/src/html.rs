@@ -41,12 +41,12 @@
 //! comments and raw text with `memchr`, and a substring search per
 //! occurrence of the input; nothing is allocated.
 
-use crate::detect::Needle;
+use crate::Needle;
 use memchr::memchr;
 #[cfg(test)]
 use memchr::memmem::Finder;
 
-use crate::detect::{Finding, Reason};
+use crate::{Finding, Reason};
 
 /// Whether the input searched by `finder` changes the markup structure of
 /// the HTML text `html`.

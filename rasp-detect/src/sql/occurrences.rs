@@ -6,11 +6,11 @@
 //! and the main lexer later covers the same bytes once more at most: the
 //! work stays linear in the text.
 
-use crate::detect::Needle;
+use crate::Needle;
 
 use super::lexer::{Lexer, Token, TokenKind};
 use super::{Dialect, SqlFinding};
-use crate::detect::Reason;
+use crate::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before
 /// the search moves to non-overlapping occurrences only. Overlaps exist only

@@ -42,12 +42,12 @@
 //! tree it names (the guarded `rasp::fs::Root` also resolves the path on
 //! disk).
 
-use crate::detect::Needle;
+use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
 use memchr::{memchr, memchr2_iter, memrchr2};
 
-use crate::detect::Reason;
+use crate::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before
 /// the search moves to non-overlapping occurrences only, so that a periodic
@@ -74,7 +74,7 @@ pub struct PathFinding {
 /// substring search, or is empty.
 #[inline]
 pub fn detect(path: &[u8], finder: &dyn Needle) -> Option<PathFinding> {
-    let first = crate::detect::first_occurrence(path, finder)?;
+    let first = crate::first_occurrence(path, finder)?;
     scan(path, finder, first)
 }
 

@@ -2,7 +2,7 @@ use memchr::memmem::Finder;
 
 use super::lexer::{Lexer, Token, TokenKind};
 use super::{Dialect, SqlFinding, detect};
-use crate::detect::Reason;
+use crate::Reason;
 
 use Dialect::{Generic, MySql, Postgres, Sqlite};
 use Reason::{BreaksLiteral, EndsStatement, OpensComment, SpansTokens, Unterminated};

@@ -7,8 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use memchr::memmem::Finder;
 use proptest::prelude::*;
-use rasp_core::Reason;
-use rasp_core::detect::ssrf::{HostClass, classify_host, classify_ip, detect};
+use rasp_detect::Reason;
+use rasp_detect::ssrf::{HostClass, classify_host, classify_ip, detect};
 
 fn reason(url: &str, input: &str) -> Option<Reason> {
     detect(url.as_bytes(), &Finder::new(input.as_bytes())).map(|f| f.reason)

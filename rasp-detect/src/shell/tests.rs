@@ -2,7 +2,7 @@ use memchr::memmem::Finder;
 
 use super::detect;
 use super::lexer::{AtomKind, Construct, Lexer};
-use crate::detect::Reason::{
+use crate::Reason::{
     self, BreaksLiteral, CommandSubstitution, OpensComment, ShellOperator, SpansTokens,
     Unterminated,
 };

@@ -2,7 +2,7 @@ use memchr::memmem::Finder;
 
 use super::url::{Scheme, parse};
 use super::{HostClass, classify_host, detect};
-use crate::detect::Reason::{self, DangerousScheme, InternalAddress};
+use crate::Reason::{self, DangerousScheme, InternalAddress};
 
 fn reason(url: &str, input: &str) -> Option<Reason> {
     detect(url.as_bytes(), &Finder::new(input.as_bytes())).map(|f| f.reason)

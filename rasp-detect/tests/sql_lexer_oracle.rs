@@ -13,9 +13,9 @@
 use memchr::memmem::Finder;
 use proptest::prelude::*;
 use proptest::strategy::Union;
-use rasp_core::Dialect;
-use rasp_core::detect::sql::detect;
-use rasp_core::detect::sql::lexer::{Lexer, TokenKind};
+use rasp_detect::sql::Dialect;
+use rasp_detect::sql::detect;
+use rasp_detect::sql::lexer::{Lexer, TokenKind};
 use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
@@ -290,7 +290,7 @@ proptest! {
         // limit and ends with the token holding the limit's last byte; the
         // plain tokens it may also return are tokens of the full lexing.
         let limit = limit.index(sql.len()) + 1;
-        let notable = |t: &rasp_core::detect::sql::lexer::Token| {
+        let notable = |t: &rasp_detect::sql::lexer::Token| {
             t.kind.is_quoted()
                 || t.kind.is_comment()
                 || matches!(

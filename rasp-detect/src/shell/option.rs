@@ -10,11 +10,11 @@
 //! (`--name={input}`) is the value of the application's option and is not
 //! flagged.
 
-use crate::detect::Needle;
+use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
 
-use crate::detect::{Finding, Reason};
+use crate::{Finding, Reason};
 
 /// Whether the input searched by `finder` starts the argument `arg` with a
 /// `-`, so that the program reads it as an option.

@@ -53,9 +53,9 @@ mod tests;
 
 pub use dialect::Dialect;
 
-use crate::detect::Needle;
+use crate::Needle;
 
-use crate::detect::Reason;
+use crate::Reason;
 
 /// A finding of the SQL detector: the occurrence offset and why it is an injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub struct SqlFinding {
 /// search) or is empty.
 #[inline]
 pub fn detect(dialect: Dialect, sql: &[u8], finder: &dyn Needle) -> Option<SqlFinding> {
-    let first = crate::detect::first_occurrence(sql, finder)?;
+    let first = crate::first_occurrence(sql, finder)?;
     examine(dialect, sql, finder, first)
 }
 

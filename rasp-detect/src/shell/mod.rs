@@ -88,13 +88,13 @@ mod words;
 #[cfg(test)]
 mod tests;
 
-use crate::detect::Needle;
+use crate::Needle;
 
 use self::exec::Role;
 use self::lexer::{Atom, AtomKind, Construct, Lexer};
 pub use self::option::detect_option;
 use self::words::{Completed, Words};
-use crate::detect::Reason;
+use crate::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before
 /// the search moves to non-overlapping occurrences only, so that a periodic
@@ -125,7 +125,7 @@ pub struct ShellFinding {
 /// not occur at all, which costs one substring search, or is empty.
 #[inline]
 pub fn detect(command: &[u8], finder: &dyn Needle) -> Option<ShellFinding> {
-    let first = crate::detect::first_occurrence(command, finder)?;
+    let first = crate::first_occurrence(command, finder)?;
     scan(command, finder, first, 0)
 }
 
@@ -613,7 +613,7 @@ fn nested_script(
     let Some(inner) = inner.filter(|_| nesting < MAX_NESTED_SCRIPTS) else {
         return Some(Reason::ChoosesCommand);
     };
-    let first = crate::detect::first_occurrence(inner, finder)?;
+    let first = crate::first_occurrence(inner, finder)?;
     scan(inner, finder, first, nesting + 1).map(|f| f.reason)
 }
 

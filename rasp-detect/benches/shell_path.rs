@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use memchr::memmem::Finder;
-use rasp_core::detect::{path, shell};
+use rasp_detect::{path, shell};
 
 /// A thumbnail job built from an uploaded file name, quoted by the
 /// application.

@@ -48,12 +48,12 @@
 //! destination with [`destination`] and runs the detector only for
 //! destinations it does not allow.
 
-use crate::detect::Needle;
+use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
 
-use crate::detect::Reason;
-use crate::detect::ssrf::url::{self, Authority, Scheme, significant};
+use crate::Reason;
+use crate::ssrf::url::{self, Authority, Scheme, significant};
 
 /// A finding of the open-redirect detector: the occurrence offset and why
 /// it is an injection.
@@ -120,7 +120,7 @@ pub fn destination(location: &[u8]) -> Destination<'_> {
 /// all, which costs one substring search, or is empty.
 #[inline]
 pub fn detect(location: &[u8], finder: &dyn Needle) -> Option<RedirectFinding> {
-    let first = crate::detect::first_occurrence(location, finder)?;
+    let first = crate::first_occurrence(location, finder)?;
     examine(location, finder, first)
 }
 
@@ -129,7 +129,7 @@ fn examine(location: &[u8], finder: &dyn Needle, first: usize) -> Option<Redirec
     let head = Head::read(location);
     let head_end = head.end();
     let len = finder.needle().len();
-    let decided = crate::detect::occurrences_before(location, finder, first, head_end)
+    let decided = crate::occurrences_before(location, finder, first, head_end)
         .find(|&start| head.decided_by(location, start, start + len));
     let Some(start) = decided else {
         return header_control(finder.needle(), first);

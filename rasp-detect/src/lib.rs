@@ -1,17 +1,27 @@
-//! Detectors: pure functions from (sink text, recorded input) to a finding.
+//! Injection detectors of rasp: pure functions from (sink text, recorded
+//! input) to a finding.
 //!
 //! A detector never allocates and never panics on hostile text; it answers
 //! one question — does this input change the *structure* of this sink text?
-//! One module per sink class.
+//! One module per sink class, and [`detect`] picks the module of a
+//! [`SinkClass`]. The registry of classes ([`with_sink_classes!`]) lives
+//! here too, at the bottom of rasp, so every other crate derives its
+//! per-class lists from one table.
+//!
+//! This crate knows nothing of requests, policies or events, and the
+//! compiler keeps it so: it depends on `memchr` alone. rasp-core records the
+//! inputs, runs these detectors at each sink, and decides what a finding
+//! means; users reach everything here through `rasp::detect`.
+
+#![forbid(unsafe_code)]
 
 use memchr::memmem::Finder;
 
-use crate::contexts::ContextKind;
 
 /// What a detector looks for in a sink's text: an input's bytes and a way
 /// to find them. memchr's [`Finder`] is one, built for any bytes; a
-/// [`RecordedInput`](crate::context::RecordedInput) is another, searching with the
-/// small searcher it was stored with, so a sink check builds nothing.
+/// recorded input of rasp-core is another, searching with the small
+/// searcher it was stored with, so a sink check builds nothing.
 pub trait Needle {
     /// The input's bytes.
     fn needle(&self) -> &[u8];
@@ -32,6 +42,7 @@ impl Needle for Finder<'_> {
     }
 }
 
+mod class;
 pub mod header;
 pub mod html;
 pub mod log;
@@ -40,6 +51,8 @@ pub mod redirect;
 pub mod shell;
 pub mod sql;
 pub mod ssrf;
+
+pub use class::SinkClass;
 
 /// The first occurrence of the input searched by `finder` in `text`: the
 /// prefilter every detector starts with, so an absent input costs one
@@ -158,13 +171,13 @@ pub enum Reason {
     InputsOverflowed,
     /// Not a detection: the policy's entry rules (block lists, circuit
     /// breaker) refused a `#[rasp::protect]` call before it ran. The
-    /// [`Blocked`](crate::Blocked) names the protected fn as its `sink_id`;
-    /// its `kind` names no sink and should not be read.
+    /// `rasp::Blocked` names the protected fn as its `sink_id`; its `class`
+    /// names no sink and should not be read.
     RefusedAtEntry,
     /// Not a detection: a rate limit of the policy's entry rules (or
     /// unavailable fleet state under `on_error = "closed"`) refused a
     /// `#[rasp::protect]` call before it ran; a later call may succeed.
-    /// `sink_id` and `kind` as for [`Reason::RefusedAtEntry`].
+    /// `sink_id` and `class` as for [`Reason::RefusedAtEntry`].
     Throttled,
 }
 
@@ -262,25 +275,25 @@ pub struct Finding {
     pub reason: Reason,
 }
 
-/// Runs the detector of sink class `kind` on `text` for the input searched
+/// Runs the detector of sink class `class` on `text` for the input searched
 /// by `finder`. `dialect` is read by SQL sinks only. Classes without a
 /// detector (their sinks are guarded by types alone) never find anything.
 #[inline]
 pub fn detect(
-    kind: ContextKind,
+    class: SinkClass,
     dialect: sql::Dialect,
     text: &[u8],
     finder: &dyn Needle,
 ) -> Option<Finding> {
-    let (offset, reason) = match kind {
-        ContextKind::Sql => sql::detect(dialect, text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Shell => shell::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Path => path::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Url => ssrf::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Redirect => redirect::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Header => header::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Html => html::detect(text, finder).map(|f| (f.offset, f.reason))?,
-        ContextKind::Log => log::detect(text, finder).map(|f| (f.offset, f.reason))?,
+    let (offset, reason) = match class {
+        SinkClass::Sql => sql::detect(dialect, text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Shell => shell::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Path => path::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Url => ssrf::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Redirect => redirect::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Header => header::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Html => html::detect(text, finder).map(|f| (f.offset, f.reason))?,
+        SinkClass::Log => log::detect(text, finder).map(|f| (f.offset, f.reason))?,
     };
     Some(Finding { offset, reason })
 }

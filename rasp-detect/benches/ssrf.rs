@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use memchr::memmem::Finder;
-use rasp_core::detect::ssrf::{classify_host, detect};
+use rasp_detect::ssrf::{classify_host, detect};
 
 /// (name, URL, input)
 const BENIGN: &[(&str, &str, &str)] = &[
