@@ -225,6 +225,6 @@ fn escaping_first_makes_hand_built_html_pass() {
 #[test]
 fn the_raw_guard_is_a_registered_html_sink() {
     let site = rasp::registry::sink("html.raw").expect("registered");
-    assert_eq!(site.kind, rasp::SinkClass::Html);
-    assert_eq!(site.fn_path, "rasp::html::raw");
+    assert_eq!(site.class(), rasp::SinkClass::Html);
+    assert_eq!(site.fn_path(), "rasp::html::raw");
 }

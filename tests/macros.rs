@@ -345,28 +345,28 @@ fn sink_methods_and_generic_sinks_are_guarded() {
     assert_eq!(db.run_generic(sanitized(), 7_u8).unwrap(), "'widget'".len());
     assert_eq!(db.calls.load(Ordering::Relaxed), 2);
     let site = rasp::registry::sink("tests.db.method").expect("method sink registered");
-    assert_eq!(site.guarded, ["sql"]);
+    assert_eq!(site.guarded(), ["sql"]);
     let generic = rasp::registry::sink("macros::run_generic").expect("default id is the fn path");
-    assert_eq!(generic.guarded, ["sql", "filter"]);
+    assert_eq!(generic.guarded(), ["sql", "filter"]);
 }
 
 #[test]
 fn registry_lists_sinks_with_their_declaration() {
     let site = rasp::registry::sinks()
         .into_iter()
-        .find(|s| s.id == "tests.db.execute")
+        .find(|s| s.id() == "tests.db.execute")
         .expect("execute is registered");
-    assert_eq!(site.kind, SinkClass::Sql);
-    assert_eq!(site.fn_path, "macros::execute");
-    assert_eq!(site.guarded, ["sql"]);
+    assert_eq!(site.class(), SinkClass::Sql);
+    assert_eq!(site.fn_path(), "macros::execute");
+    assert_eq!(site.guarded(), ["sql"]);
     // `Guard` is not re-exported by the facade; its name is stable enough.
-    assert_eq!(format!("{:?}", site.guard), "Typed");
-    assert_eq!(site.dialect, rasp::Dialect::Sqlite);
-    assert!(site.file.ends_with("macros.rs"), "{}", site.file);
-    assert_eq!(site.line, EXECUTE_LINE);
+    assert_eq!(format!("{:?}", site.guard()), "Typed");
+    assert_eq!(site.dialect(), rasp::Dialect::Sqlite);
+    assert!(site.file().ends_with("macros.rs"), "{}", site.file());
+    assert_eq!(site.line(), EXECUTE_LINE);
 
     let default = rasp::registry::sink("macros::execute_async").expect("default id");
-    assert_eq!(default.dialect, rasp::Dialect::Generic);
+    assert_eq!(default.dialect(), rasp::Dialect::Generic);
 }
 
 #[test]
@@ -502,7 +502,7 @@ fn block_and_monitor_modes() {
         panic!("expected Blocked, got {blocked:?}");
     };
     assert_eq!(blocked.sink_id, "tests.db.execute");
-    assert_eq!(blocked.kind, SinkClass::Sql);
+    assert_eq!(blocked.class, SinkClass::Sql);
     assert_eq!(EXECUTED.get(), before, "the sink body never ran");
 
     let events = capture.events();

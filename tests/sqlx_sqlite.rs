@@ -198,7 +198,7 @@ async fn stacked_drop_table_destroys_data_unguarded_and_is_blocked() {
     let blocked = expect_blocked(
         support::in_request(&[attack], script(&mut db, delete_notes_by(attack))).await,
     );
-    assert_eq!(blocked.kind, rasp::SinkClass::Sql);
+    assert_eq!(blocked.class, rasp::SinkClass::Sql);
     assert!(
         table_exists(&mut db, "users").await,
         "rasp let the DROP through"

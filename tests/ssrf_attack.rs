@@ -164,7 +164,7 @@ fn guarded_client(redirector: &Server) -> GuardedClient {
 fn expect_refused<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) -> rasp::Blocked {
     match result {
         Err(Error::Refused(blocked)) => {
-            assert_eq!(blocked.kind, SinkClass::Url, "{what}");
+            assert_eq!(blocked.class, SinkClass::Url, "{what}");
             blocked
         }
         other => panic!("expected a refusal for {what}, got {other:?}"),

@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::header::{detect, detect_cookie};
+use rasp_detect::header::{detect, detect_cookie};
 use rasp_core::{Header, Sanitized};
 
 fn forbidden(b: u8) -> bool {

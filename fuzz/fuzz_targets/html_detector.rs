@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::html::detect;
+use rasp_detect::html::detect;
 use rasp_core::{Html, Sanitized};
 
 const PAGES: [(&str, &str); 2] = [

@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::log::{detect, input_reason};
+use rasp_detect::log::{detect, input_reason};
 use rasp_core::{Escaped, Log, Sanitized};
 
 fuzz_target!(|data: &[u8]| {

@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::path::detect;
+use rasp_detect::path::detect;
 use rasp_core::{Path, Sanitized};
 
 fuzz_target!(|data: &[u8]| {

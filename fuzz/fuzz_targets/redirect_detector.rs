@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::redirect::{Destination, destination, detect};
+use rasp_detect::redirect::{Destination, destination, detect};
 use rasp_core::{Reason, Redirect, Sanitized};
 
 fuzz_target!(|data: &[u8]| {

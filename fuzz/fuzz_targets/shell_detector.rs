@@ -11,7 +11,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::shell::{detect, detect_option};
+use rasp_detect::shell::{detect, detect_option};
 use rasp_core::{Sanitized, Shell};
 
 fuzz_target!(|data: &[u8]| {

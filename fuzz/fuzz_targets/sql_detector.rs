@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
 use rasp_core::Dialect;
-use rasp_core::detect::sql::{detect, lexer::Lexer};
+use rasp_detect::sql::{detect, lexer::Lexer};
 
 const DIALECTS: [Dialect; 4] = [
     Dialect::Generic,

@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
-use rasp_core::detect::ssrf::{classify_host, detect};
+use rasp_detect::ssrf::{classify_host, detect};
 use rasp_core::{Sanitized, Url};
 
 fuzz_target!(|data: &[u8]| {

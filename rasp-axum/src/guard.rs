@@ -144,6 +144,8 @@ impl InstalledPolicy {
             Decision::Block => EntryDecision::Block,
             Decision::Throttle => EntryDecision::Throttle { retry_after },
             Decision::Allow | Decision::Monitor => EntryDecision::Allow,
+            // A decision this layer does not know yet refuses: the safe side.
+            _ => EntryDecision::Block,
         }
     }
 }

@@ -13,7 +13,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_ma
 use rasp_core::check::check;
 use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Dialect, InputLimits, Mode, RequestContext, SourceMeta};
+use rasp_core::{InputLimits, Mode, RequestContext, SourceMeta};
 
 static SITE: SinkSite = SinkSite::new(
     "bench.many_inputs.sql",

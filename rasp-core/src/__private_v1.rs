@@ -138,7 +138,7 @@ fn refusal(site: &'static ProtectSite, decision: crate::Decision) -> Result<(), 
     Err(Blocked {
         sink_id: site.fn_path,
         // No sink was called; the reason says so.
-        kind: SinkClass::Sql,
+        class: SinkClass::Sql,
         reason,
     })
 }

@@ -32,7 +32,8 @@ use crate::context::{INDEX_THRESHOLD, RecordedInput, RequestContext};
 use crate::decision::{Blocked, Decision, Mode};
 use crate::detect::{self, Detection, Finding, Needle, Reason};
 use crate::event::{self, EventRules, Excerpt};
-use crate::policy::{self, OnError, Verdict, metrics};
+use crate::policy::{self, OnError};
+use crate::telemetry::{Verdict, metrics};
 use crate::sink::SinkSite;
 
 /// Inputs shorter than this are not looked for in SQL, shell, path,
@@ -111,7 +112,7 @@ pub fn check_with(site: &'static SinkSite, text: &[u8], detector: Detector) -> R
 /// Checks `text` against the inputs recorded in `ctx`.
 pub fn check_in(site: &'static SinkSite, ctx: &RequestContext, text: &[u8]) -> Result<(), Blocked> {
     check_in_with(site, ctx, text, &|text: &[u8], finder: &dyn Needle| {
-        detect::detect(site.kind, site.dialect, text, finder)
+        detect::detect(site.class(), site.dialect(), text, finder)
     })
 }
 
@@ -129,11 +130,11 @@ where
     }
     // A metrics recorder that panics must not cost the check: counted,
     // and the search goes on.
-    if catch_unwind(|| metrics::checked(site.kind)).is_err() {
+    if catch_unwind(|| metrics::checked(site.class())).is_err() {
         reporting_failed(site);
     }
     let found = catch_unwind(AssertUnwindSafe(|| {
-        find(ctx, min_input_len(site.kind), text, detector)
+        find(ctx, min_input_len(site.class()), text, detector)
     }));
     match found {
         Ok(None) => Ok(()),
@@ -244,8 +245,8 @@ fn decide(site: &'static SinkSite, ctx: &RequestContext, found: Found) -> Result
     }
     if blocked {
         Err(Blocked {
-            sink_id: site.id,
-            kind: site.kind,
+            sink_id: site.id(),
+            class: site.class(),
             reason: found.detection.reason,
         })
     } else {
@@ -260,7 +261,7 @@ fn report(
     verdict: &Verdict,
     policy: Option<&policy::Policy>,
 ) {
-    metrics::detected(site.kind, verdict.decision, verdict.rule);
+    metrics::detected(site.class(), verdict.decision, verdict.rule);
     let input = (&found.excerpt, found.input_len);
     if let Some((log, include_monitored)) = policy.and_then(|p| p.evidence_log())
         && event::recorded(verdict.decision, include_monitored)
@@ -285,7 +286,7 @@ fn report(
         &rules,
     );
     if matches!(verdict.decision, Decision::Block | Decision::Throttle) {
-        metrics::blocked(site.kind);
+        metrics::blocked(site.class());
     }
 }
 
@@ -297,7 +298,7 @@ fn report(
 fn reporting_failed(site: &'static SinkSite) {
     INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        metrics::internal_error(site.kind, false);
+        metrics::internal_error(site.class(), false);
         event::internal_error(site, "reporting panicked; decision kept");
     }));
 }
@@ -308,10 +309,10 @@ fn reporting_failed(site: &'static SinkSite) {
 #[inline(never)]
 fn overflowed(site: &'static SinkSite) -> Result<(), Blocked> {
     BLOCKS.fetch_add(1, Ordering::Relaxed);
-    let _ = catch_unwind(AssertUnwindSafe(|| metrics::blocked(site.kind)));
+    let _ = catch_unwind(AssertUnwindSafe(|| metrics::blocked(site.class())));
     Err(Blocked {
-        sink_id: site.id,
-        kind: site.kind,
+        sink_id: site.id(),
+        class: site.class(),
         reason: Reason::InputsOverflowed,
     })
 }
@@ -327,13 +328,13 @@ fn internal_error(site: &'static SinkSite) -> Result<(), Blocked> {
     .unwrap_or_default();
     // The failure may be in reporting itself: reporting it is best effort.
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        metrics::internal_error(site.kind, on_error == OnError::Closed);
+        metrics::internal_error(site.class(), on_error == OnError::Closed);
         match on_error {
             OnError::Open => {
                 event::internal_error(site, "check panicked; call allowed (fail-open)")
             }
             OnError::Closed => {
-                metrics::blocked(site.kind);
+                metrics::blocked(site.class());
                 event::internal_error(site, "check panicked; call refused (fail-closed)");
             }
         }
@@ -343,8 +344,8 @@ fn internal_error(site: &'static SinkSite) -> Result<(), Blocked> {
         OnError::Closed => {
             BLOCKS.fetch_add(1, Ordering::Relaxed);
             Err(Blocked {
-                sink_id: site.id,
-                kind: site.kind,
+                sink_id: site.id(),
+                class: site.class(),
                 reason: Reason::DetectorFailed,
             })
         }

@@ -12,7 +12,7 @@
 //! Users depend on the `rasp` facade crate, which re-exports this one.
 
 // Layers, top to bottom. A module may use what is below it, never what is
-// above; `cargo xtask layers` checks it.
+// above; rasp-core/tests/layers.rs checks it.
 //
 //   check            the runtime check at a sink: detectors, then policy
 //   policy           rules from the policy file; entry rules; reloads

@@ -15,7 +15,7 @@ pub fn sinks() -> Vec<&'static SinkSite> {
         .into_iter()
         .map(|r| r.0)
         .collect();
-    all.sort_by_key(|s| (s.id, s.file, s.line));
+    all.sort_by_key(|s| (s.id(), s.file(), s.line()));
     all
 }
 
@@ -34,5 +34,5 @@ pub fn sink(id: &str) -> Option<&'static SinkSite> {
     inventory::iter::<SinkRegistration>
         .into_iter()
         .map(|r| r.0)
-        .find(|s| s.id == id)
+        .find(|s| s.id() == id)
 }

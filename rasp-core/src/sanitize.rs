@@ -8,6 +8,8 @@
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
 
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+
 use crate::class::{Context, Header, Html, Log, Path, Redirect, Shell, Sql, Url};
 
 /// Escaping for one sink context.
@@ -221,19 +223,12 @@ impl Sanitize for Url {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
     }
     fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for b in input.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                out.write_char(b as char)?;
-            } else {
-                out.write_char('%')?;
-                out.write_char(HEX[usize::from(b >> 4)] as char)?;
-                out.write_char(HEX[usize::from(b & 15)] as char)?;
-            }
-        }
-        Ok(())
+        write!(out, "{}", utf8_percent_encode(input, URL_ESCAPES))
     }
 }
+
+/// Everything but RFC 3986's unreserved characters.
+const URL_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Header: CR, LF, NUL and other control characters become spaces, so the
 /// value cannot end the header or start a new one.
@@ -299,29 +294,26 @@ impl Sanitize for Redirect {
     fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
         let rest = input.strip_prefix('/').unwrap_or(input);
         out.write_char('/')?;
-        for (i, b) in rest.bytes().enumerate() {
-            if redirect_escapes(b) || (i == 0 && b == b'/') {
-                write_percent(b, out)?;
-            } else {
-                out.write_char(char::from(b))?;
+        // A second `/` would start an authority (`//evil.com`).
+        let rest = match rest.strip_prefix('/') {
+            Some(after) => {
+                out.write_str("%2F")?;
+                after
             }
-        }
-        Ok(())
+            None => rest,
+        };
+        write!(out, "{}", utf8_percent_encode(rest, REDIRECT_ESCAPES))
     }
 }
+
+/// What [`redirect_escapes`] names, for `percent-encoding` (which always
+/// encodes non-ASCII bytes): controls, DEL, space and `\`.
+const REDIRECT_ESCAPES: &AsciiSet = &CONTROLS.add(b' ').add(b'\\');
 
 /// Bytes a redirect path never carries as they are: `\`, space, controls,
 /// DEL and every byte of a non-ASCII character.
 const fn redirect_escapes(b: u8) -> bool {
     b <= b' ' || b == b'\\' || b >= 0x7f
-}
-
-/// Writes `%XX` for `b`.
-fn write_percent<W: Write>(b: u8, out: &mut W) -> fmt::Result {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.write_char('%')?;
-    out.write_char(char::from(HEX[usize::from(b >> 4)]))?;
-    out.write_char(char::from(HEX[usize::from(b & 15)]))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::net::IpAddr;
 
 use rasp_core::check::{check, check_with, counts};
 use rasp_core::detect::Finding;
-use rasp_core::policy::{Rule, in_canary};
+use rasp_core::policy::in_canary;
+use rasp_core::telemetry::Rule;
 use rasp_core::{Mode, Reason};
 
 use policy_support::*;
@@ -17,7 +18,7 @@ use policy_support::*;
 /// detection event it produced.
 fn run_attack(site: &'static rasp_core::SinkSite, request: &Request<'_>) -> (bool, Fields) {
     capture_events();
-    let (input, text) = if site.kind == rasp_core::SinkClass::Shell {
+    let (input, text) = if site.class() == rasp_core::SinkClass::Shell {
         (SHELL_ATTACK, attack_shell())
     } else {
         (ATTACK, attack_sql())

@@ -4,9 +4,9 @@
 use proptest::prelude::*;
 use rasp_core::SinkClass;
 use rasp_core::policy::{
-    Action, MAX_NESTING, MAX_POLICY_BYTES, Masking, OnError, Policy, PolicyError, load_file,
-    load_str,
+    Action, MAX_NESTING, MAX_POLICY_BYTES, OnError, Policy, PolicyError, load_file, load_str,
 };
+use rasp_core::telemetry::Masking;
 
 const MINIMAL: &str = "schema_version = 1\nrevision = 1\nmode = \"monitor\"\n";
 

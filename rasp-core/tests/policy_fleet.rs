@@ -15,7 +15,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use rasp_core::Decision;
-use rasp_core::policy::{Policy, PolicyError, metrics as names};
+use rasp_core::policy::{Policy, PolicyError};
+use rasp_core::telemetry::metrics as names;
 
 use policy_support::*;
 

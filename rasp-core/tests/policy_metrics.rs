@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use rasp_core::check::{check, check_with};
 use rasp_core::detect::Finding;
-use rasp_core::policy::{self, metrics as names};
+use rasp_core::policy;
+use rasp_core::telemetry::metrics as names;
 
 use policy_support::*;
 

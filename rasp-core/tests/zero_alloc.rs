@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rasp_core::check::check;
 use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Dialect, Html, RequestContext, SourceMeta, Tainted};
+use rasp_core::{Html, RequestContext, SourceMeta, Tainted};
 
 static SITE: SinkSite = SinkSite::new(
     "zero_alloc.sql",

@@ -46,95 +46,48 @@ pub(crate) struct ProtectArgs {
     pub(crate) route: Option<LitStr>,
 }
 
-/// A sink class, as named in `kind = "…"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SinkClass {
-    Sql,
-    Html,
-    Shell,
-    Path,
-    Url,
-    Header,
-    Log,
-    Redirect,
-}
+/// A sink class, as named in `kind = "…"`: the registry's own type, so
+/// the names the attribute accepts are the ones the runtime knows.
+pub(crate) use rasp_detect::SinkClass;
 
-impl SinkClass {
-    const ALL: [SinkClass; 8] = [
-        SinkClass::Sql,
-        SinkClass::Html,
-        SinkClass::Shell,
-        SinkClass::Path,
-        SinkClass::Url,
-        SinkClass::Header,
-        SinkClass::Log,
-        SinkClass::Redirect,
-    ];
-
-    /// The name used in `kind = "…"`, matching `rasp::SinkClass::as_str`.
-    pub(crate) const fn name(self) -> &'static str {
-        match self {
-            SinkClass::Sql => "sql",
-            SinkClass::Html => "html",
-            SinkClass::Shell => "shell",
-            SinkClass::Path => "path",
-            SinkClass::Url => "url",
-            SinkClass::Header => "header",
-            SinkClass::Log => "log",
-            SinkClass::Redirect => "redirect",
-        }
-    }
-
+/// What the macros need of a sink class beyond the registry's names.
+pub(crate) trait ClassTokens {
     /// The trust trait guarded parameters must implement, as users write it.
-    pub(crate) const fn trust_trait(self) -> &'static str {
-        match self {
-            SinkClass::Sql => "rasp::SqlSafe",
-            SinkClass::Html => "rasp::HtmlSafe",
-            SinkClass::Shell => "rasp::ShellSafe",
-            SinkClass::Path => "rasp::PathSafe",
-            SinkClass::Url => "rasp::UrlSafe",
-            SinkClass::Header => "rasp::HeaderSafe",
-            SinkClass::Log => "rasp::LogSafe",
-            SinkClass::Redirect => "rasp::RedirectSafe",
-        }
-    }
-
+    fn trust_path(self) -> String;
     /// The `rasp::SinkClass` variant.
-    pub(crate) fn variant(self) -> Ident {
-        let name = match self {
-            SinkClass::Sql => "Sql",
-            SinkClass::Html => "Html",
-            SinkClass::Shell => "Shell",
-            SinkClass::Path => "Path",
-            SinkClass::Url => "Url",
-            SinkClass::Header => "Header",
-            SinkClass::Log => "Log",
-            SinkClass::Redirect => "Redirect",
-        };
-        Ident::new(name, Span::call_site())
-    }
-
+    fn variant(self) -> Ident;
     /// The `__private_v1` fn that bounds a guarded argument by this class's
     /// trust trait and checks its text at run time.
-    pub(crate) fn guard_fn(self) -> Ident {
-        format_ident!("guard_{}_arg", self.name())
+    fn guard_fn(self) -> Ident;
+}
+
+impl ClassTokens for SinkClass {
+    fn trust_path(self) -> String {
+        format!("rasp::{}", self.trust_trait())
     }
 
-    fn parse(kind: &LitStr) -> syn::Result<SinkClass> {
-        let name = kind.value();
-        SinkClass::ALL
-            .into_iter()
-            .find(|class| class.name() == name)
-            .ok_or_else(|| {
-                syn::Error::new(
-                    kind.span(),
-                    format!(
-                        "unknown sink kind `{name}` in #[rasp::sink]; expected one of: {}",
-                        SinkClass::ALL.map(SinkClass::name).join(", ")
-                    ),
-                )
-            })
+    fn variant(self) -> Ident {
+        // `Debug` of a fieldless variant is its name.
+        Ident::new(&format!("{self:?}"), Span::call_site())
     }
+
+    fn guard_fn(self) -> Ident {
+        format_ident!("guard_{}_arg", self.as_str())
+    }
+}
+
+fn parse_class(kind: &LitStr) -> syn::Result<SinkClass> {
+    let name = kind.value();
+    SinkClass::from_name(&name).ok_or_else(|| {
+        let names: Vec<_> = SinkClass::ALL.iter().map(|c| c.as_str()).collect();
+        syn::Error::new(
+            kind.span(),
+            format!(
+                "unknown sink kind `{name}` in #[rasp::sink]; expected one of: {}",
+                names.join(", ")
+            ),
+        )
+    })
 }
 
 /// A SQL dialect, as named in `dialect = "…"`.
@@ -233,7 +186,7 @@ impl Parse for SinkArgs {
 
         let kind = kind
             .ok_or_else(|| missing(ATTR, "kind", "#[rasp::sink(kind = \"sql\", guard(query))]"))?;
-        let kind = SinkClass::parse(&kind)?;
+        let kind = parse_class(&kind)?;
         let guard = guard.ok_or_else(|| {
             missing(
                 ATTR,
@@ -251,7 +204,7 @@ impl Parse for SinkArgs {
                     key.span,
                     format!(
                         "`dialect` applies to SQL sinks only; remove it from this `kind = \"{}\"` sink",
-                        kind.name()
+                        kind.as_str()
                     ),
                 ));
             }

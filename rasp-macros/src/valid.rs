@@ -9,7 +9,7 @@
 use proc_macro2::Ident;
 use syn::Type;
 
-use crate::attr::SinkArgs;
+use crate::attr::{ClassTokens, SinkArgs};
 use crate::error::{Errors, Macro, join};
 use crate::func::{Func, Param, find_impl_trait};
 
@@ -73,7 +73,7 @@ fn guarded<'a>(args: &'a SinkArgs, func: &'a Func) -> syn::Result<Vec<Guarded<'a
                 ty,
                 format!(
                     "a guarded `&str` only accepts string literals; write `&'static str`, or take `impl {}` to also accept sanitized and asserted values",
-                    args.kind.trust_trait()
+                    args.kind.trust_path()
                 ),
             )),
             Param::Named(ident, ty) => guarded.push(Guarded { name: ident, ty }),

@@ -68,7 +68,7 @@ use rasp_core::detect::shell::exec::{ExecReader, Role, Word};
 use rasp_core::detect::shell::{detect as detect_shell, detect_option};
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Asserted, Blocked, Dialect, Reason, Tainted};
+use rasp_core::{Asserted, Blocked, Reason, Tainted};
 
 use crate::refusal::refuse;
 
@@ -601,7 +601,7 @@ mod tests {
     fn entry_points_are_registered() {
         for id in ["process.command.arg", "process.shell"] {
             let site = rasp_core::registry::sink(id).expect(id);
-            assert_eq!(site.kind, SinkClass::Shell);
+            assert_eq!(site.class(), SinkClass::Shell);
         }
     }
 

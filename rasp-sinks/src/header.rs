@@ -36,7 +36,7 @@ use rasp_core::detect::Finding;
 use rasp_core::detect::header::detect_cookie;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Blocked, Dialect};
+use rasp_core::Blocked;
 
 static VALUE: SinkSite = SinkSite::new(
     "http.header.value",

@@ -29,7 +29,7 @@ use std::fmt;
 use rasp_core::check::check;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Blocked, Dialect};
+use rasp_core::Blocked;
 
 static RAW: SinkSite = SinkSite::new(
     "html.raw",

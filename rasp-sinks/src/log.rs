@@ -36,7 +36,7 @@ use rasp_core::check::check;
 use rasp_core::escaped::Escaped;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Blocked, Dialect, Log, Tainted};
+use rasp_core::{Blocked, Log, Tainted};
 use tracing::field::{DisplayValue, display};
 
 static LINE: SinkSite = SinkSite::new(

@@ -34,7 +34,6 @@ use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
 
 pub use crate::header::HeaderError;
-use rasp_core::Dialect;
 
 static LOCATION: SinkSite = SinkSite::new(
     "http.redirect.location",

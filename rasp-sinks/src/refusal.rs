@@ -14,9 +14,5 @@ use rasp_core::{Blocked, Reason};
 #[cold]
 pub(crate) fn refuse(site: &'static SinkSite, reason: Reason) -> Blocked {
     rasp_core::event::guard_refused(site, reason);
-    Blocked {
-        sink_id: site.id,
-        kind: site.kind,
-        reason,
-    }
+    Blocked::new(site.id(), site.class(), reason)
 }

@@ -242,7 +242,7 @@ fn checked(site: &'static SinkSite, text: Cow<'static, str>) -> Result<CheckedSq
     }
     Ok(CheckedSql {
         sql: hand_to_sqlx(text),
-        sink_id: site.id,
+        sink_id: site.id(),
     })
 }
 
@@ -335,14 +335,14 @@ mod tests {
             "sqlx.query.mysql",
         ] {
             let site = rasp_core::registry::sink(id).expect(id);
-            assert_eq!(site.kind, SinkClass::Sql);
-            assert_eq!(site.guard, Guard::RuntimeChecked);
-            assert_eq!(site.guarded, ["text"]);
+            assert_eq!(site.class(), SinkClass::Sql);
+            assert_eq!(site.guard(), Guard::RuntimeChecked);
+            assert_eq!(site.guarded(), ["text"]);
         }
         assert_eq!(
             rasp_core::registry::sink("sqlx.query.mysql")
                 .unwrap()
-                .dialect,
+                .dialect(),
             Dialect::MySql
         );
     }
@@ -409,6 +409,6 @@ mod tests {
             .scope(|| sql(format!("SELECT * FROM t WHERE name = '{input}'")))
             .unwrap_err();
         assert_eq!(err.sink_id, "sqlx.query");
-        assert_eq!(err.kind, SinkClass::Sql);
+        assert_eq!(err.class, SinkClass::Sql);
     }
 }

@@ -165,7 +165,7 @@ pub(crate) async fn avatar(
 /// The shop's own URL for an avatar URL that names the CDN `host`: the
 /// same path and query, on the CDN's default port.
 fn on_cdn(url: &str, host: &str) -> Option<String> {
-    let parsed = rasp::http::Url::parse(url).ok()?;
+    let parsed = reqwest::Url::parse(url).ok()?;
     let named = parsed.host_str()?.trim_end_matches('.');
     if !named.eq_ignore_ascii_case(host) || !matches!(parsed.scheme(), "http" | "https") {
         return None;

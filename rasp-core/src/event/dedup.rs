@@ -154,7 +154,7 @@ impl Hash for Subject {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // By the site's declaration, not its address: two registrations of
         // one sink are one key.
-        let site = |site: &SinkSite, state: &mut H| (site.id, site.file, site.line).hash(state);
+        let site = |site: &SinkSite, state: &mut H| (site.id(), site.file(), site.line()).hash(state);
         match *self {
             Subject::Detection {
                 site: s,
@@ -190,7 +190,7 @@ impl Hash for Subject {
 }
 
 fn same_site(a: &SinkSite, b: &SinkSite) -> bool {
-    (a.id, a.file, a.line) == (b.id, b.file, b.line)
+    (a.id(), a.file(), a.line()) == (b.id(), b.file(), b.line())
 }
 
 /// The requester part of a key: the client's address, or for IPv6 its

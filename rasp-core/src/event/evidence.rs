@@ -431,8 +431,8 @@ fn summary_json(pending: &Pending, time: SystemTime) -> SummaryLine {
             reason,
             decision,
         } => (
-            site.kind.as_str(),
-            site.id,
+            site.class().as_str(),
+            site.id(),
             reason.as_str(),
             decision.as_str(),
         ),
@@ -556,10 +556,10 @@ impl Record {
         };
         EvidenceLine {
             timestamp: rfc3339(self.time),
-            event_name: super::event_name(self.site.kind, self.verdict.decision),
+            event_name: super::event_name(self.site.class(), self.verdict.decision),
             action: self.verdict.decision.as_str(),
-            sink_kind: self.site.kind.as_str(),
-            sink_id: self.site.id,
+            sink_kind: self.site.class().as_str(),
+            sink_id: self.site.id(),
             reason: self.detection.reason.as_str(),
             source_kind: self.source.kind,
             revision: self.verdict.revision,

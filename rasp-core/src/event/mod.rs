@@ -97,33 +97,35 @@ impl core::fmt::Debug for Excerpt {
     }
 }
 
-/// The attack family name used in `event.name`, per sink class.
-pub const fn attack_name(kind: SinkClass) -> &'static str {
-    match kind {
-        SinkClass::Sql => "sqli",
-        SinkClass::Html => "xss",
-        SinkClass::Shell => "cmdi",
-        SinkClass::Path => "path_traversal",
-        SinkClass::Url => "ssrf",
-        SinkClass::Header => "header_injection",
-        SinkClass::Log => "log_injection",
-        SinkClass::Redirect => "open_redirect",
-    }
+/// The attack family name used in `event.name`, per sink class: the
+/// registry's event stem.
+pub const fn attack_name(class: SinkClass) -> &'static str {
+    class.event_stem()
 }
 
-pub(crate) fn event_name(kind: SinkClass, decision: Decision) -> &'static str {
-    macro_rules! names {
-        ($($k:ident => $n:literal),*) => {
-            match (kind, decision) {
-                $(
-                    (SinkClass::$k, Decision::Block) => concat!("rasp.", $n, ".blocked"),
-                    (SinkClass::$k, Decision::Allow) => concat!("rasp.", $n, ".allowed"),
-                    (SinkClass::$k, _) => concat!("rasp.", $n, ".monitored"),
-                )*
-            }
+/// `event.name` of a detection by class and decision (allowed, monitored,
+/// blocked), built from the registry's event stems at compile time so that
+/// naming an event allocates nothing.
+static EVENT_NAMES: [[&str; 3]; SinkClass::ALL.len()] = {
+    macro_rules! event_names {
+        ($($(#[$doc:meta])* $variant:ident { name: $name:literal, event: $event:literal, $($rest:tt)* },)*) => {
+            [$([
+                concat!("rasp.", $event, ".allowed"),
+                concat!("rasp.", $event, ".monitored"),
+                concat!("rasp.", $event, ".blocked"),
+            ],)*]
         };
     }
-    names!(Sql => "sqli", Html => "xss", Shell => "cmdi", Path => "path_traversal", Url => "ssrf", Header => "header_injection", Log => "log_injection", Redirect => "open_redirect")
+    rasp_detect::with_sink_classes!(event_names)
+};
+
+pub(crate) fn event_name(class: SinkClass, decision: Decision) -> &'static str {
+    let outcome = match decision {
+        Decision::Allow => 0,
+        Decision::Block => 2,
+        _ => 1,
+    };
+    EVENT_NAMES[class.index()][outcome]
 }
 
 /// A stream of security events, as labelled in
@@ -202,7 +204,7 @@ pub(crate) fn detection(
         decision,
     };
     let Some(suppressed) = admit(Stream::Detection, subject, ctx.client_ip(), rules) else {
-        metrics::event_suppressed(site.kind);
+        metrics::event_suppressed(site.class());
         return;
     };
     let (excerpt, input_len) = input;
@@ -215,10 +217,10 @@ pub(crate) fn detection(
     tracing::event!(
         target: TARGET,
         tracing::Level::WARN,
-        event.name = event_name(site.kind, decision),
+        event.name = event_name(site.class(), decision),
         rasp.action = decision.as_str(),
-        rasp.sink.kind = site.kind.as_str(),
-        rasp.sink.id = site.id,
+        rasp.sink.kind = site.class().as_str(),
+        rasp.sink.id = site.id(),
         rasp.reason = detection.reason.as_str(),
         rasp.source.kind = source.kind,
         rasp.input.excerpt = excerpt,
@@ -326,7 +328,7 @@ pub fn entry_guard_refused(ctx: &RequestContext, guard: &'static str, decision: 
 /// is a bounded number of events that report how many they stand for.
 #[cold]
 pub fn guard_refused(site: &'static SinkSite, reason: Reason) {
-    metrics::guard_refused(site.kind);
+    metrics::guard_refused(site.class());
     // A clone of the current context rather than a borrow of it: the
     // subscriber that receives the event may itself enter a context.
     let ctx = RequestContext::current();
@@ -342,8 +344,8 @@ pub fn guard_refused(site: &'static SinkSite, reason: Reason) {
         tracing::Level::WARN,
         event.name = "rasp.guard.refused",
         rasp.action = "block",
-        rasp.sink.kind = site.kind.as_str(),
-        rasp.sink.id = site.id,
+        rasp.sink.kind = site.class().as_str(),
+        rasp.sink.id = site.id(),
         rasp.reason = reason.as_str(),
         rasp.request.id = ctx.map(RequestContext::request_id),
         http.route = ctx.and_then(RequestContext::route),
@@ -373,8 +375,8 @@ fn suppressed_summary(pending: dedup::Pending) {
         } => (
             "detection",
             decision.as_str(),
-            Some(site.kind.as_str()),
-            Some(site.id),
+            Some(site.class().as_str()),
+            Some(site.id()),
             Some(reason.as_str()),
         ),
         Subject::Entry { rule, decision } => {
@@ -386,8 +388,8 @@ fn suppressed_summary(pending: dedup::Pending) {
         Subject::Refusal { site, reason } => (
             "refusal",
             "block",
-            Some(site.kind.as_str()),
-            Some(site.id),
+            Some(site.class().as_str()),
+            Some(site.id()),
             Some(reason.as_str()),
         ),
         Subject::Limit { name } => ("limit", "monitor", None, None, Some(name)),
@@ -453,8 +455,8 @@ pub(crate) fn internal_error(site: &SinkSite, what: &'static str) {
         target: TARGET,
         tracing::Level::ERROR,
         event.name = "rasp.internal_error",
-        rasp.sink.kind = site.kind.as_str(),
-        rasp.sink.id = site.id,
+        rasp.sink.kind = site.class().as_str(),
+        rasp.sink.id = site.id(),
         "{what}",
     );
 }

@@ -201,15 +201,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cache_answers_only_for_its_generation() {
-        let cache = DecisionCache::new();
+    fn a_slot_answers_only_for_its_generation() {
+        let slot = crate::sink::DecisionSlot::new();
         let allowlisted = RequestDecision {
             allowlisted: true,
             ..RequestDecision::default()
         };
         let mut resolved = 0;
         let mut get = |generation| {
-            cache.get_or(generation, || {
+            get_or(&slot, generation, || {
                 resolved += 1;
                 allowlisted
             })

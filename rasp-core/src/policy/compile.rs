@@ -16,7 +16,8 @@ use ipnet::IpNet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::entry::EntryRules;
-use super::file::{self, Action, Masking, OnError, PolicyFile, RouteRule, SinkRule};
+use super::file::{self, Action, OnError, PolicyFile, RouteRule, SinkRule};
+use crate::telemetry::Masking;
 use crate::context::{InputLimits, RequestContext};
 use crate::decision::Decision;
 use crate::event::{EventRules, EvidenceConfig, EvidenceLog};

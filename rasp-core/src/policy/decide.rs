@@ -11,10 +11,10 @@ use super::cache::{RequestDecision, SiteDecision, get_or};
 use super::compile::{Level, Policy};
 use super::file::{Action, OnError};
 use crate::context::RequestContext;
-use crate::decision::{Decision, Mode};
+use crate::decision::Decision;
 use crate::class::SinkClass;
 use crate::sink::SinkSite;
-use crate::telemetry::{Masking, Rule, Verdict};
+use crate::telemetry::{Rule, Verdict};
 
 impl Policy {
     /// Decides a detection at `site` during the request `ctx`.

@@ -34,7 +34,7 @@ use std::hash::{BuildHasher, Hash};
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -117,7 +117,6 @@ pub fn evaluate(ctx: &RequestContext) -> Decision {
 }
 
 /// The entry decision for a request, now or after waiting on fleet state.
-#[non_exhaustive]
 pub enum Admission {
     /// Decided without waiting.
     Decided(Decision),

@@ -58,9 +58,6 @@ impl OnError {
     }
 }
 
-
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PolicyFile {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwapOption;
 
 use super::compile::{Policy, PolicyError};
-use super::metrics;
+use crate::telemetry::metrics;
 use crate::event::TARGET;
 
 static CURRENT: ArcSwapOption<Policy> = ArcSwapOption::const_empty();

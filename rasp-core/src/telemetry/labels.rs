@@ -169,7 +169,7 @@ impl TrackedTable {
 /// What a fleet command was for: the `op` label of
 /// [`FLEET_ERRORS`](super::metrics::FLEET_ERRORS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg(feature = "redis")]
 pub(crate) enum FleetOp {
     /// A shared rate limit.
     RateLimit,
@@ -177,9 +177,9 @@ pub(crate) enum FleetOp {
     BlockList,
 }
 
+#[cfg(feature = "redis")]
 impl FleetOp {
     /// Stable snake-case name, as used in events and metrics.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
             FleetOp::RateLimit => "rate_limit",

@@ -28,7 +28,9 @@
 
 use metrics::{Key, Label, Level, Metadata};
 
-use super::labels::{EntryRule, FleetOp, Rule, TrackedTable};
+#[cfg(feature = "redis")]
+use super::labels::FleetOp;
+use super::labels::{EntryRule, Rule, TrackedTable};
 use crate::class::SinkClass;
 use crate::context::{Limit, OnExceeded};
 use crate::decision::Decision;
@@ -105,15 +107,14 @@ static METADATA: Metadata<'static> =
 /// One key per sink class, in the order of `SinkClass::ALL`: the class
 /// registry hands its rows to `by_class_rows`, which keeps the names.
 macro_rules! by_kind {
-    ($key:ident $(, $arg:literal)*) => {
-        rasp_detect::with_sink_classes!(by_class_rows ($key $(, $arg)*))
+    ($key:ident) => {
+        rasp_detect::with_sink_classes!(by_class_rows($key))
     };
 }
 
 macro_rules! by_class_rows {
-    (($key:ident $(, $arg:literal)*)
-     $($(#[$doc:meta])* $variant:ident { name: $name:literal, $($rest:tt)* },)*) => {
-        [$($key!($name $(, $arg)*),)*]
+    (($key:ident) $($(#[$doc:meta])* $variant:ident { name: $name:literal, $($rest:tt)* },)*) => {
+        [$($key!($name),)*]
     };
 }
 

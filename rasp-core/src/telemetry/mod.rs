@@ -12,4 +12,5 @@ mod labels;
 pub mod metrics;
 
 pub use labels::{EntryRule, Masking, Rule, TrackedTable, Verdict};
+#[cfg(feature = "redis")]
 pub(crate) use labels::FleetOp;

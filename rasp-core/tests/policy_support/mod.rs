@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Once};
 
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Dialect, RequestContext, SourceMeta};
+use rasp_core::{RequestContext, SourceMeta};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};

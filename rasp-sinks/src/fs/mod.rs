@@ -66,7 +66,7 @@ pub use cap_std::fs::{DirEntry, ReadDir};
 use rasp_core::check::check;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Blocked, Dialect, Reason};
+use rasp_core::{Blocked, Reason};
 
 use crate::refusal::refuse;
 
@@ -433,7 +433,7 @@ mod tests {
     #[test]
     fn the_entry_point_is_registered() {
         let site = rasp_core::registry::sink("fs.root").expect("fs.root");
-        assert_eq!(site.kind, SinkClass::Path);
+        assert_eq!(site.class(), SinkClass::Path);
     }
 
     #[test]

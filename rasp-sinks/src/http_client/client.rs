@@ -455,7 +455,7 @@ mod tests {
         ] {
             let blocked = *built(url).expect_err(url).blocked().expect(url);
             assert_eq!(blocked.reason, reason, "{url}");
-            assert_eq!(blocked.kind, SinkClass::Url, "{url}");
+            assert_eq!(blocked.class, SinkClass::Url, "{url}");
             assert_eq!(blocked.sink_id, "reqwest.request", "{url}");
         }
         let huge = format!("https://example.org/{}", "%41".repeat(1 << 18));

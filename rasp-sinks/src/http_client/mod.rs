@@ -54,8 +54,8 @@ use rasp_core::check::check;
 use rasp_core::detect::ssrf::decides_destination;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
-use rasp_core::{Blocked, Dialect};
-pub use reqwest::Url;
+use rasp_core::Blocked;
+use reqwest::Url;
 
 pub use self::client::{GuardedClient, GuardedClientBuilder, RequestBuilder, TargetUrl};
 
@@ -289,8 +289,8 @@ mod tests {
     fn entry_points_are_registered() {
         for id in ["reqwest.url", "reqwest.request"] {
             let site = rasp_core::registry::sink(id).expect(id);
-            assert_eq!(site.kind, SinkClass::Url);
-            assert_eq!(site.guard, Guard::RuntimeChecked);
+            assert_eq!(site.class(), SinkClass::Url);
+            assert_eq!(site.guard(), Guard::RuntimeChecked);
         }
     }
 
@@ -319,11 +319,7 @@ mod tests {
 
     #[test]
     fn a_refusal_inside_reqwest_comes_out_as_refused() {
-        let blocked = Blocked {
-            sink_id: "reqwest.request",
-            kind: SinkClass::Url,
-            reason: Reason::InternalAddress,
-        };
+        let blocked = Blocked::new("reqwest.request", SinkClass::Url, Reason::InternalAddress);
         let err: Error = blocked.into();
         assert_eq!(err.blocked(), Some(&blocked));
         assert!(err.to_string().contains("reqwest.request"), "{err}");

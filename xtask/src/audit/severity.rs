@@ -1,32 +1,17 @@
-//! What each sink kind risks, shared by the SARIF rules and the HTML report.
+//! What each sink kind risks, shared by the SARIF rules and the HTML report:
+//! read from the class registry, so a new class brings its own weakness.
+
+use rasp_core::SinkClass;
 
 /// Security severity (CVSS-like, 0–10) of an injection into a sink of
 /// `kind`, as code-scanning services rank `security-severity`.
 pub(crate) fn security_severity(kind: &str) -> &'static str {
-    match kind {
-        "sql" | "shell" => "9.8",
-        "url" => "8.6",
-        "path" => "7.5",
-        "html" | "redirect" => "6.1",
-        "header" => "5.3",
-        "log" => "4.3",
-        _ => "5.0",
-    }
+    SinkClass::from_name(kind).map_or("5.0", SinkClass::severity)
 }
 
 /// The weakness an unguarded sink of `kind` would have.
 pub(crate) fn cwe(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "sql" => "CWE-89",
-        "shell" => "CWE-78",
-        "url" => "CWE-918",
-        "path" => "CWE-22",
-        "html" => "CWE-79",
-        "redirect" => "CWE-601",
-        "header" => "CWE-113",
-        "log" => "CWE-117",
-        _ => return None,
-    })
+    SinkClass::from_name(kind).map(SinkClass::cwe)
 }
 
 /// Severity given to an escape hatch: a value that skipped the compile-time

@@ -115,16 +115,16 @@ fn report(path: &std::path::Path, policy: &Policy) -> String {
         "sink", "kind", "action", "canary", "on_error"
     );
     for site in registry::sinks() {
-        let (action, canary, on_error) = policy.site_rule(site.id, site.kind);
-        let note = if policy.sink_allowlisted(site.id) {
+        let (action, canary, on_error) = policy.site_rule(site.id(), site.class());
+        let note = if policy.sink_allowlisted(site.id()) {
             "allowlisted: always allowed"
         } else {
             ""
         };
         let row = format!(
             "{:<32} {:<9} {:<8} {:>5}%  {:<8}  {note}",
-            site.id,
-            site.kind.as_str(),
+            site.id(),
+            site.class().as_str(),
             action.as_str(),
             canary,
             on_error.as_str()

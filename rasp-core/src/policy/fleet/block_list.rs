@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use rustc_hash::FxHashSet;
 
-use super::super::metrics;
+use crate::telemetry::metrics;
 use super::link::Link;
 use crate::telemetry::FleetOp as Op;
 use crate::context::RequestContext;
