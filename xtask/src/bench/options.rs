@@ -1,5 +1,10 @@
 //! The options of `cargo xtask bench` and their parsing.
 
+use lexopt::Arg::Long;
+use lexopt::Parser;
+
+use crate::args;
+
 /// Parsed command-line options of `bench`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Options {
@@ -25,33 +30,23 @@ impl Default for Options {
 }
 
 impl Options {
-    pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+    /// Parses the arguments after `bench`.
+    pub(crate) fn parse(parser: &mut Parser) -> Result<Options, String> {
         let mut options = Options::default();
-        let mut args = args;
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| -> Result<u32, String> {
-                let text = args.next().ok_or_else(|| format!("{name} needs a value"))?;
-                // `5s` reads as 5 for --duration, like wrk's own flag.
-                let digits = if name == "--duration" {
-                    text.strip_suffix('s').unwrap_or(&text)
-                } else {
-                    &text
-                };
-                match digits.parse::<u32>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => Err(format!(
-                        "{name} must be a whole number above 0, not `{text}`"
-                    )),
+        while let Some(arg) = args::next(parser)? {
+            match arg {
+                Long("rounds") => options.rounds = positive(parser, "--rounds")?,
+                Long("duration") => options.duration_secs = positive(parser, "--duration")?,
+                Long("connections") => options.connections = positive(parser, "--connections")?,
+                Long("threads") => options.threads = positive(parser, "--threads")?,
+                Long("no-pin") => options.pin = false,
+                Long("check") => options.check = true,
+                other => {
+                    return Err(format!(
+                        "unknown option `{}` for bench",
+                        args::shown(&other)
+                    ));
                 }
-            };
-            match arg.as_str() {
-                "--rounds" => options.rounds = value("--rounds")?,
-                "--duration" => options.duration_secs = value("--duration")?,
-                "--connections" => options.connections = value("--connections")?,
-                "--threads" => options.threads = value("--threads")?,
-                "--no-pin" => options.pin = false,
-                "--check" => options.check = true,
-                other => return Err(format!("unknown option `{other}` for bench")),
             }
         }
         if options.connections < options.threads {
@@ -64,13 +59,33 @@ impl Options {
     }
 }
 
+/// The value of option `name`: a whole number above 0.
+fn positive(parser: &mut Parser, name: &str) -> Result<u32, String> {
+    let text = args::value_or(parser, &format!("{name} needs a value"))?;
+    // `5s` reads as 5 for --duration, like wrk's own flag.
+    let digits = if name == "--duration" {
+        text.strip_suffix('s').unwrap_or(&text)
+    } else {
+        &text
+    };
+    match digits.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{name} must be a whole number above 0, not `{text}`"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(&mut Parser::from_args(args))
+    }
+
     #[test]
     fn options_have_defaults_and_reject_nonsense() {
-        let parse = |args: &[&str]| Options::parse(args.iter().map(|s| s.to_string()));
         assert_eq!(parse(&[]).unwrap(), Options::default());
         let o = parse(&[
             "--rounds",
@@ -105,5 +120,25 @@ mod tests {
                 .contains("at least --threads")
         );
         assert!(parse(&["--fast"]).unwrap_err().contains("unknown option"));
+    }
+
+    #[test]
+    fn values_may_be_attached_with_an_equals_sign() {
+        let o = parse(&["--rounds=2", "--duration=3s"]).unwrap();
+        assert_eq!((o.rounds, o.duration_secs), (2, 3));
+    }
+
+    #[test]
+    fn stray_words_and_values_on_flags_are_refused() {
+        assert_eq!(
+            parse(&["fast"]).unwrap_err(),
+            "unknown option `fast` for bench"
+        );
+        assert_eq!(parse(&["-x"]).unwrap_err(), "unknown option `-x` for bench");
+        assert_eq!(
+            parse(&["--threads"]).unwrap_err(),
+            "--threads needs a value"
+        );
+        assert!(parse(&["--check=yes"]).unwrap_err().contains("--check"));
     }
 }
