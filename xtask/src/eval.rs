@@ -13,11 +13,15 @@ use std::hint::black_box;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
+use lexopt::Arg::Long;
+use lexopt::Parser;
 use memchr::memmem::Finder;
 use rasp_core::check::min_input_len;
 use rasp_core::detect::{detect, header};
 use rasp_core::{SinkClass, Dialect};
 use serde::Deserialize;
+
+use crate::args;
 
 /// Sink classes of the corpus, in table order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +83,7 @@ pub(crate) struct Options {
 
 impl Options {
     /// Parses the arguments after `eval`.
-    pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    pub(crate) fn parse(parser: &mut Parser) -> Result<Options, String> {
         let mut options = Options {
             corpus: String::new(),
             class: None,
@@ -89,22 +93,26 @@ impl Options {
             min_recall: None,
             max_fpr: None,
         };
-        while let Some(flag) = args.next() {
-            let mut value = || args.next().ok_or_else(|| format!("`{flag}` needs a value"));
-            match flag.as_str() {
-                "--corpus" => options.corpus = value()?,
-                "--results" => options.results = Some(value()?),
-                "--class" => {
-                    let name = value()?;
+        while let Some(arg) = args::next(parser)? {
+            match arg {
+                Long("corpus") => options.corpus = args::value(parser, "--corpus")?,
+                Long("results") => options.results = Some(args::value(parser, "--results")?),
+                Long("class") => {
+                    let name = args::value(parser, "--class")?;
                     options.class = Some(Class::parse(&name).ok_or_else(|| {
                         format!("unknown class `{name}` (expected {})", Class::NAMES)
                     })?);
                 }
-                "--misses" => options.misses = number(&flag, &value()?)?,
-                "--reps" => options.reps = number::<u32>(&flag, &value()?)?.max(1),
-                "--min-recall" => options.min_recall = Some(ratio(&flag, &value()?)?),
-                "--max-fpr" => options.max_fpr = Some(ratio(&flag, &value()?)?),
-                other => return Err(format!("unknown option `{other}` for `eval`")),
+                Long("misses") => options.misses = number(parser, "--misses")?,
+                Long("reps") => options.reps = number::<u32>(parser, "--reps")?.max(1),
+                Long("min-recall") => options.min_recall = Some(ratio(parser, "--min-recall")?),
+                Long("max-fpr") => options.max_fpr = Some(ratio(parser, "--max-fpr")?),
+                other => {
+                    return Err(format!(
+                        "unknown option `{}` for `eval`",
+                        args::shown(&other)
+                    ));
+                }
             }
         }
         if options.corpus.is_empty() {
@@ -114,12 +122,14 @@ impl Options {
     }
 }
 
-fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
+fn number<T: std::str::FromStr>(parser: &mut Parser, flag: &str) -> Result<T, String> {
+    let text = args::value(parser, flag)?;
     text.parse()
         .map_err(|_| format!("`{flag}` expects a whole number, got `{text}`"))
 }
 
-fn ratio(flag: &str, text: &str) -> Result<f64, String> {
+fn ratio(parser: &mut Parser, flag: &str) -> Result<f64, String> {
+    let text = args::value(parser, flag)?;
     match text.parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
         _ => Err(format!(
@@ -448,7 +458,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Options, String> {
-        Options::parse(args.iter().map(|a| (*a).to_owned()))
+        Options::parse(&mut Parser::from_args(args))
     }
 
     #[test]
@@ -483,10 +493,31 @@ mod tests {
                 .unwrap_err()
                 .contains("whole number")
         );
-        assert!(
-            parse(&["--corpus", "c", "--fast"])
-                .unwrap_err()
-                .contains("unknown option")
+        assert_eq!(
+            parse(&["--corpus", "c", "--fast"]).unwrap_err(),
+            "unknown option `--fast` for `eval`"
+        );
+        assert_eq!(
+            parse(&["--corpus", "c", "--reps"]).unwrap_err(),
+            "`--reps` needs a value"
+        );
+    }
+
+    #[test]
+    fn options_take_attached_values_and_keep_their_defaults() {
+        let o = parse(&["--corpus=c.jsonl", "--misses=3", "--reps", "0"]).unwrap();
+        assert_eq!((o.corpus.as_str(), o.misses, o.reps), ("c.jsonl", 3, 1));
+        let o = parse(&["--corpus", "c"]).unwrap();
+        assert_eq!(
+            (
+                o.class,
+                o.results,
+                o.misses,
+                o.reps,
+                o.min_recall,
+                o.max_fpr
+            ),
+            (None, None, 0, 64, None, None)
         );
     }
 

@@ -21,6 +21,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lexopt::Arg::Long;
+use lexopt::Parser;
+
+use crate::args;
 use crate::eval::{Case, Class, read_corpus};
 
 /// The fuzz targets of `fuzz/Cargo.toml`, with what seeds each.
@@ -55,23 +59,22 @@ pub(crate) struct Options {
 
 impl Options {
     /// Parses the arguments after `fuzz`.
-    pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    pub(crate) fn parse(parser: &mut Parser) -> Result<Options, String> {
         let mut options = Options {
             seconds: 30,
             targets: Vec::new(),
             seed_only: false,
         };
-        while let Some(flag) = args.next() {
-            let mut value = || args.next().ok_or_else(|| format!("`{flag}` needs a value"));
-            match flag.as_str() {
-                "--seconds" => {
-                    let text = value()?;
+        while let Some(arg) = args::next(parser)? {
+            match arg {
+                Long("seconds") => {
+                    let text = args::value(parser, "--seconds")?;
                     options.seconds = text.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
                         format!("`--seconds` expects a positive number, got `{text}`")
                     })?;
                 }
-                "--target" => {
-                    let name = value()?;
+                Long("target") => {
+                    let name = args::value(parser, "--target")?;
                     let target = TARGETS
                         .iter()
                         .map(|(t, _)| *t)
@@ -85,8 +88,13 @@ impl Options {
                         })?;
                     options.targets.push(target);
                 }
-                "--seed-only" => options.seed_only = true,
-                other => return Err(format!("unknown option `{other}` for `fuzz`")),
+                Long("seed-only") => options.seed_only = true,
+                other => {
+                    return Err(format!(
+                        "unknown option `{}` for `fuzz`",
+                        args::shown(&other)
+                    ));
+                }
             }
         }
         if options.targets.is_empty() {
@@ -309,6 +317,52 @@ fn file_safe(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(&mut Parser::from_args(args))
+    }
+
+    #[test]
+    fn options_have_defaults_and_are_checked() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(
+            (o.seconds, o.targets.len(), o.seed_only),
+            (30, TARGETS.len(), false)
+        );
+        let o = parse(&[
+            "--seconds",
+            "5",
+            "--target",
+            "sql_detector",
+            "--target=policy_file",
+            "--seed-only",
+        ])
+        .unwrap();
+        assert_eq!(
+            (o.seconds, o.targets, o.seed_only),
+            (5, vec!["sql_detector", "policy_file"], true)
+        );
+        assert_eq!(
+            parse(&["--seconds"]).unwrap_err(),
+            "`--seconds` needs a value"
+        );
+        assert!(parse(&["--target"]).unwrap_err().contains("needs a value"));
+        assert!(
+            parse(&["--seconds", "0"])
+                .unwrap_err()
+                .contains("positive number")
+        );
+        assert!(
+            parse(&["--target", "nope"])
+                .unwrap_err()
+                .contains("unknown fuzz target `nope`")
+        );
+        assert_eq!(
+            parse(&["--fast"]).unwrap_err(),
+            "unknown option `--fast` for `fuzz`"
+        );
+        assert!(parse(&["--seed-only=yes"]).is_err());
+    }
 
     #[test]
     fn every_fuzz_target_is_listed_and_seeded() {

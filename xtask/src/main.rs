@@ -14,6 +14,9 @@
 
 use std::process::ExitCode;
 
+use lexopt::Arg;
+
+mod args;
 mod audit;
 mod bench;
 mod demo;
@@ -77,28 +80,71 @@ commands:
 ";
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let result = match args.next().as_deref() {
-        Some("eval") => eval::Options::parse(args).and_then(|options| eval::run(&options)),
-        Some("audit-sinks") => audit::Options::parse(args).and_then(|options| audit::run(&options)),
-        Some("bench") => bench::Options::parse(args).and_then(|options| bench::run(&options)),
-        Some("fuzz") => fuzz::Options::parse(args).and_then(|options| fuzz::run(&options)),
-        Some("demo") => demo::Options::parse(args).and_then(|options| demo::run(&options)),
-        Some("policy-check") => {
-            policy_check::Options::parse(args).and_then(|options| policy_check::run(&options))
-        }
-        Some("-h" | "--help") | None => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
-    };
-    match result {
+    match run(&mut lexopt::Parser::from_env()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Runs the command the arguments name; `Ok(false)` when it ran and failed.
+fn run(parser: &mut lexopt::Parser) -> Result<bool, String> {
+    let command = match args::next(parser)? {
+        Some(Arg::Value(command)) => command.to_string_lossy().into_owned(),
+        Some(Arg::Short('h') | Arg::Long("help")) | None => {
+            print!("{USAGE}");
+            return Ok(true);
+        }
+        Some(other) => return Err(unknown_command(&args::shown(&other))),
+    };
+    match command.as_str() {
+        "eval" => eval::Options::parse(parser).and_then(|options| eval::run(&options)),
+        "audit-sinks" => audit::Options::parse(args::rest(parser)?.into_iter())
+            .and_then(|options| audit::run(&options)),
+        "bench" => bench::Options::parse(parser).and_then(|options| bench::run(&options)),
+        "fuzz" => fuzz::Options::parse(parser).and_then(|options| fuzz::run(&options)),
+        "demo" => demo::Options::parse(parser).and_then(|options| demo::run(&options)),
+        "policy-check" => policy_check::Options::parse(args::rest(parser)?.into_iter())
+            .and_then(|options| policy_check::run(&options)),
+        other => Err(unknown_command(other)),
+    }
+}
+
+fn unknown_command(name: &str) -> String {
+    format!("unknown command `{name}`\n\n{USAGE}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(args: &[&str]) -> Result<bool, String> {
+        run(&mut lexopt::Parser::from_args(args))
+    }
+
+    #[test]
+    fn help_and_no_command_print_the_usage() {
+        assert_eq!(run_with(&[]), Ok(true));
+        assert_eq!(run_with(&["--help"]), Ok(true));
+        assert_eq!(run_with(&["-h"]), Ok(true));
+    }
+
+    #[test]
+    fn unknown_commands_and_options_are_errors() {
+        let err = run_with(&["nope"]).unwrap_err();
+        assert!(err.starts_with("unknown command `nope`\n\nusage:"), "{err}");
+        let err = run_with(&["--fast"]).unwrap_err();
+        assert!(err.starts_with("unknown command `--fast`"), "{err}");
+        assert_eq!(
+            run_with(&["bench", "--fast"]).unwrap_err(),
+            "unknown option `--fast` for bench"
+        );
+        assert_eq!(
+            run_with(&["policy-check", "--nope"]).unwrap_err(),
+            "unknown option `--nope` for policy-check"
+        );
     }
 }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 /// How long one exchange may take; the slowest attack (a heavy query)
 /// takes well under a second.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,27 +43,7 @@ impl Request {
 /// Percent-decodes `text`; invalid escapes stay as written, invalid UTF-8
 /// is replaced.
 fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// What came back.
@@ -125,23 +107,8 @@ pub(crate) fn send(
 
 /// Parses a whole HTTP/1.1 response.
 fn parse(raw: &[u8]) -> Result<Response, String> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("the answer has no end of headers")?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| "the answer's head is not UTF-8")?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("unreadable status line `{status_line}`"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    let rest = &raw[split + 4..];
+    let (status, headers, head_len) = parse_head(raw)?;
+    let rest = &raw[head_len..];
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
@@ -156,6 +123,45 @@ fn parse(raw: &[u8]) -> Result<Response, String> {
         body: String::from_utf8_lossy(&body).into_owned(),
         elapsed: Duration::ZERO,
     })
+}
+
+/// Header names (lowercase) and values, in order.
+type Headers = Vec<(String, String)>;
+
+/// The status code and headers of a response, and the length of its head
+/// (status line, headers and the empty line after them).
+fn parse_head(raw: &[u8]) -> Result<(u16, Headers, usize), String> {
+    // httparse fills a slice of the caller's size; the shop sends a dozen
+    // headers, but a bigger head gets a bigger slice rather than an error.
+    let mut room = 32;
+    loop {
+        let mut slots = vec![httparse::EMPTY_HEADER; room];
+        let mut response = httparse::Response::new(&mut slots);
+        match response.parse(raw) {
+            Ok(httparse::Status::Complete(head_len)) => {
+                let status = response.code.ok_or("the answer has no status code")?;
+                let headers = response
+                    .headers
+                    .iter()
+                    .map(|header| {
+                        let value = std::str::from_utf8(header.value)
+                            .map_err(|_| "the answer's head is not UTF-8")?;
+                        Ok((header.name.to_ascii_lowercase(), value.trim().to_owned()))
+                    })
+                    .collect::<Result<_, String>>()?;
+                return Ok((status, headers, head_len));
+            }
+            Ok(httparse::Status::Partial) => return Err("the answer has no end of headers".into()),
+            Err(httparse::Error::TooManyHeaders) => room *= 2,
+            Err(e) => {
+                let first_line = raw.split(|&b| b == b'\n').next().unwrap_or_default();
+                return Err(format!(
+                    "unreadable answer ({e}): `{}`",
+                    String::from_utf8_lossy(first_line).trim_end()
+                ));
+            }
+        }
+    }
 }
 
 /// Decodes a chunked body (extensions and trailers ignored).
@@ -180,16 +186,13 @@ fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
+/// Everything but the unreserved `A-Z a-z 0-9 - _ .` (`~` is escaped
+/// too): no byte of a payload is then left for the shop to read as syntax.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
 /// Percent-encodes a query or form value: everything but `A-Z a-z 0-9 - _ .`.
 pub(crate) fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(value, ESCAPED).to_string()
 }
 
 /// A loopback server answering every request with one fixed body, counting
@@ -267,13 +270,52 @@ mod tests {
     #[test]
     fn rejects_what_is_not_http() {
         assert!(parse(b"garbage").is_err());
-        assert!(parse(b"HTTP/1.1 abc\r\n\r\n").is_err());
+        let err = parse(b"HTTP/1.1 abc\r\n\r\n").unwrap_err();
+        assert!(err.contains("`HTTP/1.1 abc`"), "{err}");
         assert!(parse(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n").is_err());
+        let err = parse(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n").unwrap_err();
+        assert!(err.contains("no end of headers"), "{err}");
+        let err = parse(b"HTTP/1.1 200 OK\r\nx-name: caf\xE9\r\n\r\n").unwrap_err();
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn headers_keep_their_order_and_lose_case_and_padding() {
+        let response = parse(
+            b"HTTP/1.1 302\r\nLocation:  //evil.example/  \r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(response.status, 302);
+        assert_eq!(
+            response.headers,
+            [
+                ("location".to_owned(), "//evil.example/".to_owned()),
+                ("set-cookie".to_owned(), "a=1".to_owned()),
+                ("set-cookie".to_owned(), "b=2".to_owned()),
+            ]
+        );
+        assert_eq!(response.header("set-cookie"), Some("a=1"));
+        assert_eq!(response.body, "");
+    }
+
+    #[test]
+    fn a_head_of_many_headers_is_read_whole() {
+        let mut raw = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..100 {
+            raw.extend_from_slice(format!("x-h{i}: {i}\r\n").as_bytes());
+        }
+        raw.extend_from_slice(b"\r\nbody");
+        let response = parse(&raw).unwrap();
+        assert_eq!(response.headers.len(), 100);
+        assert_eq!(response.header("x-h99"), Some("99"));
+        assert_eq!(response.body, "body");
     }
 
     #[test]
     fn encodes_everything_but_unreserved_characters() {
         assert_eq!(encode("a b'--/é"), "a%20b%27--%2F%C3%A9");
+        assert_eq!(encode("Az09-_.~+%&="), "Az09-_.%7E%2B%25%26%3D");
+        assert_eq!(decode(&encode("' OR 1=1 --\r\n")), "' OR 1=1 --\r\n");
     }
 
     #[test]
@@ -284,6 +326,8 @@ mod tests {
             form: Some(format!("name={}&next=%zz%2", encode("bob\nÉ"))),
         };
         assert_eq!(request.shown(), "POST /login  name=bob\nÉ&next=%zz%2");
+        // `+` is not a space here, and bytes that are not UTF-8 are replaced.
+        assert_eq!(decode("a+b%2B%ff"), "a+b+\u{FFFD}");
     }
 
     #[test]

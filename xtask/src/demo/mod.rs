@@ -15,6 +15,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use lexopt::Arg::Long;
+use lexopt::Parser;
+
+use crate::args;
 use crate::shop::{self, Running, Variant};
 
 mod http;
@@ -43,19 +47,21 @@ pub(crate) struct Options {
 
 impl Options {
     /// Parses `[--debug] [--report FILE]`.
-    pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    pub(crate) fn parse(parser: &mut Parser) -> Result<Options, String> {
         let mut options = Options {
             release: true,
             report: None,
         };
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--debug" => options.release = false,
-                "--report" => {
-                    let file = args.next().ok_or("--report needs a file")?;
+        while let Some(arg) = args::next(parser)? {
+            match arg {
+                Long("debug") => options.release = false,
+                Long("report") => {
+                    let file = args::value_or(parser, "--report needs a file")?;
                     options.report = Some(PathBuf::from(file));
                 }
-                other => return Err(format!("unknown option `{other}` for demo")),
+                other => {
+                    return Err(format!("unknown option `{}` for demo", args::shown(&other)));
+                }
             }
         }
         Ok(options)
@@ -264,9 +270,17 @@ mod tests {
 
     #[test]
     fn options_reject_unknown_flags() {
-        assert!(Options::parse(["--fast".to_owned()].into_iter()).is_err());
-        assert!(Options::parse(["--report".to_owned()].into_iter()).is_err());
-        let options = Options::parse(["--debug".to_owned()].into_iter()).unwrap();
+        let parse = |args: &[&str]| Options::parse(&mut Parser::from_args(args));
+        assert_eq!(
+            parse(&["--fast"]).unwrap_err(),
+            "unknown option `--fast` for demo"
+        );
+        assert_eq!(parse(&["--report"]).unwrap_err(), "--report needs a file");
+        let options = parse(&["--debug"]).unwrap();
         assert!(!options.release);
+        assert_eq!(options.report, None);
+        let options = parse(&["--report=out.html"]).unwrap();
+        assert!(options.release);
+        assert_eq!(options.report, Some(PathBuf::from("out.html")));
     }
 }
