@@ -10,9 +10,9 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use memchr::memmem::Finder;
 use rasp_core::check::check;
+use rasp_core::class::SinkClass;
 use rasp_core::detect::sql::detect;
 use rasp_core::sink::{Guard, SinkSite};
-use rasp_core::class::SinkClass;
 use rasp_core::{Dialect, Mode, RequestContext, SourceMeta};
 
 static SITE: SinkSite = SinkSite::new(

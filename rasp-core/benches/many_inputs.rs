@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use rasp_core::check::check;
-use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::{InputLimits, Mode, RequestContext, SourceMeta};
 
 static SITE: SinkSite = SinkSite::new(

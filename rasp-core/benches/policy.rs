@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rasp_core::check::check;
-use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::{Mode, RequestContext, SourceMeta, policy};
 
 static SITE: SinkSite = SinkSite::new(

@@ -5,8 +5,8 @@ pub use inventory;
 pub use tracing;
 
 pub use crate::check::check;
-pub use crate::context::{InContext, RequestContext};
 pub use crate::class::SinkClass;
+pub use crate::context::{InContext, RequestContext};
 pub use crate::decision::{Blocked, OnBlocked};
 pub use crate::detect::sql::Dialect;
 pub use crate::escape_hatch::{Asserted, EscapeHatch};

@@ -33,8 +33,8 @@ use crate::decision::{Blocked, Decision, Mode};
 use crate::detect::{self, Detection, Finding, Needle, Reason};
 use crate::event::{self, EventRules, Excerpt};
 use crate::policy::{self, OnError};
-use crate::telemetry::{Verdict, metrics};
 use crate::sink::SinkSite;
+use crate::telemetry::{Verdict, metrics};
 
 /// Inputs shorter than this are not looked for in SQL, shell, path,
 /// redirect and HTML text. A single byte occurs by coincidence in almost

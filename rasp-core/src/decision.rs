@@ -7,8 +7,8 @@
 use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::detect::Reason;
 use crate::class::SinkClass;
+use crate::detect::Reason;
 
 /// What to do when a detector finds an injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -47,8 +47,8 @@ pub use rasp_detect as detect;
 #[doc(hidden)]
 pub mod __private_v1;
 
-pub use context::{ContextFutureExt, InContext, InputLimits, Limit, OnExceeded, RequestContext};
 pub use class::{Context, Header, Html, Log, Path, Redirect, Shell, SinkClass, Sql, Url};
+pub use context::{ContextFutureExt, InContext, InputLimits, Limit, OnExceeded, RequestContext};
 pub use decision::{Blocked, Decision, Mode, OnBlocked};
 pub use detect::Reason;
 pub use detect::sql::Dialect;

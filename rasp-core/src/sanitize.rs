@@ -228,7 +228,11 @@ impl Sanitize for Url {
 }
 
 /// Everything but RFC 3986's unreserved characters.
-const URL_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const URL_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Header: CR, LF, NUL and other control characters become spaces, so the
 /// value cannot end the header or start a new one.

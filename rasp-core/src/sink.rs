@@ -25,6 +25,16 @@ pub enum Guard {
     RuntimeChecked,
 }
 
+impl Guard {
+    /// Stable name, as the sink map writes it: `typed`, `runtime-checked`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Guard::Typed => "typed",
+            Guard::RuntimeChecked => "runtime-checked",
+        }
+    }
+}
+
 /// Static description of one guarded sink.
 #[derive(Debug)]
 pub struct SinkSite {

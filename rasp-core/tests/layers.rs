@@ -165,5 +165,8 @@ fn the_checker_sees_an_upward_use() {
         "use crate::policy::snapshot; // crate::event\n$crate::check\nlet c: crate::RequestContext;",
         &root,
     );
-    assert_eq!(used, BTreeSet::from(["context".to_owned(), "policy".to_owned()]));
+    assert_eq!(
+        used,
+        BTreeSet::from(["context".to_owned(), "policy".to_owned()])
+    );
 }

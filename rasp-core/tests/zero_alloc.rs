@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use rasp_core::check::check;
-use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkSite};
 use rasp_core::{Html, RequestContext, SourceMeta, Tainted};
 
 static SITE: SinkSite = SinkSite::new(

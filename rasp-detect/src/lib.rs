@@ -17,7 +17,6 @@
 
 use memchr::memmem::Finder;
 
-
 /// What a detector looks for in a sink's text: an input's bytes and a way
 /// to find them. memchr's [`Finder`] is one, built for any bytes; a
 /// recorded input of rasp-core is another, searching with the small

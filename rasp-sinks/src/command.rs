@@ -64,10 +64,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rasp_core::check::{check, check_with};
+use rasp_core::class::SinkClass;
 use rasp_core::detect::shell::exec::{ExecReader, Role, Word};
 use rasp_core::detect::shell::{detect as detect_shell, detect_option};
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::class::SinkClass;
 use rasp_core::{Asserted, Blocked, Reason, Tainted};
 
 use crate::refusal::refuse;

@@ -31,12 +31,12 @@ use std::fmt;
 
 use http::HeaderValue;
 use http::header::InvalidHeaderValue;
+use rasp_core::Blocked;
 use rasp_core::check::{Detector, check, check_with};
+use rasp_core::class::SinkClass;
 use rasp_core::detect::Finding;
 use rasp_core::detect::header::detect_cookie;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::class::SinkClass;
-use rasp_core::Blocked;
 
 static VALUE: SinkSite = SinkSite::new(
     "http.header.value",

@@ -26,10 +26,10 @@
 
 use std::fmt;
 
-use rasp_core::check::check;
-use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::class::SinkClass;
 use rasp_core::Blocked;
+use rasp_core::check::check;
+use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 
 static RAW: SinkSite = SinkSite::new(
     "html.raw",

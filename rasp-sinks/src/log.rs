@@ -33,9 +33,9 @@
 use std::fmt;
 
 use rasp_core::check::check;
+use rasp_core::class::SinkClass;
 use rasp_core::escaped::Escaped;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::class::SinkClass;
 use rasp_core::{Blocked, Log, Tainted};
 use tracing::field::{DisplayValue, display};
 

@@ -29,9 +29,9 @@ use std::fmt;
 
 use http::HeaderValue;
 use rasp_core::check::check;
+use rasp_core::class::SinkClass;
 use rasp_core::detect::redirect::{Destination, destination};
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::class::SinkClass;
 
 pub use crate::header::HeaderError;
 

@@ -26,8 +26,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use rasp_core::check::check;
-use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Dialect, Tainted};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;

@@ -18,7 +18,7 @@ use lexopt::Parser;
 use memchr::memmem::Finder;
 use rasp_core::check::min_input_len;
 use rasp_core::detect::{detect, header};
-use rasp_core::{SinkClass, Dialect};
+use rasp_core::{Dialect, SinkClass};
 use serde::Deserialize;
 
 use crate::args;

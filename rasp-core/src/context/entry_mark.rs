@@ -68,4 +68,3 @@ fn draw_canary_bucket() -> u8 {
         // During thread teardown: inside every canary, the stricter side.
         .unwrap_or(0)
 }
-

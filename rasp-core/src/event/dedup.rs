@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use crate::decision::Decision;
 use crate::detect::Reason;
-use crate::telemetry::EntryRule;
 use crate::sink::SinkSite;
+use crate::telemetry::EntryRule;
 
 /// How security events are deduplicated, from the policy's `[events]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +154,8 @@ impl Hash for Subject {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // By the site's declaration, not its address: two registrations of
         // one sink are one key.
-        let site = |site: &SinkSite, state: &mut H| (site.id(), site.file(), site.line()).hash(state);
+        let site =
+            |site: &SinkSite, state: &mut H| (site.id(), site.file(), site.line()).hash(state);
         match *self {
             Subject::Detection {
                 site: s,
@@ -398,8 +399,8 @@ fn lock(set: &Mutex<Set>) -> MutexGuard<'_, Set> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::class::SinkClass;
     use crate::sink::Guard;
-use crate::class::SinkClass;
 
     const fn site(id: &'static str) -> SinkSite {
         SinkSite::new(

@@ -47,9 +47,9 @@ use super::dedup::{self, EventRules, Pending, Subject};
 use crate::context::RequestContext;
 use crate::decision::Decision;
 use crate::detect::Detection;
-use crate::telemetry::{Masking, Verdict, metrics};
 use crate::sink::SinkSite;
 use crate::taint::SourceMeta;
+use crate::telemetry::{Masking, Verdict, metrics};
 
 /// Where and how the evidence log is written: the policy's `[evidence]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,14 +32,14 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
+use crate::class::SinkClass;
 use crate::context::{Limit, OnExceeded, RequestContext};
 use crate::decision::Decision;
 use crate::detect::{Detection, Reason};
+use crate::sink::SinkSite;
+use crate::taint::SourceMeta;
 use crate::telemetry::EntryRule;
 use crate::telemetry::{Masking, Verdict, metrics};
-use crate::sink::SinkSite;
-use crate::class::SinkClass;
-use crate::taint::SourceMeta;
 
 /// The `tracing` target of every security event.
 pub const TARGET: &str = "rasp::security";

@@ -17,11 +17,11 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::entry::EntryRules;
 use super::file::{self, Action, OnError, PolicyFile, RouteRule, SinkRule};
-use crate::telemetry::Masking;
+use crate::class::SinkClass;
 use crate::context::{InputLimits, RequestContext};
 use crate::decision::Decision;
 use crate::event::{EventRules, EvidenceConfig, EvidenceLog};
-use crate::class::SinkClass;
+use crate::telemetry::Masking;
 
 /// Largest policy file accepted, in bytes. A real policy is a few KiB.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
@@ -560,7 +560,11 @@ fn compile(file: PolicyFile) -> Result<Policy, PolicyError> {
         c.sql, c.html, c.shell, c.path, c.url, c.header, c.log, c.redirect,
     ];
     let mut classes = [global; SinkClass::ALL.len()];
-    for ((class, rule), kind) in classes.iter_mut().zip(by_class).zip(SinkClass::ALL.iter().copied()) {
+    for ((class, rule), kind) in classes
+        .iter_mut()
+        .zip(by_class)
+        .zip(SinkClass::ALL.iter().copied())
+    {
         let Some(rule) = rule else { continue };
         let key = |field: &str| format!("sinks.{}.{field}", kind.as_str());
         *class = SiteRule {

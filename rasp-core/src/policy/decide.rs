@@ -10,9 +10,9 @@
 use super::cache::{RequestDecision, SiteDecision, get_or};
 use super::compile::{Level, Policy};
 use super::file::{Action, OnError};
+use crate::class::SinkClass;
 use crate::context::RequestContext;
 use crate::decision::Decision;
-use crate::class::SinkClass;
 use crate::sink::SinkSite;
 use crate::telemetry::{Rule, Verdict};
 

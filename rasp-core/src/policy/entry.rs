@@ -47,16 +47,16 @@ use super::file::{self, Requester};
 #[cfg(feature = "redis")]
 use super::fleet::{Fleet, Outcome, SharedQuota};
 use super::store;
-use crate::telemetry::metrics;
 use crate::context::RequestContext;
 use crate::decision::Decision;
+use crate::telemetry::metrics;
 
 mod limiter;
 
-use limiter::Pressure;
-pub use limiter::{REPORT_EVERY, RequesterLimiter};
 pub use crate::context::EntryMark;
 pub use crate::telemetry::{EntryRule, TrackedTable};
+use limiter::Pressure;
+pub use limiter::{REPORT_EVERY, RequesterLimiter};
 
 /// Most requesters tracked per rate limit and by the circuit breaker,
 /// unless `[entry] max_tracked` says otherwise.

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwapOption;
 
 use super::compile::{Policy, PolicyError};
-use crate::telemetry::metrics;
 use crate::event::TARGET;
+use crate::telemetry::metrics;
 
 static CURRENT: ArcSwapOption<Policy> = ArcSwapOption::const_empty();
 static STATUS: Mutex<PolicyStatus> = Mutex::new(PolicyStatus {

@@ -165,7 +165,6 @@ impl TrackedTable {
     }
 }
 
-
 /// What a fleet command was for: the `op` label of
 /// [`FLEET_ERRORS`](super::metrics::FLEET_ERRORS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -166,7 +166,8 @@ macro_rules! detection_keys {
 static CHECK_KEYS: [Key; SinkClass::ALL.len()] = by_kind!(check_key);
 static BLOCK_KEYS: [Key; SinkClass::ALL.len()] = by_kind!(block_key);
 static ERROR_KEYS: [[Key; 2]; SinkClass::ALL.len()] = by_kind!(error_keys);
-static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; SinkClass::ALL.len()] = by_kind!(detection_keys);
+static DETECTION_KEYS: [[[Key; Rule::ALL.len()]; 3]; SinkClass::ALL.len()] =
+    by_kind!(detection_keys);
 macro_rules! suppressed_key {
     ($kind:literal) => { key!(EVENTS_SUPPRESSED; "sink_kind" = $kind) };
 }

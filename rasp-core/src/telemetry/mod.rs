@@ -11,6 +11,6 @@
 mod labels;
 pub mod metrics;
 
-pub use labels::{EntryRule, Masking, Rule, TrackedTable, Verdict};
 #[cfg(feature = "redis")]
 pub(crate) use labels::FleetOp;
+pub use labels::{EntryRule, Masking, Rule, TrackedTable, Verdict};

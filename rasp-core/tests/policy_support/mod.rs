@@ -10,8 +10,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 
-use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::{RequestContext, SourceMeta};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};

@@ -64,8 +64,8 @@ pub use cap_std::fs::OpenOptions;
 pub use cap_std::fs::{DirEntry, ReadDir};
 
 use rasp_core::check::check;
-use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::class::SinkClass;
+use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Reason};
 
 use crate::refusal::refuse;

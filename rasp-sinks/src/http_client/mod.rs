@@ -49,12 +49,12 @@ mod resolver;
 use std::fmt;
 
 use memchr::memmem::Finder;
+use rasp_core::Blocked;
 use rasp_core::RequestContext;
 use rasp_core::check::check;
+use rasp_core::class::SinkClass;
 use rasp_core::detect::ssrf::decides_destination;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::class::SinkClass;
-use rasp_core::Blocked;
 use reqwest::Url;
 
 pub use self::client::{GuardedClient, GuardedClientBuilder, RequestBuilder, TargetUrl};

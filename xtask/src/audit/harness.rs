@@ -363,23 +363,19 @@ fn toml_string(text: &str) -> String {
 /// The fixed part of the harness: prints the registry in the sink-map schema.
 const HARNESS_MAIN: &str = r#"
 use rasp_core::registry;
-use rasp_core::sink::Guard;
 
 fn main() {
     let sinks: Vec<serde_json::Value> = registry::sinks()
         .into_iter()
         .map(|site| {
             serde_json::json!({
-                "kind": site.kind.as_str(),
-                "id": site.id,
-                "fn_path": site.fn_path,
-                "file": site.file,
-                "line": site.line,
-                "guarded": site.guarded,
-                "guard": match site.guard {
-                    Guard::Typed => "typed",
-                    Guard::RuntimeChecked => "runtime-checked",
-                },
+                "kind": site.class().as_str(),
+                "id": site.id(),
+                "fn_path": site.fn_path(),
+                "file": site.file(),
+                "line": site.line(),
+                "guarded": site.guarded(),
+                "guard": site.guard().as_str(),
             })
         })
         .collect();

@@ -31,9 +31,9 @@ use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{Quota, RateLimiter};
 
-use crate::telemetry::metrics;
 use crate::event::TARGET;
 use crate::telemetry::TrackedTable;
+use crate::telemetry::metrics;
 
 /// How often (in checks) a limiter evicts idle requesters.
 const SWEEP_EVERY: u64 = 4096;

@@ -10,11 +10,11 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use rustc_hash::FxHashSet;
 
-use crate::telemetry::metrics;
 use super::link::Link;
-use crate::telemetry::FleetOp as Op;
 use crate::context::RequestContext;
 use crate::event::TARGET;
+use crate::telemetry::FleetOp as Op;
+use crate::telemetry::metrics;
 
 /// Most members read from one shared list; a larger set is refused (and
 /// the last good copy kept) rather than copied into every instance.

@@ -15,9 +15,9 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Connection, RedisResult};
 
 use super::super::entry::lock;
-use crate::telemetry::metrics;
 use crate::event::TARGET;
 use crate::telemetry::FleetOp as Op;
+use crate::telemetry::metrics;
 
 /// How long requests skip Redis (and take the fail mode at once) after a
 /// failed command, before one request probes it again.

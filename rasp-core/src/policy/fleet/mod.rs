@@ -40,10 +40,10 @@ use siphasher::sip::SipHasher13;
 use super::compile::{PolicyError, invalid};
 use super::file::{self, OnError, Requester};
 use crate::context::RequestContext;
+pub(crate) use crate::telemetry::FleetOp as Op;
 pub(crate) use block_list::Listed;
 pub(crate) use gcra::SharedQuota;
 use link::Link;
-pub(crate) use crate::telemetry::FleetOp as Op;
 
 /// Default bound on one Redis call made for a request, in milliseconds.
 const DEFAULT_TIMEOUT_MS: u64 = 50;
