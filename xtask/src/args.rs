@@ -35,19 +35,6 @@ pub(crate) fn shown(arg: &Arg<'_>) -> String {
     }
 }
 
-/// The arguments not yet read, untouched, for a command that reads its
-/// options from plain strings.
-pub(crate) fn rest(parser: &mut Parser) -> Result<Vec<String>, String> {
-    parser
-        .raw_args()
-        .map_err(|e| e.to_string())?
-        .map(|arg| {
-            arg.into_string()
-                .map_err(|arg| format!("argument `{}` is not UTF-8", arg.to_string_lossy()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,15 +68,5 @@ mod tests {
             seen.push(shown(&arg));
         }
         assert_eq!(seen, ["-x", "--fast", "file"]);
-    }
-
-    #[test]
-    fn the_rest_is_passed_on_unparsed() {
-        let mut parser = Parser::from_args(["audit-sinks", "--package=p", "-F", "a,b"]);
-        assert_eq!(
-            next(&mut parser).unwrap(),
-            Some(Arg::Value("audit-sinks".into()))
-        );
-        assert_eq!(rest(&mut parser).unwrap(), ["--package=p", "-F", "a,b"]);
     }
 }

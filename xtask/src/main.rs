@@ -102,13 +102,13 @@ fn run(parser: &mut lexopt::Parser) -> Result<bool, String> {
     };
     match command.as_str() {
         "eval" => eval::Options::parse(parser).and_then(|options| eval::run(&options)),
-        "audit-sinks" => audit::Options::parse(args::rest(parser)?.into_iter())
-            .and_then(|options| audit::run(&options)),
+        "audit-sinks" => audit::Options::parse(parser).and_then(|options| audit::run(&options)),
         "bench" => bench::Options::parse(parser).and_then(|options| bench::run(&options)),
         "fuzz" => fuzz::Options::parse(parser).and_then(|options| fuzz::run(&options)),
         "demo" => demo::Options::parse(parser).and_then(|options| demo::run(&options)),
-        "policy-check" => policy_check::Options::parse(args::rest(parser)?.into_iter())
-            .and_then(|options| policy_check::run(&options)),
+        "policy-check" => {
+            policy_check::Options::parse(parser).and_then(|options| policy_check::run(&options))
+        }
         other => Err(unknown_command(other)),
     }
 }

@@ -9,6 +9,11 @@
 
 use std::path::PathBuf;
 
+use lexopt::Arg::{Long, Short};
+use lexopt::Parser;
+
+use crate::args;
+
 mod baseline;
 mod harness;
 mod html;
@@ -35,6 +40,7 @@ enum Format {
 }
 
 /// Parsed command-line options of `audit-sinks`.
+#[derive(Debug)]
 pub(crate) struct Options {
     selection: Selection,
     format: Format,
@@ -47,7 +53,8 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    /// Parses the arguments after `audit-sinks`.
+    pub(crate) fn parse(parser: &mut Parser) -> Result<Options, String> {
         let mut options = Options {
             selection: Selection::default(),
             format: Format::Table,
@@ -57,36 +64,27 @@ impl Options {
             policy: None,
             selection_args: Vec::new(),
         };
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => {
-                    (flag.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("`{flag}` needs a value"))
-            };
-            match flag.as_str() {
-                "--manifest-path" => {
-                    let path = value()?;
+        while let Some(arg) = args::next(parser)? {
+            // Named as typed, so a missing value is reported under the
+            // spelling the user wrote (`-p` or `--package`).
+            let flag = args::shown(&arg);
+            match arg {
+                Long("manifest-path") => {
+                    let path = args::value(parser, &flag)?;
                     options
                         .selection_args
                         .extend(["--manifest-path".into(), path.clone()]);
                     options.selection.manifest_path = Some(path.into());
                 }
-                "-p" | "--package" => {
-                    let package = value()?;
+                Short('p') | Long("package") => {
+                    let package = args::value(parser, &flag)?;
                     options
                         .selection_args
                         .extend(["--package".into(), package.clone()]);
                     options.selection.packages.push(package);
                 }
-                "-F" | "--features" => {
-                    let features = value()?;
+                Short('F') | Long("features") => {
+                    let features = args::value(parser, &flag)?;
                     options
                         .selection_args
                         .extend(["--features".into(), features.clone()]);
@@ -97,16 +95,16 @@ impl Options {
                             .map(str::to_owned),
                     );
                 }
-                "--all-features" => {
-                    options.selection_args.push(flag.clone());
+                Long("all-features") => {
+                    options.selection_args.push(flag);
                     options.selection.all_features = true;
                 }
-                "--no-default-features" => {
-                    options.selection_args.push(flag.clone());
+                Long("no-default-features") => {
+                    options.selection_args.push(flag);
                     options.selection.no_default_features = true;
                 }
-                "--format" => {
-                    options.format = match value()?.as_str() {
+                Long("format") => {
+                    options.format = match args::value(parser, &flag)?.as_str() {
                         "table" => Format::Table,
                         "json" => Format::Json,
                         "sarif" => Format::Sarif,
@@ -118,11 +116,13 @@ impl Options {
                         }
                     }
                 }
-                "-o" | "--output" => options.output = Some(value()?.into()),
-                "--baseline" => options.baseline = Some(value()?.into()),
-                "--check" => options.check = true,
-                "--policy" => options.policy = Some(value()?.into()),
-                other => return Err(format!("unknown option `{other}` for audit-sinks")),
+                Short('o') | Long("output") => {
+                    options.output = Some(args::value(parser, &flag)?.into());
+                }
+                Long("baseline") => options.baseline = Some(args::value(parser, &flag)?.into()),
+                Long("check") => options.check = true,
+                Long("policy") => options.policy = Some(args::value(parser, &flag)?.into()),
+                _ => return Err(format!("unknown option `{flag}` for audit-sinks")),
             }
         }
         Ok(options)
@@ -199,4 +199,179 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         refresh.join(" ")
     );
     Ok(!options.check || drift.failures.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(&mut Parser::from_args(args))
+    }
+
+    #[test]
+    fn no_options_audit_the_current_workspace_as_a_table() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o.selection.manifest_path, None);
+        assert!(o.selection.packages.is_empty());
+        assert!(o.selection.features.is_empty());
+        assert!(!o.selection.all_features);
+        assert!(!o.selection.no_default_features);
+        assert_eq!(o.format, Format::Table);
+        assert_eq!((o.output, o.baseline, o.policy), (None, None, None));
+        assert!(!o.check);
+        assert!(o.selection_args.is_empty());
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let o = parse(&[
+            "--manifest-path",
+            "ws/Cargo.toml",
+            "--package",
+            "app",
+            "-p",
+            "web",
+            "--features",
+            "a,b c",
+            "-F",
+            "web/tls",
+            "--all-features",
+            "--no-default-features",
+            "--format",
+            "sarif",
+            "--output",
+            "out/map.sarif",
+            "--baseline",
+            "base.json",
+            "--check",
+            "--policy",
+            "policy.toml",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.selection.manifest_path,
+            Some(PathBuf::from("ws/Cargo.toml"))
+        );
+        assert_eq!(o.selection.packages, ["app", "web"]);
+        assert_eq!(o.selection.features, ["a", "b", "c", "web/tls"]);
+        assert!(o.selection.all_features);
+        assert!(o.selection.no_default_features);
+        assert_eq!(o.format, Format::Sarif);
+        assert_eq!(o.output, Some(PathBuf::from("out/map.sarif")));
+        assert_eq!(o.baseline, Some(PathBuf::from("base.json")));
+        assert!(o.check);
+        assert_eq!(o.policy, Some(PathBuf::from("policy.toml")));
+        assert_eq!(
+            parse(&["-o", "map.txt"]).unwrap().output,
+            Some("map.txt".into())
+        );
+    }
+
+    #[test]
+    fn values_may_be_attached_with_an_equals_sign() {
+        let o = parse(&[
+            "--manifest-path=ws/Cargo.toml",
+            "--package=app",
+            "--features=a,b",
+            "--format=json",
+            "--output=map.json",
+            "--baseline=base.json",
+            "--policy=policy.toml",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.selection.manifest_path,
+            Some(PathBuf::from("ws/Cargo.toml"))
+        );
+        assert_eq!(o.selection.packages, ["app"]);
+        assert_eq!(o.selection.features, ["a", "b"]);
+        assert_eq!(o.format, Format::Json);
+        assert_eq!(o.output, Some(PathBuf::from("map.json")));
+        assert_eq!(o.baseline, Some(PathBuf::from("base.json")));
+        assert_eq!(o.policy, Some(PathBuf::from("policy.toml")));
+    }
+
+    #[test]
+    fn every_format_is_known_and_others_are_refused() {
+        for (name, format) in [
+            ("table", Format::Table),
+            ("json", Format::Json),
+            ("sarif", Format::Sarif),
+            ("html", Format::Html),
+        ] {
+            assert_eq!(parse(&["--format", name]).unwrap().format, format);
+        }
+        assert_eq!(
+            parse(&["--format", "xml"]).unwrap_err(),
+            "unknown format `xml`: expected table, json, sarif or html"
+        );
+    }
+
+    #[test]
+    fn selection_args_are_passed_on_in_order_and_in_long_form() {
+        let o = parse(&[
+            "-p",
+            "app",
+            "--format",
+            "json",
+            "--manifest-path=ws/Cargo.toml",
+            "--no-default-features",
+            "-F",
+            "a,b",
+            "--check",
+            "--package=web",
+            "--all-features",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.selection_args,
+            [
+                "--package",
+                "app",
+                "--manifest-path",
+                "ws/Cargo.toml",
+                "--no-default-features",
+                "--features",
+                "a,b",
+                "--package",
+                "web",
+                "--all-features",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_options_are_refused() {
+        for arg in ["--nope", "--nope=1", "-x", "stray"] {
+            let shown = arg.split('=').next().unwrap();
+            assert_eq!(
+                parse(&["--check", arg]).unwrap_err(),
+                format!("unknown option `{shown}` for audit-sinks")
+            );
+        }
+        // A plain flag takes no value.
+        assert!(parse(&["--check=yes"]).unwrap_err().contains("--check"));
+    }
+
+    #[test]
+    fn a_missing_value_is_named_as_typed() {
+        for flag in [
+            "--manifest-path",
+            "--package",
+            "-p",
+            "--features",
+            "-F",
+            "--format",
+            "--output",
+            "-o",
+            "--baseline",
+            "--policy",
+        ] {
+            assert_eq!(
+                parse(&["--check", flag]).unwrap_err(),
+                format!("`{flag}` needs a value")
+            );
+        }
+    }
 }

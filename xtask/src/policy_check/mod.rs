@@ -12,12 +12,17 @@
 
 use std::path::PathBuf;
 
+use lexopt::Arg::{Long, Value};
+use lexopt::Parser;
 use rasp_core::policy::{self, Policy};
 use rasp_core::registry;
+
+use crate::args;
 
 mod replay;
 
 /// Parsed command-line options of `policy-check`.
+#[derive(Debug, PartialEq)]
 pub(crate) struct Options {
     path: PathBuf,
     strict: bool,
@@ -26,25 +31,31 @@ pub(crate) struct Options {
 }
 
 impl Options {
-    pub(crate) fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+    /// Parses `POLICY [--strict] [--evidence FILE] [--fail-on-change]`.
+    pub(crate) fn parse(parser: &mut Parser) -> Result<Options, String> {
         let mut path = None;
         let mut strict = false;
         let mut evidence = None;
         let mut fail_on_change = false;
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--strict" => strict = true,
-                "--fail-on-change" => fail_on_change = true,
-                "--evidence" => {
-                    let file = args.next().ok_or("--evidence needs a file")?;
+        while let Some(arg) = args::next(parser)? {
+            match arg {
+                Long("strict") => strict = true,
+                Long("fail-on-change") => fail_on_change = true,
+                Long("evidence") => {
+                    let file = args::value_or(parser, "--evidence needs a file")?;
                     evidence = Some(PathBuf::from(file));
                 }
-                flag if flag.starts_with('-') => {
-                    return Err(format!("unknown option `{flag}` for policy-check"));
+                Value(_) if path.is_some() => {
+                    return Err("policy-check takes one policy file".into());
                 }
-                _ if path.is_some() => return Err("policy-check takes one policy file".into()),
-                _ => path = Some(PathBuf::from(arg)),
+                // Kept as the OS gave it: a path need not be UTF-8.
+                Value(file) => path = Some(PathBuf::from(file)),
+                other => {
+                    return Err(format!(
+                        "unknown option `{}` for policy-check",
+                        args::shown(&other)
+                    ));
+                }
             }
         }
         Ok(Options {
@@ -168,6 +179,90 @@ fn link_integrations() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(&mut Parser::from_args(args))
+    }
+
+    #[test]
+    fn the_policy_file_alone_checks_leniently_without_a_replay() {
+        assert_eq!(
+            parse(&["policy.toml"]).unwrap(),
+            Options {
+                path: "policy.toml".into(),
+                strict: false,
+                evidence: None,
+                fail_on_change: false,
+            }
+        );
+    }
+
+    #[test]
+    fn every_option_is_read_before_or_after_the_file() {
+        let expected = Options {
+            path: "policy.toml".into(),
+            strict: true,
+            evidence: Some("evidence.jsonl".into()),
+            fail_on_change: true,
+        };
+        assert_eq!(
+            parse(&[
+                "policy.toml",
+                "--strict",
+                "--evidence",
+                "evidence.jsonl",
+                "--fail-on-change"
+            ])
+            .unwrap(),
+            expected
+        );
+        assert_eq!(
+            parse(&[
+                "--fail-on-change",
+                "--evidence",
+                "evidence.jsonl",
+                "--strict",
+                "policy.toml"
+            ])
+            .unwrap(),
+            expected
+        );
+    }
+
+    #[test]
+    fn the_evidence_may_be_attached_with_an_equals_sign() {
+        let o = parse(&["--evidence=logs/evidence.jsonl", "policy.toml"]).unwrap();
+        assert_eq!(o.evidence, Some(PathBuf::from("logs/evidence.jsonl")));
+        assert_eq!(o.path, PathBuf::from("policy.toml"));
+    }
+
+    #[test]
+    fn unknown_options_missing_values_and_stray_files_are_refused() {
+        for (arg, shown) in [("--nope", "--nope"), ("--nope=1", "--nope"), ("-s", "-s")] {
+            assert_eq!(
+                parse(&["policy.toml", arg]).unwrap_err(),
+                format!("unknown option `{shown}` for policy-check")
+            );
+        }
+        assert_eq!(
+            parse(&["policy.toml", "--evidence"]).unwrap_err(),
+            "--evidence needs a file"
+        );
+        assert_eq!(
+            parse(&["a.toml", "b.toml"]).unwrap_err(),
+            "policy-check takes one policy file"
+        );
+        assert_eq!(
+            parse(&["--strict"]).unwrap_err(),
+            "policy-check needs a policy file"
+        );
+        // A plain flag takes no value.
+        assert!(
+            parse(&["policy.toml", "--strict=yes"])
+                .unwrap_err()
+                .contains("--strict")
+        );
+    }
 
     #[test]
     fn the_example_policy_resolves_for_every_integration() {
