@@ -48,7 +48,12 @@
 //! names, metadata names, wildcard-DNS services such as `10.0.0.1.nip.io` —
 //! are classified here.
 
+mod classify;
 mod host;
+mod idna;
+mod ipv4;
+mod ipv6;
+mod name;
 // Also read by the open-redirect detector, which splits a `Location` the
 // same way before asking who chose its destination.
 pub(crate) mod url;
@@ -58,7 +63,8 @@ mod tests;
 
 use crate::Needle;
 
-pub use self::host::{HostClass, classify_host, classify_ip};
+pub use self::classify::{HostClass, classify_ip};
+pub use self::host::classify_host;
 use self::url::{Head, Scheme};
 use crate::Reason;
 
