@@ -1,12 +1,16 @@
-//! Sink contexts: the grammars a value can be spliced into.
+//! Sink classes and their context markers: the grammars a value can be
+//! spliced into.
 //!
-//! Each context is a zero-sized marker type. Trust is per context: a value
-//! escaped for HTML is not safe in SQL, so `Sanitized<_, Html>` implements
+//! [`SinkClass`] is the runtime name of a grammar, from the registry in
+//! `rasp-detect`; each class also has a zero-sized marker type ([`Sql`],
+//! [`Html`], …) that names it in types. Trust is per class: a value escaped
+//! for HTML is not safe in SQL, so `Sanitized<_, Html>` implements
 //! [`HtmlSafe`](crate::HtmlSafe) and nothing else.
 
 pub use rasp_detect::SinkClass;
 
-/// A sink context. Sealed: the set of contexts is rasp's to define.
+/// The marker of a sink class, as types name it. Sealed: the set of
+/// classes is rasp's to define.
 pub trait Context: sealed::Sealed + Copy + Default + Send + Sync + 'static {
     /// The sink class this context is the grammar of.
     const CLASS: SinkClass;
