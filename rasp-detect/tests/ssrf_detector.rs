@@ -453,3 +453,24 @@ fn an_input_that_only_names_a_public_host_or_a_label_of_it_is_not_flagged() {
         assert_eq!(reason(url, input), None, "{url} with {input:?}");
     }
 }
+
+/// URL parsers delete ASCII tabs and line breaks from the whole URL before
+/// they read it, brackets included: `http://[::\t1]/` reaches loopback. The
+/// host classifier must read the literal the same way, and `url` (WHATWG)
+/// is the oracle of what a client connects to.
+#[test]
+fn tabs_and_line_breaks_inside_an_ipv6_literal_are_deleted_as_clients_do() {
+    for host in ["[::\t1]", "[:\n:1]", "[::\r1]", "[::ffff:\t127.0.0.1]", "[fe80::\n1]"] {
+        let url = format!("http://{host}/x");
+        let parsed = url::Url::parse(&url).expect("WHATWG accepts it");
+        let Some(url::Host::Ipv6(ip)) = parsed.host() else {
+            panic!("{host:?}: not an IPv6 host for WHATWG");
+        };
+        assert_eq!(
+            classify_host(host.as_bytes()),
+            classify_ip(IpAddr::V6(ip)),
+            "{host:?} is {ip} to a client"
+        );
+        assert_ne!(reason(&url, host), None, "{url:?} chosen by the input");
+    }
+}

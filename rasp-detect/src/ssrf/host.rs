@@ -55,7 +55,8 @@ pub fn classify_host(host: &[u8]) -> HostClass {
     let host = trim_controls(host);
     if let [b'[', inner @ ..] = host {
         let inner = inner.strip_suffix(b"]").unwrap_or(inner);
-        return match ipv6::parse(inner) {
+        let mut buffer = [0u8; LITERAL_BUFFER];
+        return match ipv6::parse(without_tabs(inner, &mut buffer)) {
             Some(ip) => classify_ipv6(ip),
             None => match ipv4::readings(Mapped::new(inner)) {
                 Some(readings) => classify_readings(readings),
@@ -63,8 +64,9 @@ pub fn classify_host(host: &[u8]) -> HostClass {
             },
         };
     }
+    let mut buffer = [0u8; LITERAL_BUFFER];
     if host.contains(&b':')
-        && let Some(ip) = ipv6::parse(host)
+        && let Some(ip) = ipv6::parse(without_tabs(host, &mut buffer))
     {
         return classify_ipv6(ip);
     }
@@ -92,6 +94,31 @@ fn classify_bytes(bytes: impl Iterator<Item = u8> + Clone) -> HostClass {
         Some(readings) => classify_readings(readings),
         None => classify_name_bytes(bytes),
     }
+}
+
+/// Room for an IPv6 literal with its tabs and line breaks deleted: longer
+/// than any literal WHATWG accepts (45 bytes), so a cut-off copy is one the
+/// parser refuses.
+const LITERAL_BUFFER: usize = 64;
+
+/// `text` without ASCII tabs and line breaks, which URL parsers delete from
+/// a whole URL before reading it (brackets included). Borrowed as it is in
+/// the usual case; copied into `buffer` otherwise, without allocating.
+fn without_tabs<'a>(text: &'a [u8], buffer: &'a mut [u8; LITERAL_BUFFER]) -> &'a [u8] {
+    let removed = |b: &u8| matches!(b, b'\t' | b'\n' | b'\r');
+    if !text.iter().any(removed) {
+        return text;
+    }
+    let mut len = 0;
+    for &b in text.iter().filter(|b| !removed(b)) {
+        if len == LITERAL_BUFFER {
+            // Too long to be a literal: what is kept is refused as one.
+            break;
+        }
+        buffer[len] = b;
+        len += 1;
+    }
+    &buffer[..len]
 }
 
 /// The host without the spaces and control characters around it, which
