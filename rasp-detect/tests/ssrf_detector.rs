@@ -460,7 +460,13 @@ fn an_input_that_only_names_a_public_host_or_a_label_of_it_is_not_flagged() {
 /// is the oracle of what a client connects to.
 #[test]
 fn tabs_and_line_breaks_inside_an_ipv6_literal_are_deleted_as_clients_do() {
-    for host in ["[::\t1]", "[:\n:1]", "[::\r1]", "[::ffff:\t127.0.0.1]", "[fe80::\n1]"] {
+    for host in [
+        "[::\t1]",
+        "[:\n:1]",
+        "[::\r1]",
+        "[::ffff:\t127.0.0.1]",
+        "[fe80::\n1]",
+    ] {
         let url = format!("http://{host}/x");
         let parsed = url::Url::parse(&url).expect("WHATWG accepts it");
         let Some(url::Host::Ipv6(ip)) = parsed.host() else {
