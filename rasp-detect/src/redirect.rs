@@ -83,7 +83,7 @@ pub enum Destination<'a> {
 /// Where `location` sends the browser (see [`Destination`]).
 ///
 /// ```
-/// use rasp_core::detect::redirect::{Destination, destination};
+/// use rasp_detect::redirect::{Destination, destination};
 ///
 /// assert_eq!(destination(b"/account"), Destination::SameSite);
 /// assert_eq!(destination(b"https://Shop.example:8443/a"), Destination::Host(b"Shop.example"));

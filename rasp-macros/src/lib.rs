@@ -81,7 +81,7 @@ pub fn source(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// count("SELECT count(*) FROM orders")?;
 /// let site = rasp::registry::sink("orders.count").unwrap();
-/// assert_eq!(site.guarded, ["query"]);
+/// assert_eq!(site.guarded(), ["query"]);
 /// # Ok::<(), AppError>(())
 /// ```
 ///

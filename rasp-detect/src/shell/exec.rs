@@ -643,7 +643,7 @@ const MAX_OWED: usize = 4;
 /// [`Role`]; see the [module docs](self).
 ///
 /// ```
-/// use rasp_core::detect::shell::exec::{ExecReader, Role, Word};
+/// use rasp_detect::shell::exec::{ExecReader, Role, Word};
 ///
 /// let mut reader = ExecReader::command();
 /// let roles: Vec<Role> = ["timeout", "-s", "KILL", "5", "python3", "-c", "print(1)"]
