@@ -106,6 +106,7 @@ async fn serve(pool: &SqlitePool, req: &Request<'_>) -> Result<Vec<(String, Stri
     // it, and rasp's runtime check is what catches it when nobody did.
     let term = rasp::trust_unchecked!(
         search_term(req),
+        rasp::Sql,
         "demo: the string-built query below is the bug rasp catches"
     );
     search(pool, term.get()).await

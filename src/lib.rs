@@ -8,8 +8,8 @@
 
 pub use rasp_core::{
     Asserted, Blocked, Context, ContextFutureExt, Decision, DecisionSlot, Dialect, EscapeHatch,
-    Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InputLimits, Limit, Log,
-    LogSafe, Mode, OnBlocked, OnExceeded, Path, PathSafe, Reason, Recordable, Redirect,
+    Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InjectionFree, InputLimits,
+    Limit, Log, LogSafe, Mode, OnBlocked, OnExceeded, Path, PathSafe, Reason, Recordable, Redirect,
     RedirectSafe, RequestContext, Sanitize, Sanitized, Shell, ShellSafe, SinkClass, SinkSite,
     SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe, check, class, context, detect,
     escaped, event, policy, registry, sanitize, telemetry, trust_unchecked,

@@ -103,9 +103,10 @@ fn sink_len(sql: &impl SqlSafe) -> usize {
 
 /// String-built SQL: the compiler was talked out of refusing it, so only
 /// the runtime check stands between the input and the database.
-fn search_sql(term: Tainted<String>) -> rasp::Asserted<String> {
+fn search_sql(term: Tainted<String>) -> rasp::Asserted<String, rasp::Sql> {
     rasp::trust_unchecked!(
         term.map(|t| format!("SELECT id FROM items WHERE name = '{t}'")),
+        rasp::Sql,
         "tests: string-built SQL left to the runtime check"
     )
 }

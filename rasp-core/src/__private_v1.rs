@@ -5,7 +5,7 @@ pub use inventory;
 pub use tracing;
 
 pub use crate::check::check;
-pub use crate::class::SinkClass;
+pub use crate::class::{Context, SinkClass};
 pub use crate::context::{InContext, RequestContext};
 pub use crate::decision::{Blocked, OnBlocked};
 pub use crate::detect::sql::Dialect;
@@ -42,10 +42,20 @@ pub fn check_arg<T: SinkText + ?Sized>(site: &'static SinkSite, arg: &T) -> Resu
     }
 }
 
-/// The escape hatch behind `trust_unchecked!`.
+/// The escape hatch behind `trust_unchecked!`, which registers `site`
+/// first. A site built by hand is missing from the registry, so the audit
+/// cannot list it: the first value asserted through it is reported
+/// (`rasp.escape_hatch.unregistered`), and it is checked at run time like
+/// every asserted value.
 #[inline]
-pub fn assert_trusted<T>(value: Tainted<T>, site: &'static EscapeHatch) -> Asserted<T> {
-    Asserted::__new(value.__into_inner_asserted(), site)
+pub fn assert_trusted<T, C: Context>(
+    value: Tainted<T>,
+    site: &'static EscapeHatch,
+) -> Asserted<T, C> {
+    if let (false, true) = site.look_up() {
+        crate::event::unregistered_escape_hatch(site);
+    }
+    Asserted::new(value.__into_inner_asserted(), site)
 }
 
 /// Static description of a `#[rasp::protect]` fn.

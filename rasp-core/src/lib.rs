@@ -57,7 +57,7 @@ pub use escaped::Escaped;
 pub use record::Recordable;
 pub use sanitize::{Sanitize, Sanitized};
 pub use sink::{DecisionSlot, Guard, SinkSite};
-pub use taint::{SourceMeta, Tainted};
+pub use taint::{InjectionFree, SourceMeta, Tainted};
 pub use trust::{
     HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,
 };

@@ -153,6 +153,9 @@ impl<T> Tainted<T> {
         &self.value
     }
 
+    /// The value, for the escape hatch and for rasp's own guards, which
+    /// hand it to the sink they check. Not for applications: the one
+    /// sanctioned exit is `trust_unchecked!`, which registers its site.
     #[doc(hidden)]
     #[inline]
     pub fn __into_inner_asserted(self) -> T {
@@ -162,6 +165,12 @@ impl<T> Tainted<T> {
 
 /// Types whose every value is free of injection: parsing a tainted string
 /// into one of them removes the taint. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can carry an injection, so parsing into it does not remove the taint",
+    label = "not injection-free",
+    note = "`Tainted::parse` yields numbers, `bool`, `char`, IP addresses and UUIDs (`rasp::InjectionFree`)",
+    note = "for text, sanitize it for its sink (`.sanitize::<rasp::Sql>()`) or vouch for it: `rasp::trust_unchecked!(value, rasp::Sql, \"why\")`"
+)]
 pub trait InjectionFree: sealed::Sealed {}
 
 #[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path

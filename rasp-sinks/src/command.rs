@@ -68,7 +68,7 @@ use rasp_core::class::SinkClass;
 use rasp_core::detect::shell::exec::{ExecReader, Role, Word};
 use rasp_core::detect::shell::{detect as detect_shell, detect_option};
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
-use rasp_core::{Asserted, Blocked, Reason, Tainted};
+use rasp_core::{Asserted, Blocked, Reason, Shell, Tainted};
 
 use crate::refusal::refuse;
 
@@ -112,7 +112,7 @@ const SH: &str = "sh";
     message = "`{Self}` cannot choose the program `rasp::process::Command` runs",
     label = "not a fixed program name",
     note = "name the program with a string literal (`Command::new(\"tar\")`) and pass untrusted values as arguments with `.arg_tainted(value)`",
-    note = "a program chosen at run time must be asserted: `rasp::trust_unchecked!(value, \"why\")`"
+    note = "a program chosen at run time must be asserted for shell: `rasp::trust_unchecked!(value, rasp::Shell, \"why\")`"
 )]
 pub trait Program: sealed::Sealed {}
 
@@ -231,13 +231,15 @@ impl Program for &'static str {}
 impl Program for &'static OsStr {}
 impl Program for &'static Path {}
 
-impl<T: Into<OsString>> sealed::Sealed for Asserted<T> {
+// A program chosen at run time must be vouched for as shell: a value
+// asserted for another class (`Asserted<_, Sql>`) is refused here.
+impl<T: Into<OsString>> sealed::Sealed for Asserted<T, Shell> {
     #[inline]
     fn into_os(self) -> Cow<'static, OsStr> {
         Cow::Owned(self.into_inner().into())
     }
 }
-impl<T: Into<OsString>> Program for Asserted<T> {}
+impl<T: Into<OsString>> Program for Asserted<T, Shell> {}
 
 impl ArgText for &'static str {}
 impl ArgText for &'static OsStr {}

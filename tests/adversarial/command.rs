@@ -286,7 +286,8 @@ async fn tool(
     State(service): State<Arc<Service>>,
     TaintedQuery(params): TaintedQuery<Params>,
 ) -> Response {
-    let p = rasp::trust_unchecked!(params, "the tools validate their input").into_inner();
+    let p =
+        rasp::trust_unchecked!(params, rasp::Shell, "the tools validate their input").into_inner();
     let build = if p.benign == Some(true) {
         BENIGN[p.case].0
     } else {

@@ -44,7 +44,8 @@ async fn by_query(
     TaintedQuery(query): TaintedQuery<ByName>,
 ) -> Result<String, BlockedResponse> {
     let name: Tainted<String> = query.map(|q| q.name);
-    let name = rasp::trust_unchecked!(name, "the app believes its input is clean").into_inner();
+    let name =
+        rasp::trust_unchecked!(name, rasp::Sql, "the app believes its input is clean").into_inner();
     let sql = format!("SELECT secret FROM users WHERE name = '{name}'");
     let checked = rasp::sql_for(Dialect::Sqlite, sql)?;
     let rows: Vec<String> = sqlx::query_scalar(checked)

@@ -168,7 +168,7 @@ async fn tainted_json(
     State(pool): State<SqlitePool>,
     TaintedJson(q): TaintedJson<Nested>,
 ) -> Result<Json<Vec<String>>, AppError> {
-    let name = rasp::trust_unchecked!(q.map(|q| q.filter.name), "vouched").into_inner();
+    let name = rasp::trust_unchecked!(q.map(|q| q.filter.name), rasp::Sql, "vouched").into_inner();
     secrets_of(&pool, &name).await
 }
 

@@ -83,8 +83,9 @@ async fn avatar_service(client: GuardedClient) -> SocketAddr {
             get(
                 move |TaintedQuery(q): TaintedQuery<HashMap<String, String>>| {
                     let client = client.clone();
-                    let q = rasp::trust_unchecked!(q, "the avatar service trusts its query")
-                        .into_inner();
+                    let q =
+                        rasp::trust_unchecked!(q, rasp::Url, "the avatar service trusts its query")
+                            .into_inner();
                     async move {
                         let target = match (q.get("url"), q.get("name")) {
                             (Some(url), _) => url.clone(),

@@ -39,6 +39,7 @@ pub fn execute(sql: impl SqlSafe) -> Result<usize, AppError> {
 pub fn search(term: Tainted<String>) -> Result<usize, AppError> {
     execute(rasp::trust_unchecked!(
         term.map(|t| format!("SELECT 1 WHERE name = '{t}'")),
+        rasp::Sql,
         "fixture: string-built SQL left to the runtime check"
     ))
 }

@@ -23,7 +23,10 @@ use rasp::axum::{TaintedForm, TaintedPath, TaintedQuery};
 use serde::Deserialize;
 
 use crate::db::Query;
-use crate::{Avatars, Shop, ShopError, vouched};
+use crate::{
+    Avatars, Shop, ShopError, vouched_header, vouched_html, vouched_path, vouched_redirect,
+    vouched_shell, vouched_sql, vouched_url,
+};
 
 /// `GET /health`: `ok`, touching neither the database nor any sink.
 pub(crate) async fn health() -> &'static str {
@@ -60,7 +63,7 @@ pub(crate) async fn search(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Search>,
 ) -> Result<Json<Vec<String>>, ShopError> {
-    let q = vouched(query.map(|s| s.q));
+    let q = vouched_sql(query.map(|s| s.q));
     let sql = format!("SELECT name FROM products WHERE name LIKE '%{q}%' ORDER BY id");
     Ok(Json(shop.db.texts(shop.query(sql)?).await?))
 }
@@ -72,7 +75,7 @@ pub(crate) async fn download(
     State(shop): State<Shop>,
     TaintedPath(path): TaintedPath<String>,
 ) -> Result<Vec<u8>, ShopError> {
-    let path = vouched(path);
+    let path = vouched_path(path);
     if shop.protected {
         shop.root
             .read(&path)
@@ -94,7 +97,7 @@ pub(crate) async fn export(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Export>,
 ) -> Result<String, ShopError> {
-    let name = vouched(query.map(|e| e.name));
+    let name = vouched_shell(query.map(|e| e.name));
     let script = format!("echo 'order report' > exports/{name}.csv; echo exported");
     let mut command = if shop.protected {
         rasp::process::shell(script)?.std()
@@ -130,7 +133,7 @@ pub(crate) async fn avatar(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Avatar>,
 ) -> Result<Response, ShopError> {
-    let url = vouched(query.map(|a| a.url));
+    let url = vouched_url(query.map(|a| a.url));
     let fetched = match &shop.avatars {
         Avatars::Guarded { client, host } => {
             let target = on_cdn(&url, host).unwrap_or(url);
@@ -192,7 +195,8 @@ pub(crate) async fn login(
     State(shop): State<Shop>,
     TaintedForm(form): TaintedForm<Login>,
 ) -> Result<Response, ShopError> {
-    let Login { name, key, next } = vouched(form);
+    let next = vouched_redirect(form.as_ref().map(|l| l.next.clone()));
+    let Login { name, key, .. } = vouched_sql(form);
     let sql = format!("SELECT name FROM users WHERE name = '{name}' AND api_key = '{key}'");
     let user = shop.db.text(shop.query(sql)?).await?;
     let outcome = if user.is_some() { "ok" } else { "failed" };
@@ -256,7 +260,7 @@ pub(crate) async fn profile(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Profile>,
 ) -> Result<Html<String>, ShopError> {
-    let Profile { name, bio } = vouched(query);
+    let Profile { name, bio } = vouched_html(query);
     let card = format!("<h1 class=\"name\">{name}</h1>\n<p class=\"bio\">{bio}</p>");
     let page = if shop.protected {
         ProfilePage {
@@ -281,7 +285,7 @@ pub(crate) async fn lang(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Lang>,
 ) -> Result<Response, ShopError> {
-    let lang = vouched(query.map(|l| l.lang));
+    let lang = vouched_header(query.map(|l| l.lang));
     let cookie = format!("lang={lang}; Path=/; HttpOnly");
     let cookie = if shop.protected {
         rasp::header::set_cookie(cookie)?

@@ -286,9 +286,47 @@ impl IntoResponse for ShopError {
     }
 }
 
-/// The deliberate mistake: the raw value is taken out of its `Tainted`
-/// wrapper unchecked, so only the run-time check stands between it and the
-/// sink.
-fn vouched<T>(value: Tainted<T>) -> T {
-    rasp::trust_unchecked!(value, "the shop believes its input is clean").into_inner()
+// The deliberate mistake, one helper per sink class the shop feeds: the
+// raw value is taken out of its `Tainted` wrapper unchecked, so only the
+// run-time check stands between it and the sink. Each vouches for one
+// class, and the sink audit lists each.
+
+/// Vouched for SQL.
+fn vouched_sql<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Sql, "the shop believes its input is clean").into_inner()
+}
+
+/// Vouched for a file path.
+fn vouched_path<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Path, "the shop believes its input is clean").into_inner()
+}
+
+/// Vouched for a shell command line.
+fn vouched_shell<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Shell, "the shop believes its input is clean").into_inner()
+}
+
+/// Vouched for an outbound URL.
+fn vouched_url<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Url, "the shop believes its input is clean").into_inner()
+}
+
+/// Vouched for a redirect target.
+fn vouched_redirect<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(
+        value,
+        rasp::Redirect,
+        "the shop believes its input is clean"
+    )
+    .into_inner()
+}
+
+/// Vouched for HTML.
+fn vouched_html<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Html, "the shop believes its input is clean").into_inner()
+}
+
+/// Vouched for a header value.
+fn vouched_header<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Header, "the shop believes its input is clean").into_inner()
 }

@@ -461,6 +461,24 @@ pub(crate) fn internal_error(site: &SinkSite, what: &'static str) {
     );
 }
 
+/// Reports a value asserted through an escape-hatch site that is missing
+/// from the registry: built by hand rather than by `trust_unchecked!`, so
+/// the sink audit cannot list it. Once per site (the registration is
+/// looked up once), so a binary reports at most one event per such site.
+#[cold]
+pub(crate) fn unregistered_escape_hatch(site: &'static crate::EscapeHatch) {
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = "rasp.escape_hatch.unregistered",
+        rasp.sink.kind = site.class.as_str(),
+        code.filepath = site.file,
+        code.lineno = site.line,
+        rasp.escape_hatch.reason = site.reason,
+        "a value was asserted through an escape hatch the audit cannot see",
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@ fn main() -> Result<(), DbError> {
     let n = name.inspect(|n| query_with("SELECT * FROM users WHERE name = $1", n))?;
     assert_eq!(n, 42);
 
-    let column = rasp::trust_unchecked!(name, "checked against the column allowlist");
+    let column = rasp::trust_unchecked!(name, rasp::Sql, "checked against the column allowlist");
     execute(column)?;
     Ok(())
 }

@@ -384,6 +384,7 @@ fn main() {
         .map(|hatch| {
             serde_json::json!({
                 "reason": hatch.reason,
+                "class": hatch.class.as_str(),
                 "module": hatch.module,
                 "file": hatch.file,
                 "line": hatch.line,

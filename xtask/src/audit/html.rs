@@ -63,8 +63,8 @@ code { font: 13px ui-monospace, monospace; }
 <h2>Escape hatches</h2>
 {% if escape_hatches.is_empty() %}<p>No <code>trust_unchecked!</code> use.</p>
 {% else %}<table>
-<tr><th>file:line</th><th>module</th><th>guard</th><th>reason</th></tr>
-{% for hatch in escape_hatches %}<tr><td><code>{{ hatch.file }}:{{ hatch.line }}:{{ hatch.column }}</code></td><td><code>{{ hatch.module }}</code></td><td class="asserted">asserted</td><td>{{ hatch.reason }}</td></tr>
+<tr><th>file:line</th><th>module</th><th>guard</th><th>class</th><th>reason</th></tr>
+{% for hatch in escape_hatches %}<tr><td><code>{{ hatch.file }}:{{ hatch.line }}:{{ hatch.column }}</code></td><td><code>{{ hatch.module }}</code></td><td class="asserted">asserted</td><td>{{ hatch.class }}</td><td>{{ hatch.reason }}</td></tr>
 {% endfor %}</table>
 {% endif %}</body>
 </html>
@@ -128,6 +128,7 @@ mod tests {
             sinks: Vec::new(),
             escape_hatches: vec![EscapeHatch {
                 reason: "</td><script>alert(1)</script>\u{1b}[31m".to_owned(),
+                class: "sql".to_owned(),
                 module: "app".to_owned(),
                 file: "src/lib.rs".to_owned(),
                 line: 1,

@@ -41,6 +41,10 @@ pub(crate) struct Sink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EscapeHatch {
     pub(crate) reason: String,
+    /// The sink class the value is vouched for; empty in maps written
+    /// before hatches named one.
+    #[serde(default)]
+    pub(crate) class: String,
     pub(crate) module: String,
     pub(crate) file: String,
     pub(crate) line: u32,

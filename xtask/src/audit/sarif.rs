@@ -77,8 +77,8 @@ pub(crate) fn log(map: &SinkMap) -> Sarif {
             ESCAPE_HATCH_RULE,
             ResultLevel::Warning,
             format!(
-                "value asserted safe with trust_unchecked!: \"{}\"",
-                hatch.reason
+                "value asserted safe for {} with trust_unchecked!: \"{}\"",
+                hatch.class, hatch.reason
             ),
             &hatch.file,
             hatch.line,

@@ -44,8 +44,8 @@ pub(crate) fn render(map: &SinkMap) -> String {
         write_columns(&mut out, &header, &rows);
     }
 
-    let header = ["file:line", "module", "guard", "reason"];
-    let rows: Vec<[String; 4]> = map
+    let header = ["file:line", "module", "guard", "class", "reason"];
+    let rows: Vec<[String; 5]> = map
         .escape_hatches
         .iter()
         .map(|hatch| {
@@ -53,6 +53,7 @@ pub(crate) fn render(map: &SinkMap) -> String {
                 format!("{}:{}:{}", hatch.file, hatch.line, hatch.column),
                 hatch.module.clone(),
                 ASSERTED.to_owned(),
+                hatch.class.clone(),
                 hatch.reason.clone(),
             ]
         })
