@@ -135,7 +135,7 @@ impl From<InvalidHeaderValue> for HeaderError {
 /// assert!(matches!(refused, HeaderError::Refused(_)), "{refused}");
 /// ```
 #[inline]
-pub fn value(text: impl AsRef<[u8]>) -> Result<HeaderValue, HeaderError> {
+pub fn value(text: impl HeaderText) -> Result<HeaderValue, HeaderError> {
     let text = text.as_ref();
     check(&VALUE, text)?;
     Ok(HeaderValue::from_bytes(text)?)
@@ -164,7 +164,7 @@ pub fn value(text: impl AsRef<[u8]>) -> Result<HeaderValue, HeaderError> {
 /// assert!(cookie("en; Domain=evil.example").is_err());
 /// ```
 #[inline]
-pub fn set_cookie(text: impl AsRef<[u8]>) -> Result<HeaderValue, HeaderError> {
+pub fn set_cookie(text: impl HeaderText) -> Result<HeaderValue, HeaderError> {
     let text = text.as_ref();
     check_with(&SET_COOKIE, text, COOKIE_RULE)?;
     Ok(HeaderValue::from_bytes(text)?)
@@ -177,3 +177,12 @@ const COOKIE_RULE: Detector = |text, finder| {
         reason: f.reason,
     })
 };
+
+guard_text! {
+    /// The text [`value`] and [`set_cookie`] take: any bytes the
+    /// application built (`String`, `&str`, `Vec<u8>` …).
+    HeaderText: AsRef<[u8]>,
+    message = "`{Self}` is not header text that `rasp::header` can check",
+    label = "not header text",
+    fix = "a `rasp::Tainted` value goes in sanitized: `rasp::header::value(format!(\"attachment; filename=\\\"{{}}\\\"\", name.sanitize::<rasp::Header>()))`",
+}

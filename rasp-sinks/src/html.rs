@@ -91,8 +91,8 @@ impl askama::filters::HtmlSafe for RawHtml {}
 /// assert!(render("<img src=x onerror=alert(1)>").is_err());
 /// ```
 #[inline]
-pub fn raw(text: impl Into<String>) -> Result<RawHtml, Blocked> {
-    let text = text.into();
+pub fn raw(text: impl HtmlText) -> Result<RawHtml, Blocked> {
+    let text = text.into_markup();
     check(&RAW, text.as_bytes())?;
     Ok(RawHtml(text))
 }
@@ -113,4 +113,48 @@ pub fn rich<T: AsRef<str>>(
     value: &rasp_core::Tainted<T>,
 ) -> rasp_core::Sanitized<String, rasp_core::Html> {
     value.clean_html()
+}
+
+/// The markup [`raw`] takes: the text the application built, as `String`,
+/// `&str`, `&String`, `Box<str>` or `Cow<str>` (an owned `String` is kept,
+/// not copied).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not markup that `rasp::html::raw` can check",
+    label = "not markup",
+    note = "the guard takes the text the application built, and checks it against the inputs the request recorded",
+    note = "a `rasp::Tainted` value goes into markup escaped: `format!(\"<p>{{}}</p>\", bio.escaped::<rasp::Html>())`; rich HTML from users goes through `rasp::html::rich`"
+)]
+pub trait HtmlText {
+    /// The markup, owned.
+    fn into_markup(self) -> String;
+}
+
+impl HtmlText for String {
+    fn into_markup(self) -> String {
+        self
+    }
+}
+
+impl HtmlText for &str {
+    fn into_markup(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl HtmlText for &String {
+    fn into_markup(self) -> String {
+        self.clone()
+    }
+}
+
+impl HtmlText for Box<str> {
+    fn into_markup(self) -> String {
+        self.into_string()
+    }
+}
+
+impl HtmlText for std::borrow::Cow<'_, str> {
+    fn into_markup(self) -> String {
+        self.into_owned()
+    }
 }

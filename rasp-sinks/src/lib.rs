@@ -1,4 +1,7 @@
 //! Guarded integrations of rasp.
+#[cfg(any(feature = "header", feature = "log", feature = "fs"))]
+#[macro_use]
+mod text;
 #[cfg(feature = "process")]
 pub mod command;
 #[cfg(feature = "fs")]

@@ -61,7 +61,7 @@ pub type Neutral<'a> = Escaped<'a, Log>;
 /// assert_eq!(value.to_string(), "bob\\n2026-01-01 INFO admin login ok");
 /// ```
 #[inline]
-pub fn field<T: AsRef<str> + ?Sized>(text: &T) -> DisplayValue<Neutral<'_>> {
+pub fn field<T: LogText + ?Sized>(text: &T) -> DisplayValue<Neutral<'_>> {
     display(Escaped::new(text.as_ref()))
 }
 
@@ -123,7 +123,16 @@ impl<T: AsRef<str>> fmt::Display for CheckedLine<T> {
 /// assert!(log_failure("bob\n2026-01-01 INFO admin login ok").is_err());
 /// ```
 #[inline]
-pub fn line<T: AsRef<str>>(text: T) -> Result<CheckedLine<T>, Blocked> {
+pub fn line<T: LogText>(text: T) -> Result<CheckedLine<T>, Blocked> {
     check(&LINE, text.as_ref().as_bytes())?;
     Ok(CheckedLine(text))
+}
+
+guard_text! {
+    /// The text [`line`] and [`field`] take: any text the application
+    /// built.
+    LogText: AsRef<str>,
+    message = "`{Self}` is not log text that `rasp::log` can check",
+    label = "not log text",
+    fix = "a `rasp::Tainted` value goes into a log as an escaped field: `tracing::warn!(user = rasp::log::tainted(&user), \"login failed\")`, or into a line escaped: `format!(\"{{}}\", user.escaped::<rasp::Log>())`",
 }

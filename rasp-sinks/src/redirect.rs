@@ -154,7 +154,7 @@ impl RedirectPolicy {
     /// header value for any other reason — control characters the
     /// application wrote, or a monitored detection — is
     /// [`HeaderError::Invalid`].
-    pub fn location(&self, text: impl AsRef<[u8]>) -> Result<Location, HeaderError> {
+    pub fn location(&self, text: impl RedirectText) -> Result<Location, HeaderError> {
         let text = text.as_ref();
         if !self.allows(text) {
             check(&LOCATION, text)?;
@@ -191,6 +191,15 @@ impl RedirectPolicy {
 /// # Ok::<(), rasp_sinks::header::HeaderError>(())
 /// ```
 #[inline]
-pub fn location(text: impl AsRef<[u8]>) -> Result<Location, HeaderError> {
+pub fn location(text: impl RedirectText) -> Result<Location, HeaderError> {
     RedirectPolicy::same_site().location(text)
+}
+
+guard_text! {
+    /// The text [`location`] and [`RedirectPolicy::location`] take: any
+    /// bytes the application built.
+    RedirectText: AsRef<[u8]>,
+    message = "`{Self}` is not a redirect target that `rasp::redirect` can check",
+    label = "not a redirect target",
+    fix = "a `rasp::Tainted` value goes in as a same-site path: `rasp::redirect::location(next.sanitize::<rasp::Redirect>().as_str())`, or checked against a `RedirectPolicy` allowlist",
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use cap_std::fs::{Dir, File, OpenOptions, ReadDir};
 
-use super::{FsError, Root};
+use super::{FsError, PathText, Root};
 
 /// A [`Root`] opened as a [`cap_std::fs::Dir`]; see [`Root::cap`].
 #[derive(Debug)]
@@ -44,14 +44,14 @@ impl<'a> CapRoot<'a> {
     }
 
     /// Opens a file for reading.
-    pub fn open(&self, relative: impl AsRef<Path>) -> Result<File, FsError> {
+    pub fn open(&self, relative: impl PathText) -> Result<File, FsError> {
         Ok(self.dir.open(self.checked(relative.as_ref())?)?)
     }
 
     /// Opens a file with `options`.
     pub fn open_with(
         &self,
-        relative: impl AsRef<Path>,
+        relative: impl PathText,
         options: &OpenOptions,
     ) -> Result<File, FsError> {
         Ok(self
@@ -60,41 +60,41 @@ impl<'a> CapRoot<'a> {
     }
 
     /// Creates (or truncates) a file for writing.
-    pub fn create(&self, relative: impl AsRef<Path>) -> Result<File, FsError> {
+    pub fn create(&self, relative: impl PathText) -> Result<File, FsError> {
         Ok(self.dir.create(self.checked(relative.as_ref())?)?)
     }
 
     /// Reads a whole file.
-    pub fn read(&self, relative: impl AsRef<Path>) -> Result<Vec<u8>, FsError> {
+    pub fn read(&self, relative: impl PathText) -> Result<Vec<u8>, FsError> {
         Ok(self.dir.read(self.checked(relative.as_ref())?)?)
     }
 
     /// Reads a whole file as UTF-8.
-    pub fn read_to_string(&self, relative: impl AsRef<Path>) -> Result<String, FsError> {
+    pub fn read_to_string(&self, relative: impl PathText) -> Result<String, FsError> {
         Ok(self.dir.read_to_string(self.checked(relative.as_ref())?)?)
     }
 
     /// Writes a whole file, creating or truncating it.
     pub fn write(
         &self,
-        relative: impl AsRef<Path>,
+        relative: impl PathText,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
         Ok(self.dir.write(self.checked(relative.as_ref())?, contents)?)
     }
 
     /// Removes a file.
-    pub fn remove_file(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
+    pub fn remove_file(&self, relative: impl PathText) -> Result<(), FsError> {
         Ok(self.dir.remove_file(self.checked(relative.as_ref())?)?)
     }
 
     /// Creates a directory and its missing parents.
-    pub fn create_dir_all(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
+    pub fn create_dir_all(&self, relative: impl PathText) -> Result<(), FsError> {
         Ok(self.dir.create_dir_all(self.checked(relative.as_ref())?)?)
     }
 
     /// Lists a directory (`"."` for the root itself).
-    pub fn read_dir(&self, relative: impl AsRef<Path>) -> Result<ReadDir, FsError> {
+    pub fn read_dir(&self, relative: impl PathText) -> Result<ReadDir, FsError> {
         Ok(self.dir.read_dir(self.checked(relative.as_ref())?)?)
     }
 }

@@ -209,7 +209,7 @@ impl Root {
     /// stays under the root as text; [`resolve`](Self::resolve) also
     /// follows links. Opening the result yourself re-resolves it outside
     /// the root's handle: use the operations of `Root` instead.
-    pub fn join(&self, relative: impl AsRef<Path>) -> Result<PathBuf, Blocked> {
+    pub fn join(&self, relative: impl PathText) -> Result<PathBuf, Blocked> {
         let relative = relative.as_ref();
         let joined = self.dir.join(relative);
         check(&ROOT, joined.as_os_str().as_encoded_bytes())?;
@@ -225,13 +225,13 @@ impl Root {
     ///
     /// The answer holds for the moment it was computed; the operations of
     /// `Root` do not rely on it.
-    pub fn resolve(&self, relative: impl AsRef<Path>) -> Result<PathBuf, FsError> {
+    pub fn resolve(&self, relative: impl PathText) -> Result<PathBuf, FsError> {
         let joined = self.join(relative)?;
         resolve_under(&self.dir, joined)
     }
 
     /// Opens a file for reading.
-    pub fn open(&self, relative: impl AsRef<Path>) -> Result<File, FsError> {
+    pub fn open(&self, relative: impl PathText) -> Result<File, FsError> {
         self.run(relative.as_ref(), |dir, path| {
             dir.open(path).map(cap_std::fs::File::into_std)
         })
@@ -240,7 +240,7 @@ impl Root {
     /// Opens a file with `options` (`OpenOptions::new().append(true)`, …).
     pub fn open_with(
         &self,
-        relative: impl AsRef<Path>,
+        relative: impl PathText,
         options: &OpenOptions,
     ) -> Result<File, FsError> {
         self.run(relative.as_ref(), |dir, path| {
@@ -250,26 +250,26 @@ impl Root {
     }
 
     /// Creates (or truncates) a file for writing.
-    pub fn create(&self, relative: impl AsRef<Path>) -> Result<File, FsError> {
+    pub fn create(&self, relative: impl PathText) -> Result<File, FsError> {
         self.run(relative.as_ref(), |dir, path| {
             dir.create(path).map(cap_std::fs::File::into_std)
         })
     }
 
     /// Reads a whole file.
-    pub fn read(&self, relative: impl AsRef<Path>) -> Result<Vec<u8>, FsError> {
+    pub fn read(&self, relative: impl PathText) -> Result<Vec<u8>, FsError> {
         self.run(relative.as_ref(), |dir, path| dir.read(path))
     }
 
     /// Reads a whole file as UTF-8.
-    pub fn read_to_string(&self, relative: impl AsRef<Path>) -> Result<String, FsError> {
+    pub fn read_to_string(&self, relative: impl PathText) -> Result<String, FsError> {
         self.run(relative.as_ref(), |dir, path| dir.read_to_string(path))
     }
 
     /// Writes a whole file, creating or truncating it.
     pub fn write(
         &self,
-        relative: impl AsRef<Path>,
+        relative: impl PathText,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
         self.run(relative.as_ref(), |dir, path| dir.write(path, contents))
@@ -277,19 +277,19 @@ impl Root {
 
     /// Removes a file (a link inside the root is removed itself, never
     /// followed).
-    pub fn remove_file(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
+    pub fn remove_file(&self, relative: impl PathText) -> Result<(), FsError> {
         self.run(relative.as_ref(), |dir, path| dir.remove_file(path))
     }
 
     /// Creates a directory and its missing parents.
-    pub fn create_dir_all(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
+    pub fn create_dir_all(&self, relative: impl PathText) -> Result<(), FsError> {
         self.run(relative.as_ref(), |dir, path| dir.create_dir_all(path))
     }
 
     /// Lists a directory (`""` or `"."` for the root itself). The entries
     /// are read through the listed directory's handle, so opening one with
     /// [`DirEntry::open`] stays in it.
-    pub fn read_dir(&self, relative: impl AsRef<Path>) -> Result<ReadDir, FsError> {
+    pub fn read_dir(&self, relative: impl PathText) -> Result<ReadDir, FsError> {
         self.run(relative.as_ref(), |dir, path| dir.read_dir(path))
     }
 
@@ -457,4 +457,13 @@ mod tests {
         root.remove_file("new/dir/file.txt").unwrap();
         assert!(matches!(root.read("new/dir/file.txt"), Err(FsError::Io(_))));
     }
+}
+
+guard_text! {
+    /// The relative paths [`Root`]'s methods take: any path the application
+    /// built (`&str`, `String`, `PathBuf` …); the root confines it.
+    PathText: AsRef<Path>,
+    message = "`{Self}` is not a path that `rasp::fs::Root` can confine",
+    label = "not a relative path",
+    fix = "a `rasp::Tainted` file name goes in as one sanitized segment: `root.read(name.sanitize::<rasp::Path>().as_str())`; the root refuses any path that leaves it",
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cap_std::fs::Dir;
 
-use super::{DirEntry, FsError, Root, resolve_under};
+use super::{DirEntry, FsError, PathText, Root, resolve_under};
 
 /// The operations of a [`Root`] for async code. The path checks are the
 /// same and run in the caller's task, inside its request context; the
@@ -19,7 +19,7 @@ pub struct TokioRoot<'a> {
 impl TokioRoot<'_> {
     /// Like [`Root::resolve`]. The text check runs here, in the request
     /// context; only the resolution moves to the blocking pool.
-    pub async fn resolve(&self, relative: impl AsRef<Path>) -> Result<PathBuf, FsError> {
+    pub async fn resolve(&self, relative: impl PathText) -> Result<PathBuf, FsError> {
         let joined = self.root.join(relative)?;
         let dir = self.root.dir.clone();
         tokio::task::spawn_blocking(move || resolve_under(&dir, joined))
@@ -43,7 +43,7 @@ impl TokioRoot<'_> {
     }
 
     /// Opens a file for reading.
-    pub async fn open(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
+    pub async fn open(&self, relative: impl PathText) -> Result<tokio::fs::File, FsError> {
         let file = self
             .run(relative.as_ref(), |dir, path| dir.open(path))
             .await?;
@@ -51,7 +51,7 @@ impl TokioRoot<'_> {
     }
 
     /// Creates (or truncates) a file for writing.
-    pub async fn create(&self, relative: impl AsRef<Path>) -> Result<tokio::fs::File, FsError> {
+    pub async fn create(&self, relative: impl PathText) -> Result<tokio::fs::File, FsError> {
         let file = self
             .run(relative.as_ref(), |dir, path| dir.create(path))
             .await?;
@@ -59,13 +59,13 @@ impl TokioRoot<'_> {
     }
 
     /// Reads a whole file.
-    pub async fn read(&self, relative: impl AsRef<Path>) -> Result<Vec<u8>, FsError> {
+    pub async fn read(&self, relative: impl PathText) -> Result<Vec<u8>, FsError> {
         self.run(relative.as_ref(), |dir, path| dir.read(path))
             .await
     }
 
     /// Reads a whole file as UTF-8.
-    pub async fn read_to_string(&self, relative: impl AsRef<Path>) -> Result<String, FsError> {
+    pub async fn read_to_string(&self, relative: impl PathText) -> Result<String, FsError> {
         self.run(relative.as_ref(), |dir, path| dir.read_to_string(path))
             .await
     }
@@ -73,7 +73,7 @@ impl TokioRoot<'_> {
     /// Writes a whole file, creating or truncating it.
     pub async fn write(
         &self,
-        relative: impl AsRef<Path>,
+        relative: impl PathText,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
         // The blocking pool needs the bytes for as long as the write runs.
@@ -86,20 +86,20 @@ impl TokioRoot<'_> {
 
     /// Removes a file (a link inside the root is removed itself, never
     /// followed).
-    pub async fn remove_file(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
+    pub async fn remove_file(&self, relative: impl PathText) -> Result<(), FsError> {
         self.run(relative.as_ref(), |dir, path| dir.remove_file(path))
             .await
     }
 
     /// Creates a directory and its missing parents.
-    pub async fn create_dir_all(&self, relative: impl AsRef<Path>) -> Result<(), FsError> {
+    pub async fn create_dir_all(&self, relative: impl PathText) -> Result<(), FsError> {
         self.run(relative.as_ref(), |dir, path| dir.create_dir_all(path))
             .await
     }
 
     /// Lists a directory (`""` or `"."` for the root itself), read whole
     /// on the blocking pool.
-    pub async fn read_dir(&self, relative: impl AsRef<Path>) -> Result<Vec<DirEntry>, FsError> {
+    pub async fn read_dir(&self, relative: impl PathText) -> Result<Vec<DirEntry>, FsError> {
         self.run(relative.as_ref(), |dir, path| dir.read_dir(path)?.collect())
             .await
     }
