@@ -480,3 +480,20 @@ fn tabs_and_line_breaks_inside_an_ipv6_literal_are_deleted_as_clients_do() {
         assert_ne!(reason(&url, host), None, "{url:?} chosen by the input");
     }
 }
+
+/// The copy of a literal without its tabs holds 64 bytes, more than any
+/// literal WHATWG accepts (45). Past it the literal is refused as one, as
+/// clients refuse it; and any number of tabs around a short literal still
+/// reads as that literal.
+#[test]
+fn a_literal_longer_than_its_buffer_is_invalid_and_tabs_cost_nothing() {
+    let long = format!("[\t{}1]", "0000:".repeat(14));
+    assert!(
+        url::Url::parse(&format!("http://{long}/")).is_err(),
+        "clients refuse it too"
+    );
+    assert_eq!(classify_host(long.as_bytes()), HostClass::Invalid);
+
+    let padded = format!("[{}::1{}]", "\t".repeat(1 << 20), "\n".repeat(1 << 20));
+    assert_eq!(classify_host(padded.as_bytes()), HostClass::Loopback);
+}
