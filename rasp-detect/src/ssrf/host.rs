@@ -64,11 +64,11 @@ pub fn classify_host(host: &[u8]) -> HostClass {
             },
         };
     }
-    let mut buffer = [0u8; LITERAL_BUFFER];
-    if host.contains(&b':')
-        && let Some(ip) = ipv6::parse(without_tabs(host, &mut buffer))
-    {
-        return classify_ipv6(ip);
+    if host.contains(&b':') {
+        let mut buffer = [0u8; LITERAL_BUFFER];
+        if let Some(ip) = ipv6::parse(without_tabs(host, &mut buffer)) {
+            return classify_ipv6(ip);
+        }
     }
     // Hosts are nearly always plain ASCII, which needs no decoding.
     let plain = host

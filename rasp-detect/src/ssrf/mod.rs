@@ -95,13 +95,7 @@ pub fn detect(url: &[u8], finder: &dyn Needle) -> Option<SsrfFinding> {
 #[inline(never)]
 fn examine(url: &[u8], finder: &dyn Needle, first: usize) -> Option<SsrfFinding> {
     let head = url::parse(url);
-    let head_end = head
-        .readings
-        .iter()
-        .flatten()
-        .map(|a| a.span.end)
-        .max()
-        .unwrap_or(head.scheme_span.end);
+    let head_end = head.end();
     let len = finder.needle().len();
     let mut hosts = Hosts {
         url,
@@ -141,13 +135,7 @@ pub fn decides_destination(url: &[u8], finder: &dyn Needle) -> bool {
         return false;
     };
     let head = url::parse(url);
-    let head_end = head
-        .readings
-        .iter()
-        .flatten()
-        .map(|a| a.span.end)
-        .max()
-        .unwrap_or(head.scheme_span.end);
+    let head_end = head.end();
     let len = finder.needle().len();
     crate::occurrences_before(url, finder, first, head_end + 1).any(|start| {
         let end = start + len;

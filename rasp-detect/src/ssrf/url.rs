@@ -41,6 +41,20 @@ pub(crate) struct Head {
     pub(crate) readings: [Option<Authority>; 2],
 }
 
+impl Head {
+    /// Where the head ends: past the farther authority of the two
+    /// readings, or past the scheme when neither finds one. Only an input
+    /// that starts before this can decide the destination.
+    pub(crate) fn end(&self) -> usize {
+        self.readings
+            .iter()
+            .flatten()
+            .map(|a| a.span.end)
+            .max()
+            .unwrap_or(self.scheme_span.end)
+    }
+}
+
 /// Where one reading finds the authority and its host.
 #[derive(Debug, Clone)]
 pub(crate) struct Authority {
