@@ -4,6 +4,7 @@
 //! cargo xtask eval --corpus FILE [--class CLASS] [--results FILE] [--misses N]
 //!                  [--min-recall R] [--max-fpr F]
 //! cargo xtask policy-check POLICY [--strict] [--evidence FILE [--fail-on-change]]
+//!                          [--manifest-path PATH] [--package P]... [--features F] [--all-features]
 //! cargo xtask audit-sinks [--manifest-path PATH] [--package P]... [--features F] [--all-features]
 //!                         [--format table|json|sarif|html] [--output FILE] [--baseline FILE] [--check]
 //!                         [--policy FILE]
@@ -39,7 +40,8 @@ commands:
           --max-fpr F        fail when an evaluated class has a false-positive rate above F
   audit-sinks
           list every sink and trust_unchecked! use of the workspace crates
-          that depend on rasp (see docs/audit.md)
+          that depend on rasp, and every call of a runtime-checked guard in
+          their sources (see docs/audit.md)
           --manifest-path PATH   the workspace to audit (default: the current one)
           --package P            audit only P (repeatable)
           --features F           features to enable: `f` or `crate/f`, comma-separated
@@ -49,8 +51,9 @@ commands:
           --format FORMAT        table (default), json, sarif or html
           --output FILE          write the report to FILE instead of stdout
           --baseline FILE        compare with a saved JSON map
-          --check                fail on new runtime-checked sinks, new escape hatches or
-                                 vanished sinks (baseline default: audit/baseline.json)
+          --check                fail on new runtime-checked sinks or call sites, new escape
+                                 hatches or vanished sinks (baseline default:
+                                 audit/baseline.json)
   demo    build the example shop with and without rasp, send both the same benign
           requests and real attacks for every sink class, print what each build did
           (see docs/demo.md); fails if an attack gets through rasp or a benign
@@ -72,8 +75,10 @@ commands:
           --check            fail when rasp costs more than 2 % of throughput or p99
   policy-check POLICY
           validate a policy file and print the action it resolves for every
-          sink registered in this build
-          --strict           fail when the policy names sinks not registered in this build
+          sink of the application, read as audit-sinks reads it
+          --manifest-path, --package, --features, --all-features, --no-default-features
+                             select the application, as for audit-sinks
+          --strict           fail when the policy names sink ids the application lacks
           --evidence FILE    replay the detections of an evidence log (JSON lines) and show
                              which decisions the policy would change
           --fail-on-change   fail when the replay changes any recorded decision

@@ -45,6 +45,66 @@ pub fn search(term: Tainted<String>) -> Result<usize, AppError> {
 }
 "#;
 
+/// Calls of runtime-checked guards, which the registry cannot show.
+const CALLS_LIB: &str = r#"//! Audit fixture: runtime-checked call sites and a generic helper.
+
+use rasp::log::line;
+use rasp::{Blocked, CheckedSql, SqlSafe, Tainted};
+
+/// Counts rows with string-built SQL, checked at run time.
+pub fn count(table: &str) -> Result<CheckedSql, Blocked> {
+    rasp::sql(format!("SELECT count(*) FROM {table}"))
+}
+
+/// A log line built from text, checked at run time.
+pub fn login_line(user: &str) -> Result<String, Blocked> {
+    Ok(line(format!("login by {user}"))?.to_string())
+}
+
+/// Runs a statement.
+#[rasp::sink(kind = "sql", guard(sql), id = "fixture.calls.run")]
+pub fn run(sql: impl SqlSafe) -> Result<usize, Blocked> {
+    Ok(sql.sink_text().map_or(0, <[u8]>::len))
+}
+
+/// Vouches for any string-like statement: one escape hatch in the
+/// registry, one instance per caller.
+pub fn run_vouched<T: Into<String>>(statement: Tainted<T>) -> Result<usize, Blocked> {
+    run(rasp::trust_unchecked!(
+        statement.map(Into::<String>::into),
+        rasp::Sql,
+        "fixture: statements from our own migrations"
+    ))
+}
+
+/// First caller of the helper.
+pub fn migrate(name: Tainted<String>) -> Result<usize, Blocked> {
+    run_vouched(name)
+}
+
+/// Second caller of the helper.
+pub fn migrate_fixed(name: Tainted<&'static str>) -> Result<usize, Blocked> {
+    run_vouched(name)
+}
+"#;
+
+/// A binary: the harness links only libraries, so only the scan sees it.
+const CALLS_MAIN: &str = r#"//! Audit fixture: an escape hatch in a binary.
+
+fn vouch(term: rasp::Tainted<String>) -> usize {
+    fixture_calls::run(rasp::trust_unchecked!(
+        term,
+        rasp::Sql,
+        "fixture: a binary's own escape hatch"
+    ))
+    .unwrap_or(0)
+}
+
+fn main() {
+    let _ = vouch;
+}
+"#;
+
 /// The fixture workspace, written once per test process. It lives under
 /// cargo's test temp dir, at a fixed place, so its harness and build are
 /// reused from one test run to the next.
@@ -54,7 +114,11 @@ fn fixture() -> &'static Path {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-fixture");
         let rasp = repo_root().display().to_string();
         let files = [
-            ("Cargo.toml", "[workspace]\nmembers = [\"app\", \"quiet\"]\nresolver = \"3\"\n".to_owned()),
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"app\", \"calls\", \"quiet\"]\nresolver = \"3\"\n"
+                    .to_owned(),
+            ),
             (
                 "app/Cargo.toml",
                 format!(
@@ -71,39 +135,71 @@ fn fixture() -> &'static Path {
                 ),
             ),
             ("quiet/src/lib.rs", "//! Depends on rasp, registers nothing.\n".to_owned()),
+            ("calls/Cargo.toml", calls_manifest()),
+            ("calls/src/lib.rs", CALLS_LIB.to_owned()),
+            ("calls/src/main.rs", CALLS_MAIN.to_owned()),
         ];
-        for (path, text) in files {
-            let path = root.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                std::fs::write(&path, text).unwrap();
-            }
-        }
-        // The same versions as this repository, resolvable offline.
-        let lock = root.join("Cargo.lock");
-        if !lock.exists() {
-            std::fs::copy(repo_root().join("Cargo.lock"), &lock).unwrap();
-        }
+        write_workspace(&root, &files);
         root
     })
+}
+
+/// Writes `files` under `root`, leaving unchanged files untouched so cargo
+/// reuses their builds, with this repository's lock file: the same
+/// versions, resolvable offline.
+fn write_workspace(root: &Path, files: &[(&str, String)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&path, text).unwrap();
+        }
+    }
+    let lock = root.join("Cargo.lock");
+    if !lock.exists() {
+        std::fs::copy(repo_root().join("Cargo.lock"), &lock).unwrap();
+    }
+}
+
+/// The `fixture-calls` package's manifest.
+fn calls_manifest() -> String {
+    format!(
+        "[package]\nname = \"fixture-calls\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [dependencies]\nrasp = {{ path = {:?}, features = [\"sqlx\", \"log\"] }}\n",
+        repo_root().display().to_string()
+    )
 }
 
 #[allow(
     clippy::disallowed_methods,
     reason = "runs the xtask binary with fixed arguments"
 )]
-/// Runs the xtask binary on the fixture, sharing this repository's target
-/// directory so the fixture's dependencies are built once.
-fn audit(args: &[&str]) -> Output {
-    let manifest = fixture().join("Cargo.toml");
+/// Runs xtask's `command` on the workspace at `root`, sharing this
+/// repository's target directory so the fixture's dependencies are built
+/// once.
+fn xtask(command: &str, root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("audit-sinks")
+        .arg(command)
         .arg("--manifest-path")
-        .arg(&manifest)
+        .arg(root.join("Cargo.toml"))
         .args(args)
         .env("CARGO_TARGET_DIR", repo_root().join("target"))
         .output()
         .expect("the xtask binary runs")
+}
+
+/// `audit-sinks` on the fixture.
+fn audit(args: &[&str]) -> Output {
+    xtask("audit-sinks", fixture(), args)
+}
+
+/// The 1-based lines of `text` holding `needle`.
+fn lines_of(text: &str, needle: &str) -> Vec<u64> {
+    (1..)
+        .zip(text.lines())
+        .filter(|(_, line)| line.contains(needle))
+        .map(|(number, _)| number)
+        .collect()
 }
 
 fn stdout_of(output: Output) -> String {
@@ -131,7 +227,7 @@ fn audited_json() -> &'static str {
 fn json_map_lists_the_linked_sink_and_escape_hatch() {
     let json = audited_json();
     let map: serde_json::Value = serde_json::from_str(json).unwrap();
-    assert_eq!(map["schema"], "rasp.sink-map/1");
+    assert_eq!(map["schema"], "rasp.sink-map/2");
     assert_eq!(map["sinks"][0]["id"], "fixture.db.execute");
     assert_eq!(
         map["sinks"][0]["file"], "app/src/lib.rs",
@@ -240,7 +336,7 @@ fn baseline_of_another_schema_or_garbage_is_refused() {
         (
             "old.json",
             serde_json::to_vec(&old).unwrap(),
-            "is not `rasp.sink-map/1`",
+            "is not `rasp.sink-map/2`",
         ),
         (
             "binary.json",
@@ -249,7 +345,7 @@ fn baseline_of_another_schema_or_garbage_is_refused() {
         ),
         (
             "truncated.json",
-            br#"{"schema": "rasp.sink-map/1", "sinks": ["#.to_vec(),
+            br#"{"schema": "rasp.sink-map/2", "sinks": ["#.to_vec(),
             "EOF",
         ),
     ];
@@ -435,4 +531,285 @@ fn html_report_renders_in_headless_chromium() {
         variance > 100.0,
         "the screenshot is blank (variance {variance:.1})"
     );
+}
+
+fn calls_json() -> &'static serde_json::Value {
+    static JSON: OnceLock<serde_json::Value> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let json = stdout_of(audit(&["--package", "fixture-calls", "--format", "json"]));
+        serde_json::from_str(&json).unwrap()
+    })
+}
+
+/// The call sites of `map` whose `call` (or `via` helper) is `call`.
+fn sites_of<'m>(map: &'m serde_json::Value, call: &str) -> Vec<&'m serde_json::Value> {
+    map["call_sites"]
+        .as_array()
+        .expect("a call_sites array")
+        .iter()
+        .filter(|site| site["call"] == call || site["via"] == call)
+        .collect()
+}
+
+#[test]
+fn the_scan_lists_guard_calls_binary_hatches_and_helper_callers() {
+    let map = calls_json();
+    let located = |site: &serde_json::Value| {
+        (
+            site["file"].as_str().unwrap().to_owned(),
+            site["line"].as_u64().unwrap(),
+            site["fn_path"].as_str().unwrap().to_owned(),
+            site["class"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    // (a) `rasp::sql(format!(..))` in a library fn.
+    let sql = sites_of(map, "rasp::sql");
+    assert_eq!(sql.len(), 1, "{sql:?}");
+    assert_eq!(sql[0]["site"], "runtime-checked");
+    assert_eq!(
+        located(sql[0]),
+        (
+            "calls/src/lib.rs".to_owned(),
+            lines_of(CALLS_LIB, "rasp::sql(format!")[0],
+            "fixture_calls::count".to_owned(),
+            "sql".to_owned()
+        )
+    );
+    assert_eq!(sql[0]["column"], 5);
+
+    // (b) `line(..)` after `use rasp::log::line;`.
+    let log = sites_of(map, "rasp::log::line");
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        located(log[0]),
+        (
+            "calls/src/lib.rs".to_owned(),
+            lines_of(CALLS_LIB, "Ok(line(")[0],
+            "fixture_calls::login_line".to_owned(),
+            "log".to_owned()
+        )
+    );
+
+    // (c) The binary's escape hatch, which the registry cannot list.
+    let in_main: Vec<_> = sites_of(map, "trust_unchecked!")
+        .into_iter()
+        .filter(|site| site["file"] == "calls/src/main.rs")
+        .collect();
+    assert_eq!(in_main.len(), 1, "{in_main:?}");
+    assert_eq!(
+        located(in_main[0]),
+        (
+            "calls/src/main.rs".to_owned(),
+            lines_of(CALLS_MAIN, "rasp::trust_unchecked!")[0],
+            "fixture_calls::vouch".to_owned(),
+            "sql".to_owned()
+        )
+    );
+    assert_eq!(in_main[0]["reason"], "fixture: a binary's own escape hatch");
+    assert!(
+        map["escape_hatches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|hatch| hatch["file"] != "calls/src/main.rs"),
+        "the registry does not see binaries"
+    );
+
+    // (d) The generic helper's hatch: once in the registry, once per caller
+    // in the scan, and not twice at the helper.
+    let helper_hatch: Vec<_> = map["escape_hatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|hatch| hatch["file"] == "calls/src/lib.rs")
+        .collect();
+    assert_eq!(helper_hatch.len(), 1, "{helper_hatch:?}");
+    let callers = sites_of(map, "run_vouched");
+    let caller_lines = lines_of(CALLS_LIB, "    run_vouched(name)");
+    assert_eq!(
+        callers.iter().map(|c| located(c)).collect::<Vec<_>>(),
+        [
+            (
+                "calls/src/lib.rs".to_owned(),
+                caller_lines[0],
+                "fixture_calls::migrate".to_owned(),
+                "sql".to_owned()
+            ),
+            (
+                "calls/src/lib.rs".to_owned(),
+                caller_lines[1],
+                "fixture_calls::migrate_fixed".to_owned(),
+                "sql".to_owned()
+            ),
+        ]
+    );
+    for caller in &callers {
+        assert_eq!(caller["site"], "exit");
+        assert_eq!(caller["matched"], "helper-call");
+        assert_eq!(
+            caller["reason"],
+            "fixture: statements from our own migrations"
+        );
+    }
+    assert_eq!(map["call_sites"].as_array().unwrap().len(), 5);
+    insta::assert_snapshot!(
+        "fixture_call_sites",
+        serde_json::to_string_pretty(&map["call_sites"]).unwrap()
+    );
+}
+
+#[test]
+fn call_sites_show_in_the_table_and_sarif() {
+    let table = stdout_of(audit(&["--package", "fixture-calls"]));
+    assert!(
+        table.contains("5 runtime-checked call sites and unregistered escape hatches"),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.contains("rasp::log::line") && l.starts_with("calls/src/lib.rs:"))
+        .unwrap_or_else(|| panic!("no log call row in\n{table}"));
+    for cell in [
+        "fixture_calls::login_line",
+        "path",
+        "log",
+        "runtime-checked",
+    ] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+
+    let sarif = stdout_of(audit(&["--package", "fixture-calls", "--format", "sarif"]));
+    let log: serde_sarif::sarif::Sarif = serde_json::from_str(&sarif).unwrap();
+    let run = &log.runs[0];
+    let rules = run.tool.driver.rules.as_ref().unwrap();
+    for rule in [
+        "rasp/call-site/sql",
+        "rasp/call-site/log",
+        "rasp/escape-hatch",
+    ] {
+        assert!(rules.iter().any(|r| r.id == rule), "{rule}");
+    }
+    let results = run.results.as_ref().unwrap();
+    let fingerprints: Vec<&str> = results
+        .iter()
+        .map(|r| r.partial_fingerprints.as_ref().unwrap()["raspSinkId/v1"].as_str())
+        .collect();
+    assert!(
+        fingerprints.contains(&"call-site:calls/src/lib.rs:fixture_calls::count:rasp::sql#1"),
+        "{fingerprints:?}"
+    );
+    let mut unique = fingerprints.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), fingerprints.len(), "{fingerprints:?}");
+}
+
+#[test]
+fn check_fails_on_a_new_call_site_and_not_on_moved_code() {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-fixture-drift");
+    let write = |lib: String| {
+        write_workspace(
+            &root,
+            &[
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"calls\"]\nresolver = \"3\"\n".to_owned(),
+                ),
+                ("calls/Cargo.toml", calls_manifest()),
+                ("calls/src/lib.rs", lib),
+                ("calls/src/main.rs", CALLS_MAIN.to_owned()),
+            ],
+        );
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let check = || xtask("audit-sinks", &root, &["--baseline", baseline, "--check"]);
+
+    write(CALLS_LIB.to_owned());
+    let saved = xtask(
+        "audit-sinks",
+        &root,
+        &["--format", "json", "--output", baseline],
+    );
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+
+    // Lines inserted above every call site: the same sites.
+    write(format!("\n\n\n{CALLS_LIB}"));
+    let moved = check();
+    let stderr = String::from_utf8_lossy(&moved.stderr);
+    assert!(moved.status.success(), "{stderr}");
+    assert!(stderr.contains("the sink map matches"), "{stderr}");
+
+    // A new string-built statement.
+    let added = format!(
+        "{CALLS_LIB}\n/// Empties a table.\npub fn purge(table: &str) -> Result<CheckedSql, Blocked> {{\n    rasp::sql(format!(\"DELETE FROM {{table}}\"))\n}}\n"
+    );
+    let line = lines_of(&added, "DELETE FROM")[0];
+    write(added);
+    let drifted = check();
+    let stderr = String::from_utf8_lossy(&drifted.stderr);
+    assert_eq!(drifted.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: new runtime-checked call site `rasp::sql` (sql) in `fixture_calls::purge` at calls/src/lib.rs:{line}:5"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error: new").count(), 1, "{stderr}");
+}
+
+#[test]
+fn policy_check_validates_sink_ids_against_the_application() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |id: &str| {
+        let path = dir.path().join(format!("{id}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "schema_version = 1\nrevision = 1\nmode = \"monitor\"\n\n[sink_ids.\"{id}\"]\naction = \"block\"\n"
+            ),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let check = |path: &str, strict: bool| {
+        let mut args = vec![path, "--package", "fixture-app"];
+        if strict {
+            args.push("--strict");
+        }
+        xtask("policy-check", fixture(), &args)
+    };
+
+    let known = policy("fixture.db.execute");
+    let output = check(&known, true);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("matches no sink"), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("fixture.db.execute "))
+        .unwrap_or_else(|| panic!("no row for the fixture's sink in\n{stdout}"));
+    assert_eq!(
+        row.split_whitespace().take(3).collect::<Vec<_>>(),
+        ["fixture.db.execute", "sql", "block"]
+    );
+
+    let misspelled = policy("fixture.db.exectue");
+    let message = "sink id `fixture.db.exectue` matches no sink of the application; \
+                   the closest is `fixture.db.execute`";
+    let output = check(&misspelled, false);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("warning: {message}")), "{stderr}");
+    let output = check(&misspelled, true);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("error: {message}")), "{stderr}");
 }

@@ -20,18 +20,8 @@ use std::process::Command;
 
 use cargo_metadata::{Metadata, MetadataCommand, Package, TargetKind};
 
-use super::map::SinkMap;
-
-/// Which crates to audit and with which features.
-#[derive(Debug, Default)]
-pub(crate) struct Selection {
-    pub(crate) manifest_path: Option<PathBuf>,
-    pub(crate) packages: Vec<String>,
-    /// `feature` (every selected crate that has it) or `crate/feature`.
-    pub(crate) features: Vec<String>,
-    pub(crate) all_features: bool,
-    pub(crate) no_default_features: bool,
-}
+use super::map::{SCHEMA, SinkMap};
+use super::selection::Selection;
 
 /// The outcome of a harness run.
 pub(crate) struct Gathered {
@@ -39,6 +29,8 @@ pub(crate) struct Gathered {
     pub(crate) workspace_root: PathBuf,
     /// Names of the crates the harness linked.
     pub(crate) crates: Vec<String>,
+    /// The audited workspace, for the source scan.
+    pub(crate) metadata: Metadata,
 }
 
 /// Names whose registry the audit reads: a crate depending on either can
@@ -103,10 +95,12 @@ pub(crate) fn gather(selection: &Selection) -> Result<Gathered, String> {
     for package in silent_packages(&metadata, &audited, &map) {
         eprintln!("note: `{package}` registers no sink and no escape hatch with these features");
     }
+    let crates = audited.iter().map(|p| p.name.to_string()).collect();
     Ok(Gathered {
         map,
         workspace_root,
-        crates: audited.iter().map(|p| p.name.to_string()).collect(),
+        crates,
+        metadata,
     })
 }
 
@@ -163,21 +157,8 @@ fn audited_packages<'m>(
     metadata: &'m Metadata,
     wanted: &[String],
 ) -> Result<Vec<&'m Package>, String> {
-    let members = metadata.workspace_packages();
-    for name in wanted {
-        if !members.iter().any(|p| p.name.as_str() == name) {
-            return Err(format!("`{name}` is not a package of this workspace"));
-        }
-    }
-    let audited: Vec<&Package> = members
+    let audited: Vec<&Package> = rasp_dependents(metadata, wanted)?
         .into_iter()
-        .filter(|p| wanted.is_empty() || wanted.iter().any(|w| w == p.name.as_str()))
-        .filter(|p| {
-            p.dependencies.iter().any(|d| {
-                d.kind == cargo_metadata::DependencyKind::Normal
-                    && RASP_CRATES.contains(&d.name.as_str())
-            })
-        })
         .filter(|p| library_target(p).is_some())
         .collect();
     if audited.is_empty() {
@@ -187,6 +168,30 @@ fn audited_packages<'m>(
         );
     }
     Ok(audited)
+}
+
+/// Workspace members with a normal dependency on rasp or rasp-core,
+/// narrowed to `wanted` when it names any.
+pub(crate) fn rasp_dependents<'m>(
+    metadata: &'m Metadata,
+    wanted: &[String],
+) -> Result<Vec<&'m Package>, String> {
+    let members = metadata.workspace_packages();
+    for name in wanted {
+        if !members.iter().any(|p| p.name.as_str() == name) {
+            return Err(format!("`{name}` is not a package of this workspace"));
+        }
+    }
+    Ok(members
+        .into_iter()
+        .filter(|p| wanted.is_empty() || wanted.iter().any(|w| w == p.name.as_str()))
+        .filter(|p| {
+            p.dependencies.iter().any(|d| {
+                d.kind == cargo_metadata::DependencyKind::Normal
+                    && RASP_CRATES.contains(&d.name.as_str())
+            })
+        })
+        .collect())
 }
 
 /// The name of `package`'s library as Rust code spells it.
@@ -317,7 +322,7 @@ fn harness_sources(
         let _ = writeln!(manifest, "rasp-core = {{ {source} }}");
     }
     manifest.push_str("serde_json = \"1\"\n");
-    main.push_str(HARNESS_MAIN);
+    main.push_str(&HARNESS_MAIN.replace("__SCHEMA__", SCHEMA));
     (manifest, main)
 }
 
@@ -360,7 +365,8 @@ fn toml_string(text: &str) -> String {
     serde_json::to_string(text).expect("a string always serializes")
 }
 
-/// The fixed part of the harness: prints the registry in the sink-map schema.
+/// The fixed part of the harness: prints the registry in the sink-map
+/// schema, whose tag replaces `__SCHEMA__`.
 const HARNESS_MAIN: &str = r#"
 use rasp_core::registry;
 
@@ -393,7 +399,7 @@ fn main() {
         })
         .collect();
     let map = serde_json::json!({
-        "schema": "rasp.sink-map/1",
+        "schema": "__SCHEMA__",
         "sinks": sinks,
         "escape_hatches": escape_hatches,
     });

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use super::map::{EscapeHatch, GuardStatus, Sink, SinkMap};
+use super::map::{CallSite, EscapeHatch, GuardStatus, Sink, SinkMap};
 use super::severity::security_severity;
 
 /// Sinks of one kind, counted by guard status.
@@ -49,6 +49,7 @@ code { font: 13px ui-monospace, monospace; }
 <div class="card"><b class="typed">{{ typed }}</b>typed</div>
 <div class="card"><b class="runtime-checked">{{ runtime_checked }}</b>runtime-checked</div>
 <div class="card"><b class="asserted">{{ escape_hatches.len() }}</b>escape hatches</div>
+<div class="card"><b class="runtime-checked">{{ call_sites.len() }}</b>call sites</div>
 </div>
 <h2>Sinks by kind</h2>
 <table>
@@ -66,6 +67,13 @@ code { font: 13px ui-monospace, monospace; }
 <tr><th>file:line</th><th>module</th><th>guard</th><th>class</th><th>reason</th></tr>
 {% for hatch in escape_hatches %}<tr><td><code>{{ hatch.file }}:{{ hatch.line }}:{{ hatch.column }}</code></td><td><code>{{ hatch.module }}</code></td><td class="asserted">asserted</td><td>{{ hatch.class }}</td><td>{{ hatch.reason }}</td></tr>
 {% endfor %}</table>
+{% endif %}<h2>Runtime-checked call sites</h2>
+<p>Calls of runtime-checked guards, and escape hatches the registry does not list, found by reading the sources.</p>
+{% if call_sites.is_empty() %}<p>No call site found.</p>
+{% else %}<table>
+<tr><th>file:line:col</th><th>fn path</th><th>call</th><th>matched by</th><th>class</th><th>guard</th><th>reason</th></tr>
+{% for site in call_sites %}<tr><td><code>{{ site.file }}:{{ site.line }}:{{ site.column }}</code></td><td><code>{{ site.fn_path }}</code></td><td><code>{{ site.described() }}</code></td><td>{{ site.matched.as_str() }}</td><td>{{ site.class }}</td><td class="{{ site.site.as_str() }}">{{ site.site.as_str() }}</td><td>{{ site.reason.as_deref().unwrap_or("") }}</td></tr>
+{% endfor %}</table>
 {% endif %}</body>
 </html>
 "#
@@ -80,6 +88,7 @@ struct Report<'a> {
     /// Whether `--policy` filled in the sinks' actions.
     with_actions: bool,
     escape_hatches: &'a [EscapeHatch],
+    call_sites: &'a [CallSite],
 }
 
 /// Renders `map`, audited from `crates`, as one HTML page.
@@ -111,6 +120,7 @@ pub(crate) fn render(map: &SinkMap, crates: &[String]) -> String {
         sinks: &map.sinks,
         with_actions: map.sinks.iter().any(|s| s.action.is_some()),
         escape_hatches: &map.escape_hatches,
+        call_sites: &map.call_sites,
     }
     .render()
     .expect("rendering into a String cannot fail")
@@ -134,11 +144,31 @@ mod tests {
                 line: 1,
                 column: 1,
             }],
+            call_sites: vec![CallSite {
+                site: crate::audit::map::SiteKind::Exit,
+                class: "sql".to_owned(),
+                call: "trust_unchecked!".to_owned(),
+                matched: crate::audit::map::Matched::Macro,
+                file: "src/main.rs".to_owned(),
+                line: 2,
+                column: 5,
+                fn_path: "app::main".to_owned(),
+                via: Some("<b>helper</b>".to_owned()),
+                reason: Some("<img src=x onerror=alert(2)>".to_owned()),
+            }],
         };
         let page = render(&map, &["app".to_owned()]);
         assert!(!page.contains("<script>"), "{page}");
         assert!(
             page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("<img") && !page.contains("<b>helper"),
+            "{page}"
+        );
+        assert!(
+            page.contains("&#60;img src=x onerror=alert(2)&#62;"),
             "{page}"
         );
     }

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 /// Schema tag written into every JSON sink map; bump it on any breaking
 /// change so an old baseline is refused instead of misread.
-pub(crate) const SCHEMA: &str = "rasp.sink-map/1";
+pub(crate) const SCHEMA: &str = "rasp.sink-map/2";
 
-/// Every sink and escape hatch of the audited crates.
+/// Every sink and escape hatch of the audited crates, and the call sites
+/// of runtime-checked guards found in their sources.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SinkMap {
     /// Always [`SCHEMA`].
@@ -18,6 +19,10 @@ pub(crate) struct SinkMap {
     pub(crate) sinks: Vec<Sink>,
     /// Sorted by file, line, column.
     pub(crate) escape_hatches: Vec<EscapeHatch>,
+    /// From the source scan (see `scan`), sorted by file, line, column;
+    /// absent from the harness's output, which only reads the registry.
+    #[serde(default)]
+    pub(crate) call_sites: Vec<CallSite>,
 }
 
 /// One registered sink.
@@ -49,6 +54,88 @@ pub(crate) struct EscapeHatch {
     pub(crate) file: String,
     pub(crate) line: u32,
     pub(crate) column: u32,
+}
+
+/// One call of a runtime-checked guard, or one escape hatch the registry
+/// cannot show (in a binary, or once per caller of a generic helper),
+/// found by reading the sources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CallSite {
+    pub(crate) site: SiteKind,
+    /// The sink class the guard checks, or the escape hatch vouches for.
+    pub(crate) class: String,
+    /// The guard as the facade names it (`rasp::sql`,
+    /// `rasp::fs::Root::open`), or `trust_unchecked!`.
+    pub(crate) call: String,
+    pub(crate) matched: Matched,
+    /// Relative to the audited workspace root.
+    pub(crate) file: String,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    /// The enclosing fn (`crate::module::Type::name`); empty outside any fn.
+    pub(crate) fn_path: String,
+    /// The generic helper whose escape hatch this call reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) via: Option<String>,
+    /// The escape hatch's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+}
+
+/// What a call site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SiteKind {
+    /// A call of a guard that checks string-built text at run time.
+    RuntimeChecked,
+    /// A `trust_unchecked!` (or a call of a generic helper holding one).
+    Exit,
+}
+
+/// How the scan recognised a call site, i.e. how sure it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Matched {
+    /// The called path resolves to the guard.
+    Path,
+    /// A method of the guard's name, in a file that refers to the guard's
+    /// module: the receiver's type is unknown.
+    MethodName,
+    /// A `trust_unchecked!` invocation.
+    Macro,
+    /// A call, by name, of a generic fn holding an escape hatch.
+    HelperCall,
+}
+
+impl SiteKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::RuntimeChecked => GuardStatus::RuntimeChecked.as_str(),
+            SiteKind::Exit => ASSERTED,
+        }
+    }
+}
+
+impl Matched {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Matched::Path => "path",
+            Matched::MethodName => "method name",
+            Matched::Macro => "macro",
+            Matched::HelperCall => "helper call",
+        }
+    }
+}
+
+impl CallSite {
+    /// What a reader needs to find the call: the guard, and the helper it
+    /// goes through.
+    pub(crate) fn described(&self) -> String {
+        match &self.via {
+            Some(helper) => format!("{} via helper `{helper}`", self.call),
+            None => self.call.clone(),
+        }
+    }
 }
 
 /// How a sink's input is guarded.
@@ -109,6 +196,8 @@ impl SinkMap {
         self.escape_hatches
             .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         self.escape_hatches.dedup();
+        self.call_sites
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     }
 }
 
@@ -118,7 +207,7 @@ pub(crate) fn in_workspace(file: &str) -> bool {
     !Path::new(file).is_absolute()
 }
 
-fn relative_to(root: &Path, file: &str) -> String {
+pub(crate) fn relative_to(root: &Path, file: &str) -> String {
     let path = Path::new(file);
     match path.strip_prefix(root) {
         Ok(relative) => relative

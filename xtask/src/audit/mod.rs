@@ -5,7 +5,10 @@
 //! so it lists exactly what a binary built from the audited crates with the
 //! same features registers: `#[rasp::sink]`s, guarded integration entry
 //! points and `trust_unchecked!` uses, including those of dependencies such
-//! as rasp-sinks.
+//! as rasp-sinks. The registry names each guard once, where rasp defines
+//! it; where the application calls the runtime-checked ones, and the
+//! escape hatches a linked library cannot show, come from reading the
+//! sources ([`scan`]).
 
 use std::path::PathBuf;
 
@@ -17,14 +20,17 @@ use crate::args;
 mod baseline;
 mod harness;
 mod html;
-mod map;
+pub(crate) mod map;
 mod policy;
 mod sarif;
+mod scan;
+mod selection;
 mod severity;
 mod table;
 
-use harness::Selection;
-use map::SinkMap;
+pub(crate) use harness::gather;
+pub(crate) use map::SinkMap;
+pub(crate) use selection::Selection;
 
 /// Where `--check` looks when no `--baseline` is given, relative to the
 /// workspace root.
@@ -48,8 +54,6 @@ pub(crate) struct Options {
     baseline: Option<PathBuf>,
     check: bool,
     policy: Option<PathBuf>,
-    /// The selection flags as given, repeated in the advice of a failed check.
-    selection_args: Vec<String>,
 }
 
 impl Options {
@@ -62,47 +66,12 @@ impl Options {
             baseline: None,
             check: false,
             policy: None,
-            selection_args: Vec::new(),
         };
         while let Some(arg) = args::next(parser)? {
             // Named as typed, so a missing value is reported under the
             // spelling the user wrote (`-p` or `--package`).
             let flag = args::shown(&arg);
             match arg {
-                Long("manifest-path") => {
-                    let path = args::value(parser, &flag)?;
-                    options
-                        .selection_args
-                        .extend(["--manifest-path".into(), path.clone()]);
-                    options.selection.manifest_path = Some(path.into());
-                }
-                Short('p') | Long("package") => {
-                    let package = args::value(parser, &flag)?;
-                    options
-                        .selection_args
-                        .extend(["--package".into(), package.clone()]);
-                    options.selection.packages.push(package);
-                }
-                Short('F') | Long("features") => {
-                    let features = args::value(parser, &flag)?;
-                    options
-                        .selection_args
-                        .extend(["--features".into(), features.clone()]);
-                    options.selection.features.extend(
-                        features
-                            .split([',', ' '])
-                            .filter(|f| !f.is_empty())
-                            .map(str::to_owned),
-                    );
-                }
-                Long("all-features") => {
-                    options.selection_args.push(flag);
-                    options.selection.all_features = true;
-                }
-                Long("no-default-features") => {
-                    options.selection_args.push(flag);
-                    options.selection.no_default_features = true;
-                }
                 Long("format") => {
                     options.format = match args::value(parser, &flag)?.as_str() {
                         "table" => Format::Table,
@@ -122,7 +91,11 @@ impl Options {
                 Long("baseline") => options.baseline = Some(args::value(parser, &flag)?.into()),
                 Long("check") => options.check = true,
                 Long("policy") => options.policy = Some(args::value(parser, &flag)?.into()),
-                _ => return Err(format!("unknown option `{flag}` for audit-sinks")),
+                _ => {
+                    if !options.selection.read(&flag, parser)? {
+                        return Err(format!("unknown option `{flag}` for audit-sinks"));
+                    }
+                }
             }
         }
         Ok(options)
@@ -132,6 +105,11 @@ impl Options {
 /// Runs the audit; `Ok(false)` when `--check` finds drift from the baseline.
 pub(crate) fn run(options: &Options) -> Result<bool, String> {
     let mut gathered = harness::gather(&options.selection)?;
+    gathered.map.call_sites = scan::call_sites(
+        &gathered.metadata,
+        &options.selection.packages,
+        &gathered.map.escape_hatches,
+    )?;
     if let Some(path) = &options.policy {
         policy::annotate(&mut gathered.map, path)?;
     }
@@ -188,7 +166,7 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         return Ok(true);
     }
     let mut refresh = vec!["cargo xtask audit-sinks".to_owned()];
-    refresh.extend(options.selection_args.iter().cloned());
+    refresh.extend(options.selection.args.iter().cloned());
     refresh.push(format!(
         "--format json --output {}",
         baseline_path.display()
@@ -220,7 +198,7 @@ mod tests {
         assert_eq!(o.format, Format::Table);
         assert_eq!((o.output, o.baseline, o.policy), (None, None, None));
         assert!(!o.check);
-        assert!(o.selection_args.is_empty());
+        assert!(o.selection.args.is_empty());
     }
 
     #[test]
@@ -325,7 +303,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            o.selection_args,
+            o.selection.args,
             [
                 "--package",
                 "app",

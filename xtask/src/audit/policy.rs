@@ -99,6 +99,7 @@ sinks = ["html.raw"]
                 sink("log", "log.line"),
             ],
             escape_hatches: vec![],
+            call_sites: vec![],
         };
         annotate(&mut map, &path).unwrap();
         let actions: Vec<&str> = map

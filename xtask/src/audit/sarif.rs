@@ -1,11 +1,13 @@
 //! SARIF 2.1.0 output, for code-scanning services.
 //!
-//! One rule per sink kind plus one for the escape hatch; one result per sink
-//! or escape hatch whose file is inside the audited workspace (a service can
-//! only show files of the repository it scans). Results are notes for typed
-//! sinks and warnings for runtime-only sinks and escape hatches: the map is
-//! an inventory, not a list of bugs. Fingerprints come from the sink id, so
-//! an alert keeps its identity when code above the sink moves.
+//! One rule per sink kind, one per class of runtime-checked call site, and
+//! one for the escape hatch; one result per sink, escape hatch or call site
+//! whose file is inside the audited workspace (a service can only show
+//! files of the repository it scans). Results are notes for typed sinks and
+//! warnings for everything checked only at run time: the map is an
+//! inventory, not a list of bugs. Fingerprints come from the sink id, or
+//! from file, enclosing fn, call and an ordinal, never from a line, so an
+//! alert keeps its identity when code above it moves.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,7 +18,7 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
-use super::map::{GuardStatus, SinkMap, in_workspace};
+use super::map::{GuardStatus, SinkMap, SiteKind, in_workspace};
 use super::severity::{ESCAPE_HATCH_SEVERITY, cwe, security_severity};
 
 /// Id of the rule that lists escape hatches.
@@ -36,6 +38,13 @@ pub(crate) fn render(map: &SinkMap) -> String {
 pub(crate) fn log(map: &SinkMap) -> Sarif {
     let kinds: BTreeSet<&str> = map.sinks.iter().map(|s| s.kind.as_str()).collect();
     let mut rules: Vec<ReportingDescriptor> = kinds.iter().map(|kind| sink_rule(kind)).collect();
+    let call_classes: BTreeSet<&str> = map
+        .call_sites
+        .iter()
+        .filter(|s| s.site == SiteKind::RuntimeChecked)
+        .map(|s| s.class.as_str())
+        .collect();
+    rules.extend(call_classes.iter().map(|class| call_site_rule(class)));
     rules.push(escape_hatch_rule());
 
     let mut results = Vec::new();
@@ -86,6 +95,57 @@ pub(crate) fn log(map: &SinkMap) -> Sarif {
         ));
     }
 
+    // The same ordinal scheme as the hatches: sites sharing a file, fn,
+    // call and reason are numbered in file order.
+    let mut seen: BTreeMap<(&str, &str, String, Option<&str>), usize> = BTreeMap::new();
+    for site in map.call_sites.iter().filter(|s| in_workspace(&s.file)) {
+        let call = site.described();
+        let ordinal = seen
+            .entry((
+                &site.file,
+                &site.fn_path,
+                call.clone(),
+                site.reason.as_deref(),
+            ))
+            .or_default();
+        *ordinal += 1;
+        let within = if site.fn_path.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", site.fn_path)
+        };
+        let (rule, message, key) = match site.site {
+            SiteKind::RuntimeChecked => (
+                call_site_rule_id(&site.class),
+                format!(
+                    "{call} checks string-built {} input at run time{within} (matched by {})",
+                    site.class,
+                    site.matched.as_str()
+                ),
+                format!("call-site:{}:{}:{call}", site.file, site.fn_path),
+            ),
+            SiteKind::Exit => {
+                let reason = site.reason.as_deref().unwrap_or_default();
+                (
+                    ESCAPE_HATCH_RULE.to_owned(),
+                    format!(
+                        "value asserted safe for {} with {call}{within}: \"{reason}\"",
+                        site.class
+                    ),
+                    format!("exit:{}:{}:{call}:{reason}", site.file, site.fn_path),
+                )
+            }
+        };
+        results.push(result(
+            &rule,
+            ResultLevel::Warning,
+            message,
+            &site.file,
+            site.line,
+            format!("{key}#{ordinal}"),
+        ));
+    }
+
     let driver = ToolComponent::builder()
         .name("rasp audit-sinks")
         .semantic_version(env!("CARGO_PKG_VERSION"))
@@ -124,6 +184,30 @@ fn sink_rule(kind: &str) -> ReportingDescriptor {
              the runtime detector alone."
         )))
         .properties(properties(tags, security_severity(kind)))
+        .build()
+}
+
+fn call_site_rule_id(class: &str) -> String {
+    format!("rasp/call-site/{class}")
+}
+
+fn call_site_rule(class: &str) -> ReportingDescriptor {
+    let mut tags = vec![
+        "security".to_owned(),
+        "rasp-call-site".to_owned(),
+        class.to_owned(),
+    ];
+    if let Some(cwe) = cwe(class) {
+        tags.push(format!("external/cwe/{}", cwe.to_ascii_lowercase()));
+    }
+    ReportingDescriptor::builder()
+        .id(call_site_rule_id(class))
+        .name(format!("{}CallSite", capitalized(class)))
+        .short_description(text(format!("A call of a runtime-checked {class} guard")))
+        .full_description(text(format!(
+            "String-built text reaches a {class} guard here; only the runtime detector checks it."
+        )))
+        .properties(properties(tags, security_severity(class)))
         .build()
 }
 

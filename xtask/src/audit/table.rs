@@ -1,4 +1,5 @@
-//! The terminal table: one row per sink, then the escape hatches.
+//! The terminal table: one row per sink, then the escape hatches, then the
+//! call sites the source scan found.
 
 use std::fmt::Write as _;
 
@@ -62,6 +63,39 @@ pub(crate) fn render(map: &SinkMap) -> String {
         out,
         "\n{} escape hatches (trust_unchecked!)",
         map.escape_hatches.len()
+    );
+    if !rows.is_empty() {
+        write_columns(&mut out, &header, &rows);
+    }
+
+    let header = [
+        "file:line:col",
+        "fn path",
+        "call",
+        "matched by",
+        "class",
+        "guard",
+        "reason",
+    ];
+    let rows: Vec<[String; 7]> = map
+        .call_sites
+        .iter()
+        .map(|site| {
+            [
+                format!("{}:{}:{}", site.file, site.line, site.column),
+                site.fn_path.clone(),
+                site.described(),
+                site.matched.as_str().to_owned(),
+                site.class.clone(),
+                site.site.as_str().to_owned(),
+                site.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} runtime-checked call sites and unregistered escape hatches (source scan)",
+        map.call_sites.len()
     );
     if !rows.is_empty() {
         write_columns(&mut out, &header, &rows);
