@@ -129,9 +129,10 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
             std::fs::write(path, rendered)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!(
-                "audit-sinks: {} sinks, {} escape hatches from {} -> {}",
+                "audit-sinks: {} sinks, {} escape hatches, {} call sites from {} -> {}",
                 map.sinks.len(),
                 map.escape_hatches.len(),
+                map.call_sites.len(),
                 gathered.crates.join(", "),
                 path.display()
             );
