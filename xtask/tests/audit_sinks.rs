@@ -105,6 +105,73 @@ fn main() {
 }
 "#;
 
+/// The handlers of docs/getting-started.md, in the same shape, without the
+/// web framework and the database: what a service following the guide
+/// gives the audit.
+const GUIDE_LIB: &str = r#"//! Audit fixture: the getting-started guide's handlers.
+
+use rasp::{Blocked, CheckedSql, Dialect, Tainted};
+
+/// The search form (`TaintedQuery<Search>` in the guide).
+pub struct Search {
+    /// The search term.
+    pub q: String,
+}
+
+/// Stands in for the pool: returns the statement it would run.
+pub struct Db;
+
+impl Db {
+    fn fetch_all(&self, sql: CheckedSql) -> Vec<String> {
+        vec![sql.as_str().to_owned()]
+    }
+}
+
+/// The guide's string-built search, checked at run time.
+pub async fn search(db: &Db, search: Tainted<Search>) -> Result<Vec<String>, Blocked> {
+    // The text goes straight into the guarded sink, nowhere else.
+    let sql = search.inspect(|s| {
+        rasp::sql_for(
+            Dialect::Sqlite,
+            format!("SELECT name FROM products WHERE name LIKE '%{}%' ORDER BY name", s.q),
+        )
+    })?;
+    Ok(db.fetch_all(sql))
+}
+
+/// A category the service picked from its own list, vouched for.
+pub fn category(db: &Db, name: Tainted<String>) -> Result<Vec<String>, Blocked> {
+    let sql = rasp::trust_unchecked!(
+        name.map(|n| format!("SELECT name FROM products WHERE category = '{n}'")),
+        rasp::Sql,
+        "fixture: categories come from our own list"
+    );
+    Ok(db.fetch_all(rasp::sql(sql.into_inner())?))
+}
+
+/// A queue message.
+pub struct Message {
+    /// Its text.
+    pub body: String,
+}
+
+/// The attribute makes the return value a `rasp::Tainted<String>`.
+#[rasp::source(kind = "queue.message")]
+fn product_name(message: &Message) -> String {
+    message.body.clone()
+}
+
+/// One message is one "request": its own context, route and request id.
+#[rasp::protect(route = "queue:discontinue")]
+pub async fn discontinue(db: &Db, message: &Message) -> Result<usize, Blocked> {
+    let name = product_name(message);
+    let sql = name.inspect(|n| {
+        rasp::sql(format!("UPDATE products SET active = 0 WHERE name = '{n}'"))
+    })?;
+    Ok(db.fetch_all(sql).len())
+}
+"#;
+
 /// The fixture workspace, written once per test process. It lives under
 /// cargo's test temp dir, at a fixed place, so its harness and build are
 /// reused from one test run to the next.
@@ -116,7 +183,7 @@ fn fixture() -> &'static Path {
         let files = [
             (
                 "Cargo.toml",
-                "[workspace]\nmembers = [\"app\", \"calls\", \"quiet\"]\nresolver = \"3\"\n"
+                "[workspace]\nmembers = [\"app\", \"calls\", \"guide\", \"quiet\"]\nresolver = \"3\"\n"
                     .to_owned(),
             ),
             (
@@ -138,6 +205,14 @@ fn fixture() -> &'static Path {
             ("calls/Cargo.toml", calls_manifest()),
             ("calls/src/lib.rs", CALLS_LIB.to_owned()),
             ("calls/src/main.rs", CALLS_MAIN.to_owned()),
+            (
+                "guide/Cargo.toml",
+                format!(
+                    "[package]\nname = \"fixture-guide\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                     [dependencies]\nrasp = {{ path = {rasp:?}, features = [\"sqlx\"] }}\n"
+                ),
+            ),
+            ("guide/src/lib.rs", GUIDE_LIB.to_owned()),
         ];
         write_workspace(&root, &files);
         root
@@ -812,4 +887,65 @@ fn policy_check_validates_sink_ids_against_the_application() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("error: {message}")), "{stderr}");
+}
+
+#[test]
+fn a_service_following_the_guide_has_its_call_sites_and_exits_listed() {
+    let json = stdout_of(audit(&["--package", "fixture-guide", "--format", "json"]));
+    let map: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let sites: Vec<(String, u64, String, String)> = map["call_sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|site| {
+            assert_eq!(site["file"], "guide/src/lib.rs");
+            assert_eq!(site["class"], "sql");
+            (
+                site["call"].as_str().unwrap().to_owned(),
+                site["line"].as_u64().unwrap(),
+                site["fn_path"].as_str().unwrap().to_owned(),
+                site["site"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let at = |needle: &str| lines_of(GUIDE_LIB, needle)[0];
+    let checked = |call: &str, line, fn_path: &str| {
+        (
+            call.to_owned(),
+            line,
+            fn_path.to_owned(),
+            "runtime-checked".to_owned(),
+        )
+    };
+    assert_eq!(
+        sites,
+        [
+            // Inside the closure handed to `Tainted::inspect`.
+            checked(
+                "rasp::sql_for",
+                at("rasp::sql_for("),
+                "fixture_guide::search"
+            ),
+            checked(
+                "rasp::sql",
+                at("rasp::sql(sql.into_inner())"),
+                "fixture_guide::category"
+            ),
+            // In a `#[rasp::protect]` fn, as written.
+            checked(
+                "rasp::sql",
+                at("rasp::sql(format!(\"UPDATE"),
+                "fixture_guide::discontinue"
+            ),
+        ]
+    );
+    // The vouched category is a linked library's hatch: the registry's.
+    let hatches = map["escape_hatches"].as_array().unwrap();
+    assert_eq!(hatches.len(), 1, "{hatches:?}");
+    assert_eq!(hatches[0]["file"], "guide/src/lib.rs");
+    assert_eq!(hatches[0]["class"], "sql");
+    assert_eq!(
+        hatches[0]["line"].as_u64(),
+        Some(at("rasp::trust_unchecked!("))
+    );
 }
