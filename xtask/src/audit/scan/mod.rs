@@ -15,7 +15,7 @@
 //! run in the service. Nor are rasp's own crates: their calls of the guards
 //! are the guards' implementation, which the registry already lists.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use cargo_metadata::{Metadata, TargetKind};
 
@@ -77,8 +77,8 @@ struct Findings {
     sites: Vec<CallSite>,
     /// Every call by name, with its file, for [`Findings::helper_calls`].
     calls: Vec<(String, visit::Call)>,
-    /// Generic fns holding an escape hatch: name → (class, reason).
-    helpers: BTreeMap<String, (String, String)>,
+    /// Generic fns holding an escape hatch, with its class and reason.
+    helpers: Vec<(visit::Helper, String, String)>,
 }
 
 impl Findings {
@@ -101,7 +101,7 @@ impl Findings {
         for exit in found.exits {
             if let Some(helper) = &exit.generic_helper {
                 self.helpers
-                    .insert(helper.clone(), (exit.class.clone(), exit.reason.clone()));
+                    .push((helper.clone(), exit.class.clone(), exit.reason.clone()));
             }
             if !listed_by_registry(name, &exit, registered) {
                 self.sites.push(exit_site(name, exit));
@@ -121,13 +121,17 @@ impl Findings {
     }
 
     /// One exit per call of a generic helper holding an escape hatch,
-    /// matched by the called name (a method or a function of that name);
-    /// the helper's own recursive calls are left out.
+    /// matched by the called name (a free fn's by path calls only, an
+    /// associated fn's also by method calls); the helper's own recursive
+    /// calls are left out.
     fn helper_calls(&self) -> Vec<CallSite> {
         self.calls
             .iter()
             .filter_map(|(file, call)| {
-                let (class, reason) = self.helpers.get(&call.name)?;
+                let (_, class, reason) = self
+                    .helpers
+                    .iter()
+                    .find(|(helper, _, _)| call.may_call(helper))?;
                 let recursive = call.at.fn_path == call.name
                     || call.at.fn_path.ends_with(&format!("::{}", call.name));
                 (!recursive).then(|| CallSite {

@@ -167,6 +167,14 @@ fn helper<T: Into<String>>(v: T) -> Asserted<String, Sql> {
 
 fn first() { helper(1); }
 mod web { fn second() { crate::helper("x"); } }
+fn not_a_caller(cache: Cache) { cache.helper(2); }
+
+impl Store {
+    fn vouch(&self, v: impl Into<String>) -> Asserted<String, Html> {
+        rasp::trust_unchecked!(v.into(), rasp::Html, "labels we wrote")
+    }
+}
+fn render(store: &Store) { store.vouch("a"); Store::vouch(store, "b"); }
 "#,
     );
     assert_eq!(
@@ -176,6 +184,9 @@ mod web { fn second() { crate::helper("x"); } }
             "8:13 app::helper trust_unchecked! sql \"ids from our own table\"",
             "12:14 app::first trust_unchecked! sql via helper \"ids from our own table\"",
             "13:25 app::web::second trust_unchecked! sql via helper \"ids from our own table\"",
+            "18:9 app::Store::vouch trust_unchecked! html \"labels we wrote\"",
+            "21:34 app::render trust_unchecked! html via vouch \"labels we wrote\"",
+            "21:46 app::render trust_unchecked! html via vouch \"labels we wrote\"",
         ]
     );
 }

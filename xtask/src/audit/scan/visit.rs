@@ -33,9 +33,18 @@ pub(crate) struct Exit {
     pub(crate) class: String,
     pub(crate) reason: String,
     pub(crate) at: At,
-    /// The enclosing fn's name when it is generic: each caller
-    /// instantiates the hatch anew, but the registry lists it once.
-    pub(crate) generic_helper: Option<String>,
+    /// The enclosing fn when it is generic: each caller instantiates the
+    /// hatch anew, but the registry lists it once.
+    pub(crate) generic_helper: Option<Helper>,
+}
+
+/// A generic fn holding an escape hatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Helper {
+    pub(crate) name: String,
+    /// Declared in an `impl` or trait: called as a method or through its
+    /// type's path. A free fn is only called through a path.
+    pub(crate) associated: bool,
 }
 
 /// A call of any function or method, by the last segment of its resolved
@@ -43,7 +52,16 @@ pub(crate) struct Exit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Call {
     pub(crate) name: String,
+    /// A method call (`x.name(..)`) rather than a path call.
+    pub(crate) method: bool,
     pub(crate) at: At,
+}
+
+impl Call {
+    /// Whether this call may be a call of `helper`.
+    pub(crate) fn may_call(&self, helper: &Helper) -> bool {
+        self.name == helper.name && (helper.associated || !self.method)
+    }
 }
 
 /// Where something is: line and 1-based column (as `column!()` counts),
@@ -127,7 +145,7 @@ struct Walker<'i> {
     /// Module path, then the `impl`'s or trait's type name when inside one.
     scope: Vec<String>,
     /// Enclosing fns, innermost last, with whether each is generic.
-    fns: Vec<(String, bool)>,
+    fns: Vec<(Helper, bool)>,
     /// Whether each enclosing `impl` has type parameters.
     impl_generic: Vec<bool>,
     found: FileFindings,
@@ -137,9 +155,9 @@ impl Walker<'_> {
     fn at(&self, span: Span) -> At {
         let start = span.start();
         let fn_path = match self.fns.last() {
-            Some((name, _)) => {
+            Some((function, _)) => {
                 let mut path = self.scope.clone();
-                path.push(name.clone());
+                path.push(function.name.clone());
                 path.join("::")
             }
             None => String::new(),
@@ -151,13 +169,19 @@ impl Walker<'_> {
         }
     }
 
-    fn in_fn(&mut self, sig: &syn::Signature, walk: impl FnOnce(&mut Self)) {
+    /// Walks a fn with signature `sig`, `associated` when it is declared
+    /// in an `impl` or trait.
+    fn in_fn(&mut self, sig: &syn::Signature, associated: bool, walk: impl FnOnce(&mut Self)) {
         let generic = sig.generics.type_params().next().is_some()
             || sig.inputs.iter().any(|input| {
                 matches!(input, syn::FnArg::Typed(typed) if matches!(*typed.ty, syn::Type::ImplTrait(_)))
             })
             || self.impl_generic.last().copied().unwrap_or(false);
-        self.fns.push((sig.ident.to_string(), generic));
+        let function = Helper {
+            name: sig.ident.to_string(),
+            associated,
+        };
+        self.fns.push((function, generic));
         walk(self);
         self.fns.pop();
     }
@@ -184,7 +208,7 @@ impl Walker<'_> {
             None => String::new(),
         };
         let generic_helper = match self.fns.last() {
-            Some((name, true)) => Some(name.clone()),
+            Some((function, true)) => Some(function.clone()),
             _ => None,
         };
         let at = self.at(first_span(&mac.path));
@@ -239,18 +263,24 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         if cfg_test(&item.attrs) {
             return;
         }
-        self.in_fn(&item.sig, |walker| visit::visit_item_fn(walker, item));
+        self.in_fn(&item.sig, false, |walker| {
+            visit::visit_item_fn(walker, item)
+        });
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
         if cfg_test(&item.attrs) {
             return;
         }
-        self.in_fn(&item.sig, |walker| visit::visit_impl_item_fn(walker, item));
+        self.in_fn(&item.sig, true, |walker| {
+            visit::visit_impl_item_fn(walker, item);
+        });
     }
 
     fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
-        self.in_fn(&item.sig, |walker| visit::visit_trait_item_fn(walker, item));
+        self.in_fn(&item.sig, true, |walker| {
+            visit::visit_trait_item_fn(walker, item);
+        });
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
@@ -269,6 +299,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 let at = self.at(span);
                 self.found.calls.push(Call {
                     name: name.clone(),
+                    method: false,
                     at,
                 });
             }
@@ -295,7 +326,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             });
         }
         let at = self.at(span);
-        self.found.calls.push(Call { name, at });
+        self.found.calls.push(Call {
+            name,
+            method: true,
+            at,
+        });
         visit::visit_expr_method_call(self, call);
     }
 
