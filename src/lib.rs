@@ -7,12 +7,13 @@
 )]
 
 pub use rasp_core::{
-    Asserted, Blocked, Context, ContextFutureExt, Decision, DecisionSlot, Dialect, EscapeHatch,
-    Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InjectionFree, InputLimits,
-    Limit, Log, LogSafe, Mode, OnBlocked, OnExceeded, Path, PathSafe, Reason, Recordable, Redirect,
-    RedirectSafe, RequestContext, Sanitize, Sanitized, Shell, ShellSafe, SinkClass, SinkSite,
-    SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url, UrlSafe, check, class, context, detect,
-    escaped, event, policy, registry, sanitize, telemetry, trust_unchecked,
+    Asserted, Blocked, Composed, Context, ContextFutureExt, Decision, DecisionSlot, Dialect,
+    EscapeHatch, Escaped, Guard, Header, HeaderSafe, Html, HtmlSafe, InContext, InjectionFree,
+    InputLimits, Limit, Log, LogSafe, Mode, OnBlocked, OnExceeded, Part, Path, PathSafe, Reason,
+    Recordable, Redirect, RedirectSafe, RequestContext, SameContext, Sanitize, Sanitized, Shell,
+    ShellSafe, Shown, SinkClass, SinkSite, SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url,
+    UrlSafe, check, class, compose, context, detect, escaped, event, policy, registry, sanitize,
+    telemetry, trust_unchecked,
 };
 pub use rasp_macros::{protect, sink, source};
 /// Guarded processes and shell scripts (feature `process`).

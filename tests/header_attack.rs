@@ -39,13 +39,13 @@ fn disposition(name: &str) -> String {
 
 #[rasp::protect(route = "/lang")]
 fn set_lang(req: &Request) -> Result<Response, AppError> {
-    let cookie = lang_param(req).inspect(|lang| rasp::header::set_cookie(lang_cookie(lang)))?;
+    let cookie = rasp::header::set_cookie(lang_param(req).map(|lang| lang_cookie(&lang)))?;
     Ok(Response::new(200, "language saved").header("Set-Cookie", cookie.as_bytes()))
 }
 
 #[rasp::protect(route = "/download")]
 fn download(req: &Request) -> Result<Response, AppError> {
-    let value = name_param(req).inspect(|name| rasp::header::value(disposition(name)))?;
+    let value = rasp::header::value(name_param(req).map(|name| disposition(&name)))?;
     Ok(Response::new(200, "file").header("Content-Disposition", value.as_bytes()))
 }
 

@@ -106,9 +106,10 @@ fn unguarded_card(author: &str, website: &str) -> String {
 
 #[rasp::protect(route = "/guestbook/card")]
 fn guarded_card(author: &str, website: &str) -> Result<RawHtml, PageError> {
-    let author = form_field(author).inspect(String::clone);
-    let website = form_field(website).inspect(String::clone);
-    Ok(rasp::html::raw(unguarded_card(&author, &website))?)
+    let card = form_field(author)
+        .zip(form_field(website))
+        .map(|(author, website)| unguarded_card(&author, &website));
+    Ok(rasp::html::raw(card)?)
 }
 
 #[rasp::protect(route = "/guestbook/entry")]

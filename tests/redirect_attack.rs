@@ -31,14 +31,14 @@ static POLICY: LazyLock<RedirectPolicy> =
 #[rasp::protect(route = "/login")]
 fn login(req: &Request) -> Result<Response, AppError> {
     let next = next_param(req);
-    let location = next.inspect(|next| rasp::redirect::location(next))?;
+    let location = rasp::redirect::location(next)?;
     Ok(Response::new(302, "").header("Location", location.as_bytes()))
 }
 
 #[rasp::protect(route = "/partner/login")]
 fn partner_login(req: &Request) -> Result<Response, AppError> {
     let next = next_param(req);
-    let location = next.inspect(|next| POLICY.location(next))?;
+    let location = POLICY.location(next)?;
     Ok(Response::new(302, "").header("Location", location.as_bytes()))
 }
 

@@ -78,6 +78,17 @@ impl Template {
     }
 }
 
+/// The name as a script built by string formatting gets it: through the
+/// escape hatch, named and audited, and left to the runtime check.
+fn legacy(name: rasp::Tainted<String>) -> String {
+    rasp::trust_unchecked!(
+        name,
+        rasp::Shell,
+        "legacy script template, left to the runtime check"
+    )
+    .into_inner()
+}
+
 /// The greeter as written without rasp.
 #[allow(clippy::disallowed_methods, reason = "the unguarded baseline")]
 fn greet_unguarded(template: Template, req: &Request, marker: &Path) -> Output {
@@ -91,13 +102,13 @@ fn greet_unguarded(template: Template, req: &Request, marker: &Path) -> Output {
 
 #[rasp::protect(route = "/greet")]
 fn greet(template: Template, req: &Request, marker: &Path) -> Result<Output, AppError> {
-    let script = name_param(req).inspect(|name| shell(template.script(name)))?;
+    let script = shell(template.script(&legacy(name_param(req))))?;
     Ok(script.std().env("MARKER", marker).output()?)
 }
 
 #[rasp::protect(route = "/greet")]
 async fn greet_async(template: Template, req: &Request, marker: &Path) -> Result<Output, AppError> {
-    let script = name_param(req).inspect(|name| shell(template.script(name)))?;
+    let script = shell(template.script(&legacy(name_param(req))))?;
     Ok(script.tokio().env("MARKER", marker).output().await?)
 }
 
@@ -191,12 +202,60 @@ fn plain_names_run() {
 }
 
 // ---------------------------------------------------------------------------
+// Text escaped for HTML, formatted into a script.
+
+/// HTML output (it displays, for templates) formatted into a script: the
+/// escaping means nothing to `sh`, which reads `&lt;` as `&` then `lt;`.
+#[rasp::protect(route = "/greet-html")]
+fn greet_html_escaped(req: &Request, marker: &Path) -> Result<Output, AppError> {
+    let name = name_param(req).sanitize::<rasp::Html>();
+    Ok(shell(format!("echo {name}"))?
+        .std()
+        .env("MARKER", marker)
+        .output()?)
+}
+
+/// The same, without rasp.
+#[allow(clippy::disallowed_methods, reason = "the unguarded baseline")]
+fn greet_html_escaped_unguarded(req: &Request, marker: &Path) -> Output {
+    let mut name = String::new();
+    <rasp::Html as rasp::Sanitize>::write_escaped(&req.name, &mut name).unwrap();
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("echo {name}"))
+        .env("MARKER", marker)
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn html_escaped_text_in_a_script_is_refused() {
+    let input = "< touch $MARKER >";
+    let (_without, written) = marker();
+    greet_html_escaped_unguarded(&Request::new(input), &written);
+    assert!(written.exists(), "without rasp, `&lt; touch` runs touch");
+
+    let (_with, refused) = marker();
+    let blocked = greet_html_escaped(&Request::new(input), &refused)
+        .unwrap_err()
+        .blocked();
+    assert_eq!(blocked.reason, Reason::ShellOperator);
+    assert!(!refused.exists(), "the escaped input ran under sh");
+
+    // Escaped text without shell operators is still just text.
+    let out = greet_html_escaped(&Request::new("Ann"), &refused).unwrap();
+    assert_eq!(out.stdout, b"Ann\n");
+}
+
+// ---------------------------------------------------------------------------
 // Sanitized words and argument vectors.
 
 #[rasp::protect(route = "/greet-quoted")]
 fn greet_quoted(req: &Request) -> Result<Output, AppError> {
     let name = name_param(req).sanitize::<rasp::Shell>();
-    Ok(shell(format!("echo {name}"))?.std().output()?)
+    Ok(shell(rasp::compose!(rasp::Shell, "echo {}", name))?
+        .std()
+        .output()?)
 }
 
 #[rasp::protect(route = "/show")]

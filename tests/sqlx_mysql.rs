@@ -93,7 +93,7 @@ impl Db {
     }
 
     /// The same statement through rasp.
-    async fn rows(&mut self, sql: String) -> Result<Vec<(String, String)>, AppError> {
+    async fn rows(&mut self, sql: impl rasp::SqlText) -> Result<Vec<(String, String)>, AppError> {
         let checked = rasp::sql_for(Dialect::MySql, sql)?;
         Ok(sqlx::query_as(checked).fetch_all(&mut self.conn).await?)
     }
@@ -291,9 +291,11 @@ async fn benign_inputs_pass_bound_and_in_escaped_literals() {
             // backslashes doubled, and an input without either sits whole
             // inside one literal.
             let literal = rasp::Tainted::new(input, &support::INPUT).sanitize::<rasp::Sql>();
-            let spliced = format!(
-                "SELECT author, body FROM {} WHERE author = {literal}",
-                db.notes
+            let spliced = rasp::compose!(
+                rasp::Sql,
+                "SELECT author, body FROM {} WHERE author = {}",
+                db.notes,
+                literal
             );
             let by_literal = db.rows(spliced).await?;
             Ok::<_, AppError>((by_bind, by_literal))

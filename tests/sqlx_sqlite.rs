@@ -79,7 +79,10 @@ async fn script_unguarded(conn: &mut SqliteConnection, sql: String) {
 }
 
 /// The same statement through rasp.
-async fn rows(conn: &mut SqliteConnection, sql: String) -> Result<Vec<(String, String)>, AppError> {
+async fn rows(
+    conn: &mut SqliteConnection,
+    sql: impl rasp::SqlText,
+) -> Result<Vec<(String, String)>, AppError> {
     let checked = rasp::sql_for(Dialect::Sqlite, sql)?;
     Ok(sqlx::query_as(checked).fetch_all(conn).await?)
 }
@@ -234,7 +237,11 @@ async fn benign_inputs_pass_bound_and_in_escaped_literals() {
             // Spliced, escaped by rasp's SQL sanitizer: quotes doubled, and
             // an input without quotes sits whole inside one literal.
             let literal = rasp::Tainted::new(input, &support::INPUT).sanitize::<rasp::Sql>();
-            let spliced = format!("SELECT author, body FROM notes WHERE author = {literal}");
+            let spliced = rasp::compose!(
+                rasp::Sql,
+                "SELECT author, body FROM notes WHERE author = {}",
+                literal
+            );
             let by_literal = rows(&mut db, spliced).await?;
             Ok::<_, AppError>((by_bind, by_literal))
         })

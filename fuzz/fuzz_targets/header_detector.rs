@@ -9,8 +9,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::Header;
 use rasp_detect::header::{detect, detect_cookie};
-use rasp_core::{Header, Sanitized};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 fn forbidden(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
@@ -40,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(text) = std::str::from_utf8(input) {
-        let clean = Sanitized::<String, Header>::from_tainted(text).into_inner();
+        let clean = sanitized::<Header>(text);
         assert_eq!(
             detect(clean.as_bytes(), &Finder::new(clean.as_bytes())),
             None

@@ -10,8 +10,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::Html;
 use rasp_detect::html::detect;
-use rasp_core::{Html, Sanitized};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 const PAGES: [(&str, &str); 2] = [
     ("<div class=\"c\"><p>", "</p></div>"),
@@ -36,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(text) = std::str::from_utf8(input) {
-        let clean = Sanitized::<String, Html>::from_tainted(text).into_inner();
+        let clean = sanitized::<Html>(text);
         for (before, after) in PAGES {
             let page = format!("{before}{clean}{after}");
             if clean.len() >= 2 && page.matches(clean.as_str()).count() == 1 {

@@ -10,8 +10,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::{Log, Sanitize};
 use rasp_detect::log::{detect, input_reason};
-use rasp_core::{Escaped, Log, Sanitized};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 fuzz_target!(|data: &[u8]| {
     let (input, line) = match memchr::memchr(0xFF, data) {
@@ -32,8 +36,10 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if let Ok(text) = std::str::from_utf8(input) {
-        let clean = Sanitized::<String, Log>::from_tainted(text).into_inner();
-        assert_eq!(clean, Escaped::<Log>::new(text).to_string());
+        let clean = sanitized::<Log>(text);
+        let mut streamed = String::new();
+        Log::write_escaped(text, &mut streamed).unwrap();
+        assert_eq!(clean, streamed);
         assert_eq!(input_reason(clean.as_bytes()), None);
         assert_eq!(
             detect(clean.as_bytes(), &Finder::new(clean.as_bytes())),

@@ -9,8 +9,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::Path;
 use rasp_detect::path::detect;
-use rasp_core::{Path, Sanitized};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 fuzz_target!(|data: &[u8]| {
     let (input, path) = match memchr::memchr(0xFF, data) {
@@ -38,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     if input.len() < 2 || finder.find(BASE.as_bytes()).is_some() {
         return;
     }
-    let segment = Sanitized::<String, Path>::from_tainted(text);
+    let segment = sanitized::<Path>(text);
     for joined in [
         format!("{BASE}{segment}"),
         format!("{BASE}{segment}/index.html"),

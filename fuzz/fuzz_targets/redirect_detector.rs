@@ -10,8 +10,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::{Reason, Redirect};
 use rasp_detect::redirect::{Destination, destination, detect};
-use rasp_core::{Reason, Redirect, Sanitized};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 fuzz_target!(|data: &[u8]| {
     let (input, location) = match memchr::memchr(0xFF, data) {
@@ -36,14 +40,18 @@ fuzz_target!(|data: &[u8]| {
         if destination(location) == Destination::SameSite {
             let control = input.iter().any(|&b| b.is_ascii_control() && b != b'\t');
             assert!(
-                control && matches!(finding.reason, Reason::SplitsHeader | Reason::ControlCharacter),
+                control
+                    && matches!(
+                        finding.reason,
+                        Reason::SplitsHeader | Reason::ControlCharacter
+                    ),
                 "a finding in a same-site value: {finding:?}"
             );
         }
     }
 
     if let Ok(text) = std::str::from_utf8(input) {
-        let path = Sanitized::<String, Redirect>::from_tainted(text).into_inner();
+        let path = sanitized::<Redirect>(text);
         assert_eq!(
             destination(path.as_bytes()),
             Destination::SameSite,

@@ -11,8 +11,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::Shell;
 use rasp_detect::shell::{detect, detect_option};
-use rasp_core::{Sanitized, Shell};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 fuzz_target!(|data: &[u8]| {
     let (input, command) = match memchr::memchr(0xFF, data) {
@@ -52,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
     // An input that also occurs in the application's own text (`wc`,
     // `tf %`) cannot be told from it there, and is judged where it stands;
     // the invariant covers lines whose only occurrences are in the word.
-    let word = Sanitized::<String, Shell>::from_tainted(text).into_inner();
+    let word = sanitized::<Shell>(text);
     let end_of_options = if text.starts_with('-') { "-- " } else { "" };
     let head = format!("printf {end_of_options}%s ");
     for tail in ["", " | wc -c"] {

@@ -10,8 +10,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use memchr::memmem::Finder;
+use rasp_core::Url;
 use rasp_detect::ssrf::{classify_host, detect};
-use rasp_core::{Sanitized, Url};
+
+#[path = "../support/sanitized.rs"]
+mod support;
+use support::sanitized;
 
 fuzz_target!(|data: &[u8]| {
     let (input, url) = match memchr::memchr(0xFF, data) {
@@ -32,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = classify_host(url);
 
     if let Ok(text) = std::str::from_utf8(input) {
-        let encoded = Sanitized::<String, Url>::from_tainted(text).into_inner();
+        let encoded = sanitized::<Url>(text);
         // An input that is part of the base (`10.0.0.5`) occurs in its
         // host by coincidence; any other occurrence is in the path, query
         // or fragment, since the encoded text has no delimiter to leave it.

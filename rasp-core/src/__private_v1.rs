@@ -6,11 +6,13 @@ pub use tracing;
 
 pub use crate::check::check;
 pub use crate::class::{Context, SinkClass};
+pub use crate::compose::Composed;
 pub use crate::context::{InContext, RequestContext};
 pub use crate::decision::{Blocked, OnBlocked};
 pub use crate::detect::sql::Dialect;
 pub use crate::escape_hatch::{Asserted, EscapeHatch};
 pub use crate::record::Recordable;
+pub use crate::sanitize::Sanitized;
 pub use crate::sink::{Guard, SinkRegistration, SinkSite};
 pub use crate::taint::{SourceMeta, Tainted};
 pub use crate::trust::{
@@ -52,10 +54,72 @@ pub fn assert_trusted<T, C: Context>(
     value: Tainted<T>,
     site: &'static EscapeHatch,
 ) -> Asserted<T, C> {
-    if let (false, true) = site.look_up() {
+    if site.look_up().newly_missing() {
         crate::event::unregistered_escape_hatch(site);
     }
-    Asserted::new(value.__into_inner_asserted(), site)
+    Asserted::new(value.into_value(), site)
+}
+
+/// Reports, once, a sink site that is not in the registry: a value leaves
+/// its wrapper through it, and the audit cannot list where.
+#[inline]
+fn note_site(site: &'static SinkSite) {
+    if site.look_up().newly_missing() {
+        crate::event::unregistered_sink(site);
+    }
+}
+
+/// The value of a tainted input, for the guard at `site` that is about to
+/// check it (or, for a bound SQL parameter, send it apart from the text).
+/// Guards in `rasp-sinks` unwrap through here and nowhere else; a site
+/// built by hand is reported the first time (`rasp.sink.unregistered`).
+#[inline]
+pub fn take_at<T>(value: Tainted<T>, site: &'static SinkSite) -> T {
+    note_site(site);
+    value.into_value()
+}
+
+/// A borrow of a tainted input's value, for the guard at `site` (see
+/// [`take_at`]).
+#[inline]
+pub fn peek_at<'a, T>(value: &'a Tainted<T>, site: &'static SinkSite) -> &'a T {
+    note_site(site);
+    value.value_ref()
+}
+
+/// The text of a sanitized value, for the guard at `site` of its own
+/// class (see [`take_at`]).
+#[inline]
+pub fn sanitized_at<'a, T: AsRef<str>, C>(
+    value: &'a Sanitized<T, C>,
+    site: &'static SinkSite,
+) -> &'a str {
+    note_site(site);
+    value.text()
+}
+
+/// A sanitized value, for the guard at `site` of its own class (see
+/// [`take_at`]).
+#[inline]
+pub fn take_sanitized_at<T, C>(value: Sanitized<T, C>, site: &'static SinkSite) -> T {
+    note_site(site);
+    value.into_value()
+}
+
+/// The text of a composed value, for the guard at `site` of its own
+/// class (see [`take_at`]).
+#[inline]
+pub fn composed_at<'a, C>(value: &'a Composed<C>, site: &'static SinkSite) -> &'a str {
+    note_site(site);
+    value.text()
+}
+
+/// A composed value's text, owned, for the guard at `site` of its own
+/// class (see [`take_at`]).
+#[inline]
+pub fn take_composed_at<C>(value: Composed<C>, site: &'static SinkSite) -> String {
+    note_site(site);
+    value.into_text()
 }
 
 /// Static description of a `#[rasp::protect]` fn.

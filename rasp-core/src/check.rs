@@ -155,19 +155,19 @@ fn find<D>(ctx: &RequestContext, min_len: usize, text: &[u8], detector: &D) -> O
 where
     D: Fn(&[u8], &dyn Needle) -> Option<Finding>,
 {
-    if ctx.input_count() <= INDEX_THRESHOLD {
-        return detect_any(detector, min_len, text, ctx.inputs().enumerate());
+    if ctx.stored_count() <= INDEX_THRESHOLD {
+        return detect_any(detector, min_len, text, ctx.stored().enumerate());
     }
     // Many inputs: one pass over the text finds those that occur, then the
     // inputs recorded since the searcher was built are searched one by one.
     let index = ctx.input_index();
     let Some(occurring) = index.occurring(text) else {
-        return detect_any(detector, min_len, text, ctx.inputs().enumerate());
+        return detect_any(detector, min_len, text, ctx.stored().enumerate());
     };
     let covered = occurring
         .into_iter()
         .filter_map(|at| Some((at, ctx.input(at)?)));
-    let tail = ctx.inputs().enumerate().skip(index.covered());
+    let tail = ctx.stored().enumerate().skip(index.covered());
     detect_any(detector, min_len, text, covered.chain(tail))
 }
 

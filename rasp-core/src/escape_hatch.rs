@@ -12,9 +12,10 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::class::{Context, SinkClass};
+use crate::registration::{LookUp, Registration};
 
 /// One `trust_unchecked!` use site.
 #[derive(Debug)]
@@ -32,13 +33,8 @@ pub struct EscapeHatch {
     /// Column of the use.
     pub column: u32,
     uses: AtomicU64,
-    registration: AtomicU8,
+    registration: Registration,
 }
-
-/// Whether a hatch is in the registry: not looked up yet, found, missing.
-const UNKNOWN: u8 = 0;
-const REGISTERED: u8 = 1;
-const UNREGISTERED: u8 = 2;
 
 impl EscapeHatch {
     /// For `trust_unchecked!` only, which registers the site it builds. A
@@ -61,34 +57,21 @@ impl EscapeHatch {
             line,
             column,
             uses: AtomicU64::new(0),
-            registration: AtomicU8::new(UNKNOWN),
+            registration: Registration::new(),
         }
     }
 
     /// Whether this site is in the registry the audit lists, as every site
     /// `trust_unchecked!` builds is. Looked up once per site.
     pub fn registered(&'static self) -> bool {
-        self.look_up().0
+        self.look_up().registered
     }
 
     /// Whether the site is registered, and whether this was the first
     /// lookup (the one time a missing site is reported).
-    pub(crate) fn look_up(&'static self) -> (bool, bool) {
-        match self.registration.load(Ordering::Relaxed) {
-            REGISTERED => (true, false),
-            UNREGISTERED => (false, false),
-            _ => {
-                let found = inventory::iter::<EscapeHatchRegistration>
-                    .into_iter()
-                    .any(|r| core::ptr::eq(r.0, self));
-                let state = if found { REGISTERED } else { UNREGISTERED };
-                let first = self
-                    .registration
-                    .compare_exchange(UNKNOWN, state, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok();
-                (found, first)
-            }
-        }
+    pub(crate) fn look_up(&'static self) -> LookUp {
+        let registry = inventory::iter::<EscapeHatchRegistration>.into_iter();
+        self.registration.find(self, registry.map(|r| r.0))
     }
 
     /// How many values passed through this site since the process started.
@@ -256,16 +239,19 @@ pub const fn is_blank(reason: &str) -> bool {
 }
 
 // A value asserted for one class passes that class's trust trait alone:
-// the assertion, not the type, vouches for it, and only where it says.
+// the assertion, not the type, vouches for it, and only where it says. The
+// impl is generic over the class and bound by `SameContext`, so a value
+// asserted for another class is refused with a message naming both.
 macro_rules! asserted_is_trusted {
     ($(
         $(#[$doc:meta])*
         $variant:ident { name: $name:literal, event: $event:literal, marker: $marker:ident,
                          trust: $trust:ident, $($rest:tt)* },
     )*) => {$(
-        impl<T: AsRef<[u8]>> crate::trust::sealed::Sealed<crate::class::$marker>
-            for Asserted<T, crate::class::$marker> {}
-        impl<T: AsRef<[u8]>> crate::trust::$trust for Asserted<T, crate::class::$marker> {}
+        impl<T: AsRef<[u8]>, C: crate::trust::SameContext<crate::class::$marker>>
+            crate::trust::sealed::Sealed<crate::class::$marker> for Asserted<T, C> {}
+        impl<T: AsRef<[u8]>, C: crate::trust::SameContext<crate::class::$marker>>
+            crate::trust::$trust for Asserted<T, C> {}
     )*};
 }
 

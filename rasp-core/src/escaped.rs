@@ -11,15 +11,18 @@
 use core::fmt;
 use core::marker::PhantomData;
 
+use crate::class::Html;
 use crate::sanitize::Sanitize;
 
 /// `text` as it reads once escaped for context `C`, written on display.
 ///
+/// Only HTML has a view ([`Shown`]): it is written by an askama template,
+/// by [`compose!`](crate::compose) for HTML, or by `format!` into markup.
+///
 /// ```
-/// use rasp_core::{Html, Log, SourceMeta, Tainted};
+/// use rasp_core::{Html, SourceMeta, Tainted, compose};
 /// let name = Tainted::new("<b>x\nFAKE".to_string(), &SourceMeta::MANUAL);
-/// assert_eq!(name.escaped::<Html>().to_string(), "&lt;b&gt;x\nFAKE");
-/// assert_eq!(name.escaped::<Log>().to_string(), "<b>x\\nFAKE");
+/// assert_eq!(compose!(Html, "{}", name.escaped::<Html>()), "&lt;b&gt;x\nFAKE");
 /// ```
 pub struct Escaped<'a, C> {
     text: &'a str,
@@ -37,16 +40,46 @@ impl<'a, C: Sanitize> Escaped<'a, C> {
     }
 }
 
-impl<C: Sanitize> fmt::Display for Escaped<'_, C> {
+/// Contexts with an escaped view: HTML, where a template or `compose!`
+/// writes it straight into markup. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "an escaped view is output for HTML, not for `{Self}`",
+    label = "no displayed view for this context",
+    note = "a tainted value goes into a log as a `tracing` field: `tracing::warn!(user = rasp::log::tainted(&user), \"…\")`, or into a line through a guard: `rasp::log::line(user.map(|u| format!(\"login failed for {{u}}\")))`",
+    note = "for other sinks, sanitize it for that sink (`.sanitize::<rasp::Shell>()`) and pass the result to the sink itself"
+)]
+pub trait Shown: Sanitize + sealed::Sealed {}
+
+#[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl sealed::Sealed for Html {}
+impl Shown for Html {}
+
+/// Markup, displayed for askama (whose every expression needs `Display`)
+/// and `format!` of HTML. See [`Sanitized`](crate::Sanitized) for what
+/// that leaves open.
+impl fmt::Display for Escaped<'_, Html> {
     #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        C::write_escaped(self.text, f)
+        Html::write_escaped(self.text, f)
+    }
+}
+
+impl<C> Escaped<'_, C> {
+    /// The unescaped text, for this crate's writers.
+    #[inline]
+    pub(crate) fn text(&self) -> &str {
+        self.text
     }
 }
 
 impl<C: Sanitize> fmt::Debug for Escaped<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Escaped<{}>({self})", C::CLASS)
+        // The view of another context never turns into text, not even here.
+        write!(f, "Escaped<{}>(..)", C::CLASS)
     }
 }
 
@@ -78,6 +111,7 @@ impl askama::FastWritable for Escaped<'_, crate::class::Html> {
 
 /// The HTML sanitizer's output (escaped text, or rich HTML cleaned by
 /// `ammonia`) is markup the application vouches for: askama renders it
-/// as it is.
+/// as it is. Values of other contexts have no `Display`, so a template
+/// refuses them, `|safe` or not.
 #[cfg(feature = "askama")]
 impl<T: AsRef<str>> askama::filters::HtmlSafe for crate::Sanitized<T, crate::class::Html> {}

@@ -29,10 +29,12 @@ pub mod telemetry;
 pub mod context;
 
 pub mod class;
+pub mod compose;
 pub mod decision;
 pub mod escape_hatch;
 pub mod escaped;
 pub mod record;
+mod registration;
 pub mod registry;
 #[cfg(feature = "ammonia")]
 pub mod rich_html;
@@ -48,16 +50,18 @@ pub use rasp_detect as detect;
 pub mod __private_v1;
 
 pub use class::{Context, Header, Html, Log, Path, Redirect, Shell, SinkClass, Sql, Url};
+pub use compose::{Composed, Part};
 pub use context::{ContextFutureExt, InContext, InputLimits, Limit, OnExceeded, RequestContext};
 pub use decision::{Blocked, Decision, Mode, OnBlocked};
 pub use detect::Reason;
 pub use detect::sql::Dialect;
 pub use escape_hatch::{Asserted, EscapeHatch};
-pub use escaped::Escaped;
+pub use escaped::{Escaped, Shown};
 pub use record::Recordable;
 pub use sanitize::{Sanitize, Sanitized};
 pub use sink::{DecisionSlot, Guard, SinkSite};
 pub use taint::{InjectionFree, SourceMeta, Tainted};
 pub use trust::{
-    HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,
+    HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, SameContext, ShellSafe, SinkText,
+    SqlSafe, UrlSafe,
 };

@@ -20,7 +20,7 @@ impl<T: AsRef<str>> Tainted<T> {
     /// ```
     /// use rasp_core::{SourceMeta, Tainted};
     /// let bio = Tainted::new("<b>hi</b><img src=x onerror=alert(1)>", &SourceMeta::MANUAL);
-    /// assert_eq!(bio.clean_html().as_str(), "<b>hi</b><img src=\"x\">");
+    /// assert_eq!(bio.clean_html(), "<b>hi</b><img src=\"x\">");
     /// ```
     pub fn clean_html(&self) -> Sanitized<String, Html> {
         Sanitized::from_sanitizer(ammonia::clean(self.value_ref().as_ref()))

@@ -50,7 +50,7 @@ impl<C: Sanitize> Sanitized<String, C> {
 
 impl<T, C> Sanitized<T, C> {
     /// Wraps `value`, the output of a sanitizer of `C` inside this crate.
-    #[cfg_attr(not(feature = "ammonia"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "ammonia", test)), allow(dead_code))]
     pub(crate) const fn from_sanitizer(value: T) -> Self {
         Sanitized {
             value,
@@ -60,15 +60,33 @@ impl<T, C> Sanitized<T, C> {
 }
 
 impl<T: AsRef<str>, C> Sanitized<T, C> {
-    /// The sanitized text.
+    /// The sanitized text, for this crate and the site-bound accessors of
+    /// `__private_v1`. There is no public `as_str`, `into_inner` or (but
+    /// for HTML) `Display`: text escaped for one context, once it is plain
+    /// text, could be spliced into another, where the escaping means
+    /// nothing and the input no longer reads as it was recorded.
     #[inline]
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         self.value.as_ref()
     }
 
-    /// The sanitized value.
+    /// Length of the sanitized text in bytes.
     #[inline]
-    pub fn into_inner(self) -> T {
+    pub fn len(&self) -> usize {
+        self.text().len()
+    }
+
+    /// Whether the sanitized text is empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.text().is_empty()
+    }
+}
+
+impl<T, C> Sanitized<T, C> {
+    /// The sanitized value, for this crate (see [`Sanitized::text`]).
+    #[inline]
+    pub(crate) fn into_value(self) -> T {
         self.value
     }
 }
@@ -76,13 +94,32 @@ impl<T: AsRef<str>, C> Sanitized<T, C> {
 impl<T: AsRef<str>, C> crate::trust::SinkText for Sanitized<T, C> {
     #[inline]
     fn sink_text(&self) -> Option<&[u8]> {
-        Some(self.value.as_ref().as_bytes())
+        Some(self.text().as_bytes())
     }
 }
 
-impl<T: AsRef<str>, C> fmt::Display for Sanitized<T, C> {
+/// Only markup displays: askama needs `Display` for every expression, and
+/// HTML is written with `format!` as often as with a template. Formatted
+/// into another context's text, HTML-escaped text is plain text that the
+/// runtime check reads as the application's own: compose such text with
+/// [`compose!`](crate::compose), which refuses it.
+impl<T: AsRef<str>> fmt::Display for Sanitized<T, Html> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.value.as_ref())
+        f.write_str(self.text())
+    }
+}
+
+/// Compares the sanitized text: a fact about it, not a way out of it.
+impl<T: AsRef<str>, C> PartialEq<str> for Sanitized<T, C> {
+    fn eq(&self, other: &str) -> bool {
+        self.text() == other
+    }
+}
+
+/// Compares the sanitized text: a fact about it, not a way out of it.
+impl<T: AsRef<str>, C> PartialEq<&str> for Sanitized<T, C> {
+    fn eq(&self, other: &&str) -> bool {
+        self.text() == *other
     }
 }
 
@@ -325,7 +362,15 @@ mod tests {
     use super::*;
 
     fn s<C: Sanitize>(input: &str) -> String {
-        Sanitized::<String, C>::from_tainted(input).into_inner()
+        Sanitized::<String, C>::from_tainted(input).into_value()
+    }
+
+    #[test]
+    fn clean_input_keeps_its_buffer() {
+        let clean = String::from("/orders/17?tab=items#top");
+        let at = clean.as_ptr();
+        let out = Sanitized::<String, Redirect>::from_tainted(clean).into_value();
+        assert_eq!(out.as_ptr(), at);
     }
 
     #[test]
@@ -371,16 +416,19 @@ mod tests {
 }
 
 // A value sanitized for one class is trusted by that class's trust trait
-// alone: one impl per row of the class registry.
+// alone: one impl per row of the class registry, bound by `SameContext` so
+// a value sanitized for another class is refused with a message naming
+// both.
 macro_rules! sanitized_is_trusted {
     ($(
         $(#[$doc:meta])*
         $variant:ident { name: $name:literal, event: $event:literal, marker: $marker:ident,
                          trust: $trust:ident, $($rest:tt)* },
     )*) => {$(
-        impl<T: AsRef<str>> crate::trust::sealed::Sealed<crate::class::$marker>
-            for Sanitized<T, crate::class::$marker> {}
-        impl<T: AsRef<str>> crate::trust::$trust for Sanitized<T, crate::class::$marker> {}
+        impl<T: AsRef<str>, C: crate::trust::SameContext<crate::class::$marker>>
+            crate::trust::sealed::Sealed<crate::class::$marker> for Sanitized<T, C> {}
+        impl<T: AsRef<str>, C: crate::trust::SameContext<crate::class::$marker>>
+            crate::trust::$trust for Sanitized<T, C> {}
     )*};
 }
 

@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::class::SinkClass;
 use crate::detect::sql::Dialect;
+use crate::registration::{LookUp, Registration};
 
 /// How a sink's inputs are guarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,6 +48,7 @@ pub struct SinkSite {
     guard: Guard,
     dialect: Dialect,
     slot: DecisionSlot,
+    registration: Registration,
 }
 
 impl SinkSite {
@@ -75,6 +77,7 @@ impl SinkSite {
             guard,
             dialect: Dialect::Generic,
             slot: DecisionSlot::new(),
+            registration: Registration::new(),
         }
     }
 
@@ -130,6 +133,20 @@ impl SinkSite {
     #[inline]
     pub const fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Whether this site is in the registry the audit lists, as every site
+    /// `#[rasp::sink]` and rasp's own guards build is. Looked up once per
+    /// site.
+    pub fn registered(&'static self) -> bool {
+        self.look_up().registered
+    }
+
+    /// Whether the site is registered, and whether this was the first
+    /// lookup (the one time a missing site is reported).
+    pub(crate) fn look_up(&'static self) -> LookUp {
+        let registry = inventory::iter::<SinkRegistration>.into_iter();
+        self.registration.find(self, registry.map(|r| r.0))
     }
 
     /// The slot the installed policy's rule for this sink is cached in.

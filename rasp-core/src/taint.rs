@@ -65,10 +65,64 @@ impl<T> Tainted<T> {
     }
 
     /// Transforms the inner value; the result stays tainted by the same source.
+    ///
+    /// `f` is a `fn`, not a closure that captures: a capturing closure could
+    /// write the value to a variable outside and carry it off untainted.
+    /// Non-capturing closures (`|s| format!("{s}.txt")`) and paths
+    /// (`str::trim`) coerce to it; for outside data, see
+    /// [`Tainted::map_with`].
+    ///
+    /// ```
+    /// use rasp_core::{SourceMeta, Tainted};
+    /// let name = Tainted::new("report".to_string(), &SourceMeta::MANUAL);
+    /// let file = name.map(|n| format!("{n}.pdf"));
+    /// assert_eq!(file.inspect(String::len), 10);
+    /// ```
     #[inline]
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Tainted<U> {
+    pub fn map<U>(self, f: fn(T) -> U) -> Tainted<U> {
         Tainted {
             value: f(self.value),
+            source: self.source,
+        }
+    }
+
+    /// [`Tainted::map`] with data from outside: `with` is handed to `f`
+    /// beside the value, and the result stays tainted.
+    ///
+    /// `with` is `Copy` and `Sync` (shared references to plain data,
+    /// numbers, `&str`), so `f` cannot store the value through it in a
+    /// `&mut`, a `Cell` or a `RefCell`.
+    ///
+    /// ```
+    /// use rasp_core::{SourceMeta, Tainted};
+    /// let dir = String::from("reports");
+    /// let name = Tainted::new("q3".to_string(), &SourceMeta::MANUAL);
+    /// let path = name.map_with(dir.as_str(), |n, dir| format!("{dir}/{n}.pdf"));
+    /// assert_eq!(path.inspect(String::len), 14);
+    /// ```
+    #[inline]
+    pub fn map_with<A: Copy + Sync, U>(self, with: A, f: fn(T, A) -> U) -> Tainted<U> {
+        Tainted {
+            value: f(self.value, with),
+            source: self.source,
+        }
+    }
+
+    /// Pairs this value with another tainted one, for text built from both
+    /// (`a.zip(b).map(|(a, b)| format!("{a}/{b}"))`). The pair keeps this
+    /// value's source.
+    ///
+    /// ```
+    /// use rasp_core::{SourceMeta, Tainted};
+    /// let dir = Tainted::new("q3".to_string(), &SourceMeta::MANUAL);
+    /// let file = Tainted::new("report".to_string(), &SourceMeta::MANUAL);
+    /// let path = dir.zip(file).map(|(d, f)| format!("{d}/{f}.pdf"));
+    /// assert_eq!(path.inspect(String::len), 13);
+    /// ```
+    #[inline]
+    pub fn zip<U>(self, other: Tainted<U>) -> Tainted<(T, U)> {
+        Tainted {
+            value: (self.value, other.value),
             source: self.source,
         }
     }
@@ -82,12 +136,54 @@ impl<T> Tainted<T> {
         }
     }
 
-    /// Hands the value to `f` for *inspection* (length checks, logging its
-    /// size, matching against an allowlist); whatever `f` returns is not
-    /// tainted, so return facts about the value, never the value itself.
+    /// A fact about the value (its length, whether it matches a pattern,
+    /// a number computed from it), which is not tainted.
+    ///
+    /// The fact must be [`InjectionFree`] (numbers, `bool`, `char`, and
+    /// `Option`s, `Result`s and tuples of them), so the value itself cannot
+    /// come back out; `f` is a `fn`, so it cannot store the value in a
+    /// captured variable either. To pass text on, keep it tainted
+    /// ([`Tainted::map`]) and hand it to a guard, which checks it.
+    ///
+    /// ```
+    /// use rasp_core::{SourceMeta, Tainted};
+    /// let q = Tainted::new("shoes".to_string(), &SourceMeta::MANUAL);
+    /// assert_eq!(q.inspect(String::len), 5);
+    /// assert!(q.inspect(|q| q.chars().all(char::is_alphanumeric)));
+    /// ```
+    ///
+    /// The value itself is refused:
+    ///
+    /// ```compile_fail,E0277
+    /// use rasp_core::{SourceMeta, Tainted};
+    /// let q = Tainted::new("shoes".to_string(), &SourceMeta::MANUAL);
+    /// let plain: String = q.inspect(String::clone);
+    /// ```
     #[inline]
-    pub fn inspect<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+    pub fn inspect<R: InjectionFree>(&self, f: fn(&T) -> R) -> R {
         f(&self.value)
+    }
+
+    /// The entry of `allowed` that equals the value, if one does: the
+    /// program's own text, chosen by the input.
+    ///
+    /// This is how an input picks a column, a sort order or a file from a
+    /// fixed list: the result is the literal, not the input.
+    ///
+    /// ```
+    /// use rasp_core::{SourceMeta, Tainted};
+    /// let sort = Tainted::new("price".to_string(), &SourceMeta::MANUAL);
+    /// assert_eq!(sort.one_of(&["name", "price"]), Some("price"));
+    /// let sort = Tainted::new("price; DROP TABLE t".to_string(), &SourceMeta::MANUAL);
+    /// assert_eq!(sort.one_of(&["name", "price"]), None);
+    /// ```
+    #[inline]
+    pub fn one_of(&self, allowed: &[&'static str]) -> Option<&'static str>
+    where
+        T: AsRef<str>,
+    {
+        let value = self.value.as_ref();
+        allowed.iter().copied().find(|a| *a == value)
     }
 
     /// Parses the value into a type that cannot carry an injection (integers,
@@ -116,7 +212,7 @@ impl<T> Tainted<T> {
     /// use rasp_core::{Html, SourceMeta, Tainted};
     /// let name = Tainted::new("<b>Ann</b>".to_string(), &SourceMeta::MANUAL);
     /// let safe = name.sanitize::<Html>();
-    /// assert_eq!(safe.as_str(), "&lt;b&gt;Ann&lt;/b&gt;");
+    /// assert_eq!(safe, "&lt;b&gt;Ann&lt;/b&gt;");
     /// ```
     #[inline]
     pub fn sanitize<C>(self) -> Sanitized<String, C>
@@ -127,48 +223,54 @@ impl<T> Tainted<T> {
         Sanitized::from_tainted(self.value)
     }
 
-    /// A view of the value escaped for sink context `C`, written as it is
-    /// displayed, without a copy: for output that is written once, such as
-    /// a `tracing` field (`Log`) or a template expression (`Html`). The
-    /// view is output, not trusted input: no sink parameter accepts it.
+    /// A view of the value escaped for HTML, written as it is displayed,
+    /// without a copy: for a template expression or a `format!` of markup.
+    /// The view is output, not trusted input: no sink parameter accepts it.
     ///
     /// ```
+    /// use rasp_core::{Html, SourceMeta, Tainted};
+    /// let name = Tainted::new("<b>Ann</b>".to_string(), &SourceMeta::MANUAL);
+    /// assert_eq!(name.escaped::<Html>().to_string(), "&lt;b&gt;Ann&lt;/b&gt;");
+    /// ```
+    ///
+    /// Other contexts have no displayed view: text escaped for a log line
+    /// must not become plain text that a shell line could be built from.
+    ///
+    /// ```compile_fail,E0277
     /// use rasp_core::{Log, SourceMeta, Tainted};
-    /// let user = Tainted::new("bob\nFAKE admin login", &SourceMeta::MANUAL);
-    /// assert_eq!(user.escaped::<Log>().to_string(), "bob\\nFAKE admin login");
+    /// let user = Tainted::new("bob".to_string(), &SourceMeta::MANUAL);
+    /// let plain = user.escaped::<Log>().to_string();
     /// ```
     #[inline]
     pub fn escaped<C>(&self) -> crate::escaped::Escaped<'_, C>
     where
         T: AsRef<str>,
-        C: Context + Sanitize,
+        C: crate::escaped::Shown,
     {
         crate::escaped::Escaped::new(self.value.as_ref())
     }
 
-    /// The value, for sanitizers inside this crate.
-    #[cfg(feature = "ammonia")]
+    /// The value, for this crate: sanitizers, the escape hatch, and the
+    /// site-bound accessors of `__private_v1` that rasp's guards use.
     #[inline]
     pub(crate) fn value_ref(&self) -> &T {
         &self.value
     }
 
-    /// The value, for the escape hatch and for rasp's own guards, which
-    /// hand it to the sink they check. Not for applications: the one
-    /// sanctioned exit is `trust_unchecked!`, which registers its site.
-    #[doc(hidden)]
+    /// The value, for this crate (see [`Tainted::value_ref`]).
     #[inline]
-    pub fn __into_inner_asserted(self) -> T {
+    pub(crate) fn into_value(self) -> T {
         self.value
     }
 }
 
 /// Types whose every value is free of injection: parsing a tainted string
-/// into one of them removes the taint. Sealed.
+/// into one of them removes the taint, and [`Tainted::inspect`] may return
+/// them. Sealed.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` can carry an injection, so parsing into it does not remove the taint",
+    message = "`{Self}` can carry an injection, so it cannot leave `Tainted` through `parse` or `inspect`",
     label = "not injection-free",
-    note = "`Tainted::parse` yields numbers, `bool`, `char`, IP addresses and UUIDs (`rasp::InjectionFree`)",
+    note = "`Tainted::parse` yields, and `Tainted::inspect` returns, numbers, `bool`, `char`, IP addresses, UUIDs and `Option`s, `Result`s and tuples of them (`rasp::InjectionFree`)",
     note = "for text, sanitize it for its sink (`.sanitize::<rasp::Sql>()`) or vouch for it: `rasp::trust_unchecked!(value, rasp::Sql, \"why\")`"
 )]
 pub trait InjectionFree: sealed::Sealed {}
@@ -212,6 +314,19 @@ injection_free!(
 
 #[cfg(feature = "uuid")]
 injection_free!(uuid::Uuid);
+
+// Facts built from facts: what `inspect` returns when a check can fail or
+// yields more than one answer.
+injection_free!((), core::cmp::Ordering, core::time::Duration);
+
+impl<T: InjectionFree> sealed::Sealed for Option<T> {}
+impl<T: InjectionFree> InjectionFree for Option<T> {}
+impl<T: InjectionFree, E: InjectionFree> sealed::Sealed for Result<T, E> {}
+impl<T: InjectionFree, E: InjectionFree> InjectionFree for Result<T, E> {}
+impl<A: InjectionFree, B: InjectionFree> sealed::Sealed for (A, B) {}
+impl<A: InjectionFree, B: InjectionFree> InjectionFree for (A, B) {}
+impl<A: InjectionFree, B: InjectionFree, C: InjectionFree> sealed::Sealed for (A, B, C) {}
+impl<A: InjectionFree, B: InjectionFree, C: InjectionFree> InjectionFree for (A, B, C) {}
 
 impl<T> fmt::Debug for Tainted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -262,5 +377,8 @@ mod tests {
         let t = Tainted::new("abc", &SRC).map(str::len);
         assert_eq!(t.source().kind, "test.query");
         assert_eq!(t.inspect(|n| *n), 3);
+        let t = Tainted::new("abc", &SRC).map_with(2, |v, n| v.len() * n);
+        assert_eq!(t.source().kind, "test.query");
+        assert_eq!(t.inspect(|n| *n), 6);
     }
 }

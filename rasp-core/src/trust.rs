@@ -3,9 +3,15 @@
 //! Each trait is sealed and implemented for exactly the values that cannot
 //! carry an injection into that context: string literals (`&'static str`),
 //! numbers and `bool`, values sanitized *for that context*, checked sink
-//! text, and values asserted through the escape hatch. `Tainted<T>` never
-//! implements any of them, and the `on_unimplemented` message explains the
-//! fixes in terms of the `rasp` facade.
+//! text, and values asserted through the escape hatch *for that context*.
+//! `Tainted<T>` never implements any of them, and the `on_unimplemented`
+//! message explains the fixes in terms of the `rasp` facade. A value
+//! sanitized or asserted for another context is refused with a message of
+//! its own ([`SameContext`]).
+//!
+//! Trust at compile time is not trust at run time: a `&'static str` is
+//! accepted as a literal, but `String::leak` makes one out of any text, so
+//! its text is checked at the sink like every other.
 
 /// The text a guarded sink parameter contributes to the sink, for the
 /// runtime check. `None` means there is nothing an input could hide in
@@ -53,10 +59,25 @@ macro_rules! trust_trait {
 impl SinkText for &'static str {
     #[inline]
     fn sink_text(&self) -> Option<&[u8]> {
-        // Literals are written by the programmer; nothing recorded can hide in them.
-        None
+        // Usually a literal, but `'static` does not prove it (`String::leak`),
+        // so the text is checked; a literal holds no recorded input and
+        // passes at the cost of one scan.
+        Some(self.as_bytes())
     }
 }
+
+/// A context marker that is `Target`: the bound by which a value
+/// sanitized or asserted for one context is trusted by that context's
+/// sinks and refused by every other, with a message that names both.
+#[diagnostic::on_unimplemented(
+    message = "a value made safe for `{Self}` is not safe for `{Target}`",
+    label = "trusted for `{Self}` sinks, refused by `{Target}` sinks",
+    note = "escaping for one context means nothing in another: HTML escaping does not quote a shell word, and SQL quoting does not stop a path from leaving its directory",
+    note = "sanitize the original tainted value for this sink instead: `.sanitize::<{Target}>()`"
+)]
+pub trait SameContext<Target>: crate::class::Context {}
+
+impl<C: crate::class::Context> SameContext<C> for C {}
 
 impl<T: SinkText + ?Sized> SinkText for &T {
     #[inline]

@@ -260,3 +260,49 @@ fn failures_while_reporting_keep_the_decision() {
     });
     assert!(counts().internal_errors > before, "counted");
 }
+
+/// An input with HTML specials is recorded with its HTML-escaped form too
+/// (HTML output displays, and can be formatted into a script). The forms
+/// have a budget of their own: at the caps, every input the request sent
+/// is still stored, and the request is not over its limits.
+#[test]
+fn escaped_forms_never_crowd_out_inputs() {
+    let limits = InputLimits {
+        max_inputs: 2,
+        max_total_bytes: 64,
+        on_exceeded: OnExceeded::Block,
+        ..InputLimits::default()
+    };
+    let ctx = context_with(limits, &["<b>a</b>".to_owned(), "x & y".to_owned()]);
+    assert_eq!(ctx.input_count(), 2, "both inputs are stored");
+    assert_eq!(ctx.exceeded(), None);
+    assert_eq!(ctx.dropped_inputs(), 0);
+    // The second input's escaped form is stored and checked: written into
+    // a script, its `&` is an operator.
+    let _lock = policy_lock();
+    Mode::set(Mode::Block);
+    let refused = ctx.scope(|| check(&SHELL, b"echo x &amp; y")).unwrap_err();
+    assert_eq!(refused.reason, Reason::ShellOperator);
+}
+
+/// A form past its own budget is an overflow like any other: counted, and
+/// the request refused under `OnExceeded::Block`, never a form silently
+/// left unchecked while the script it could hide in runs.
+#[test]
+fn an_escaped_form_past_its_budget_refuses_the_request() {
+    let _lock = policy_lock();
+    Mode::set(Mode::Block);
+    let limits = InputLimits {
+        max_inputs: 8,
+        max_total_bytes: 12,
+        on_exceeded: OnExceeded::Block,
+        ..InputLimits::default()
+    };
+    // 4 bytes as sent, 16 escaped.
+    let ctx = context_with(limits, &["<<<<".to_owned()]);
+    assert_eq!(ctx.input_count(), 1, "the input itself is stored");
+    assert_eq!(ctx.exceeded(), Some(Limit::TotalBytes));
+    assert_eq!(ctx.dropped_inputs(), 1);
+    let refused = ctx.scope(|| check(&SQL, b"SELECT 1")).unwrap_err();
+    assert_eq!(refused.reason, Reason::InputsOverflowed);
+}

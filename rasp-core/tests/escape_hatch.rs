@@ -86,3 +86,57 @@ fn a_site_built_by_hand_is_reported_once_and_never_listed() {
         "the audit cannot list it"
     );
 }
+
+/// A sink site built by hand, never submitted to the registry.
+static HAND_MADE_SINK: rasp_core::SinkSite = rasp_core::SinkSite::new(
+    "hand.made",
+    SinkClass::Sql,
+    "tests::hand_made",
+    file!(),
+    line!(),
+    &["text"],
+    rasp_core::Guard::RuntimeChecked,
+);
+
+/// A registered site, as `#[rasp::sink]` and rasp's guards make them.
+static LISTED_SINK: rasp_core::SinkSite = rasp_core::SinkSite::new(
+    "listed.sink",
+    SinkClass::Sql,
+    "tests::listed",
+    file!(),
+    line!(),
+    &["text"],
+    rasp_core::Guard::RuntimeChecked,
+);
+rasp_core::__private_v1::inventory::submit! { rasp_core::__private_v1::SinkRegistration(&LISTED_SINK) }
+
+#[test]
+fn unwrapping_at_a_sink_site_built_by_hand_is_reported_once() {
+    use rasp_core::__private_v1::{peek_at, sanitized_at, take_at};
+    let events = security_events(|| {
+        for _ in 0..4 {
+            let v = Tainted::new("x' OR 1=1 --".to_owned(), &SourceMeta::MANUAL);
+            assert_eq!(peek_at(&v, &HAND_MADE_SINK), "x' OR 1=1 --");
+            assert_eq!(take_at(v, &HAND_MADE_SINK), "x' OR 1=1 --");
+            let s = Tainted::new("a'b".to_owned(), &SourceMeta::MANUAL).sanitize::<Sql>();
+            assert_eq!(sanitized_at(&s, &HAND_MADE_SINK), "'a''b'");
+        }
+    });
+    assert!(!HAND_MADE_SINK.registered());
+    assert_eq!(
+        events.matches("rasp.sink.unregistered").count(),
+        1,
+        "one report per site: {events}"
+    );
+    assert!(events.contains("hand.made"), "{events}");
+}
+
+#[test]
+fn unwrapping_at_a_registered_sink_site_is_silent() {
+    let events = security_events(|| {
+        let v = Tainted::new("name".to_owned(), &SourceMeta::MANUAL);
+        assert_eq!(rasp_core::__private_v1::take_at(v, &LISTED_SINK), "name");
+    });
+    assert!(LISTED_SINK.registered());
+    assert!(!events.contains("unregistered"), "{events}");
+}

@@ -23,10 +23,12 @@ const LAYERS: &[(&str, &[&str])] = &[
         "taint and trust",
         &[
             "class",
+            "compose",
             "decision",
             "escape_hatch",
             "escaped",
             "record",
+            "registration",
             "registry",
             "rich_html",
             "sanitize",

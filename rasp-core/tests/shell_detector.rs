@@ -1,6 +1,8 @@
 //! The shell detector on realistic command lines: attacks it must flag,
 //! benign look-alikes it must let through, and hostile text it must survive.
 
+mod sanitizer_support;
+
 use memchr::memmem::Finder;
 use proptest::prelude::*;
 use rasp_core::Reason;
@@ -218,7 +220,7 @@ fn reads_command_lines_a_shell_runs_again_as_shell_text() {
     let nested = (0..6).fold(String::from("ls {}"), |inner, _| {
         format!(
             "sh -c {}",
-            rasp_core::Sanitized::<String, rasp_core::Shell>::from_tainted(&inner).into_inner()
+            sanitizer_support::sanitized::<rasp_core::Shell>(&inner)
         )
     });
     assert!(reason(&nested.replace("{}", "report"), "report").is_some());
@@ -434,7 +436,7 @@ proptest! {
 
 /// Quoted with rasp's shell sanitizer.
 fn sanitized(input: &str) -> String {
-    rasp_core::Sanitized::<String, rasp_core::Shell>::from_tainted(input).into_inner()
+    sanitizer_support::sanitized::<rasp_core::Shell>(input)
 }
 
 /// What `sh` prints for `printf %s <word>`.

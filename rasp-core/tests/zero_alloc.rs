@@ -192,7 +192,8 @@ fn sanitizing_clean_html_reuses_the_string() {
 
 /// Not zero, but bounded: opening a context is one allocation (the `Arc`),
 /// and recording up to four inputs of up to 24 bytes adds none. Inputs
-/// past those, or longer, take one each.
+/// past those, or longer, take one each, and an input with HTML specials
+/// one more, for its escaped form.
 #[test]
 fn a_request_context_with_short_inputs_is_one_allocation() {
     let one_each = allocations(|| {
@@ -210,6 +211,14 @@ fn a_request_context_with_short_inputs_is_one_allocation() {
         drop(black_box(ctx));
     });
     assert_eq!(with_long_input, 2 * RUNS as u64);
+    // An input with HTML specials also records its escaped form: one
+    // allocation to escape it, none more while both fit inline (24 bytes).
+    let with_specials = allocations(|| {
+        let ctx = RequestContext::new();
+        assert!(ctx.record_input(&SRC, b"O'Brien"));
+        drop(black_box(ctx));
+    });
+    assert_eq!(with_specials, 2 * RUNS as u64);
 }
 
 #[test]
@@ -290,11 +299,9 @@ fn shell_and_path_detectors() {
 
 #[test]
 fn log_and_html_detectors_and_the_escaped_log_field() {
-    use std::fmt::Write;
-
     use memchr::memmem::Finder;
     use rasp_core::detect::{html, log};
-    use rasp_core::{Escaped, Log};
+    use rasp_core::{Log, Sanitize};
 
     let cases: [(&[u8], &[u8]); 3] = [
         (
@@ -336,12 +343,7 @@ fn log_and_html_detectors_and_the_escaped_log_field() {
     let mut out = String::with_capacity(256);
     let n = allocations(|| {
         out.clear();
-        write!(
-            out,
-            "{}",
-            Escaped::<Log>::new(black_box("bob\n\x1b[2J\u{2028}INFO ok"))
-        )
-        .unwrap();
+        Log::write_escaped(black_box("bob\n\x1b[2J\u{2028}INFO ok"), &mut out).unwrap();
     });
     assert_eq!(n, 0);
     assert_eq!(out, "bob\\n\\u{1b}[2J\\u{2028}INFO ok");

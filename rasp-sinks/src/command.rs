@@ -129,12 +129,14 @@ pub trait Program: sealed::Sealed {}
 pub trait ArgText: sealed::Sealed {}
 
 /// A script [`shell`] accepts: owned text built at run time (`String`,
-/// `&String`, `Box<str>`, `Cow<'static, str>`), checked against the
-/// recorded inputs, and string literals, which pass unchecked. Sealed.
+/// `&String`, `Box<str>`, `Cow<'static, str>`), a script composed for the
+/// shell (`rasp::compose!(rasp::Shell, …)`) and string literals, all
+/// checked against the recorded inputs. A tainted value is never a script,
+/// not even kept tainted: quote it into one with `compose!`. Sealed.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be checked as a shell script by `rasp::process::shell`",
-    label = "expected an owned string or a string literal",
-    note = "a `rasp::Tainted` value must never be the script: splice it in quoted with `.sanitize::<rasp::Shell>()`, or pass it as a positional parameter: `shell(\"cmd \\\"$1\\\"\")?.command().arg_tainted(value)`"
+    label = "expected an owned string, a string literal or a script composed for the shell",
+    note = "a `rasp::Tainted` value must never be the script: quote it into one, `rasp::process::shell(rasp::compose!(rasp::Shell, \"cmd {{}}\", value.sanitize::<rasp::Shell>()))`, or pass it as a positional parameter: `shell(\"cmd \\\"$1\\\"\")?.command().arg_tainted(value)`"
 )]
 pub trait ScriptText: script_sealed::Sealed {}
 
@@ -144,7 +146,8 @@ mod script_sealed {
 
     /// Turns an accepted script into the text the check and the shell see.
     pub trait Sealed {
-        /// `Cow::Borrowed` only for `'static` text written in the program.
+        /// `Cow::Borrowed` for `'static` text, not copied (and checked all
+        /// the same).
         fn into_script(self) -> Cow<'static, str>;
     }
 
@@ -173,6 +176,15 @@ mod script_sealed {
             self
         }
     }
+    // A script composed with `rasp::compose!` from words quoted for shell.
+    impl Sealed for rasp_core::Composed<rasp_core::Shell> {
+        fn into_script(self) -> Cow<'static, str> {
+            Cow::Owned(rasp_core::__private_v1::take_composed_at(
+                self,
+                &super::SCRIPT,
+            ))
+        }
+    }
 }
 
 impl ScriptText for &'static str {}
@@ -180,6 +192,7 @@ impl ScriptText for String {}
 impl ScriptText for &String {}
 impl ScriptText for Box<str> {}
 impl ScriptText for Cow<'static, str> {}
+impl ScriptText for rasp_core::Composed<Shell> {}
 
 #[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
 mod sealed {
@@ -188,8 +201,8 @@ mod sealed {
 
     /// Turns an accepted value into argument text.
     pub trait Sealed {
-        /// `Cow::Borrowed` only for text written in the program (`'static`),
-        /// in which no recorded input can hide.
+        /// `Cow::Borrowed` for `'static` text, not copied (and checked all
+        /// the same).
         fn into_os(self) -> Cow<'static, OsStr>;
     }
 }
@@ -317,10 +330,9 @@ impl Command {
     pub fn arg(&mut self, arg: impl ArgText) -> &mut Self {
         let arg = arg.into_os();
         let role = self.reader.next(Word::new(arg.as_encoded_bytes()));
-        if let Cow::Owned(text) = &arg
-            && self.refused.is_none()
-        {
-            let bytes = text.as_encoded_bytes();
+        // `'static` text is checked too: `String::leak` makes it out of anything.
+        if self.refused.is_none() {
+            let bytes = arg.as_encoded_bytes();
             let checked = match role {
                 Role::Option => check_with(&ARG, bytes, detect_option_word),
                 Role::Command | Role::Code => check_with(&ARG, bytes, detect_code),
@@ -357,7 +369,7 @@ impl Command {
     /// runs (`python3 -c VALUE`, `awk VALUE`), or a command line a shell
     /// reads (`sh -c VALUE`, `ssh HOST VALUE`).
     pub fn arg_tainted<T: Into<OsString>>(&mut self, arg: Tainted<T>) -> &mut Self {
-        let arg: OsString = arg.__into_inner_asserted().into();
+        let arg: OsString = rasp_core::__private_v1::take_at(arg, &ARG).into();
         let role = self.reader.next(Word::new(arg.as_encoded_bytes()));
         if self.refused.is_none() {
             self.refused =
@@ -582,9 +594,8 @@ impl fmt::Debug for CheckedScript {
 /// ```
 pub fn shell(script: impl ScriptText) -> Result<CheckedScript, Blocked> {
     let script = script.into_script();
-    if let Cow::Owned(text) = &script {
-        check(&SCRIPT, text.as_bytes())?;
-    }
+    // `'static` text is checked too: `String::leak` makes it out of anything.
+    check(&SCRIPT, script.as_bytes())?;
     Ok(CheckedScript { script })
 }
 
@@ -775,8 +786,12 @@ mod tests {
                     .std()
                     .is_ok()
             );
-            // Literals are the application's own.
-            assert!(Command::new("curl").arg("--output=/tmp/x").std().is_ok());
+            // `'static` text is checked too (`String::leak` makes it out of
+            // anything): the recorded option is refused there as well, and
+            // a literal the request did not send passes.
+            let leaked: &'static str = String::leak(String::from("--output=/tmp/x"));
+            assert!(Command::new("curl").arg(leaked).std().is_err());
+            assert!(Command::new("curl").arg("--silent").std().is_ok());
         });
     }
 

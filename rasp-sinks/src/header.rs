@@ -136,7 +136,7 @@ impl From<InvalidHeaderValue> for HeaderError {
 /// ```
 #[inline]
 pub fn value(text: impl HeaderText) -> Result<HeaderValue, HeaderError> {
-    let text = text.as_ref();
+    let text = text.__guard_text(&VALUE);
     check(&VALUE, text)?;
     Ok(HeaderValue::from_bytes(text)?)
 }
@@ -165,7 +165,7 @@ pub fn value(text: impl HeaderText) -> Result<HeaderValue, HeaderError> {
 /// ```
 #[inline]
 pub fn set_cookie(text: impl HeaderText) -> Result<HeaderValue, HeaderError> {
-    let text = text.as_ref();
+    let text = text.__guard_text(&SET_COOKIE);
     check_with(&SET_COOKIE, text, COOKIE_RULE)?;
     Ok(HeaderValue::from_bytes(text)?)
 }
@@ -181,8 +181,10 @@ const COOKIE_RULE: Detector = |text, finder| {
 guard_text! {
     /// The text [`value`] and [`set_cookie`] take: any bytes the
     /// application built (`String`, `&str`, `Vec<u8>` …).
-    HeaderText: AsRef<[u8]>,
+    HeaderText: [u8], class = Header,
+    plain = [str, [u8]],
+    owned = [String, Vec<u8>, Box<str>, std::borrow::Cow<'_, str>, std::sync::Arc<str>],
     message = "`{Self}` is not header text that `rasp::header` can check",
     label = "not header text",
-    fix = "a `rasp::Tainted` value goes in sanitized: `rasp::header::value(format!(\"attachment; filename=\\\"{{}}\\\"\", name.sanitize::<rasp::Header>()))`",
+    fix = "a `rasp::Tainted` value goes in tainted, and the guard checks it: `rasp::header::value(name.map(|n| format!(\"attachment; filename=\\\"{{n}}\\\"\")))`, or sanitized: `rasp::header::value(name.sanitize::<rasp::Header>())`",
 }

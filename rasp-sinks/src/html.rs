@@ -92,7 +92,7 @@ impl askama::filters::HtmlSafe for RawHtml {}
 /// ```
 #[inline]
 pub fn raw(text: impl HtmlText) -> Result<RawHtml, Blocked> {
-    let text = text.into_markup();
+    let text = text.__into_markup(&RAW);
     check(&RAW, text.as_bytes())?;
     Ok(RawHtml(text))
 }
@@ -105,7 +105,7 @@ pub fn raw(text: impl HtmlText) -> Result<RawHtml, Blocked> {
 /// ```
 /// use rasp_core::{SourceMeta, Tainted};
 /// let bio = Tainted::new("<i>hi</i><script>steal()</script>", &SourceMeta::MANUAL);
-/// assert_eq!(rasp_sinks::html::rich(&bio).as_str(), "<i>hi</i>");
+/// assert_eq!(rasp_sinks::html::rich(&bio).to_string(), "<i>hi</i>");
 /// ```
 #[cfg(feature = "ammonia")]
 #[inline]
@@ -117,44 +117,61 @@ pub fn rich<T: AsRef<str>>(
 
 /// The markup [`raw`] takes: the text the application built, as `String`,
 /// `&str`, `&String`, `Box<str>` or `Cow<str>` (an owned `String` is kept,
-/// not copied).
+/// not copied), or markup built from inputs and kept `Tainted<String>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not markup that `rasp::html::raw` can check",
     label = "not markup",
-    note = "the guard takes the text the application built, and checks it against the inputs the request recorded",
-    note = "a `rasp::Tainted` value goes into markup escaped: `format!(\"<p>{{}}</p>\", bio.escaped::<rasp::Html>())`; rich HTML from users goes through `rasp::html::rich`"
+    note = "the guard takes the text the application built, or a `rasp::Tainted<String>`, and checks it against the inputs the request recorded",
+    note = "a `rasp::Tainted` value goes into markup escaped: `rasp::compose!(rasp::Html, \"<p>{{}}</p>\", bio.escaped::<rasp::Html>())`; rich HTML from users goes through `rasp::html::rich`"
 )]
 pub trait HtmlText {
-    /// The markup, owned.
-    fn into_markup(self) -> String;
+    /// The markup, owned, for the guard at `site` (which reads tainted
+    /// markup through it). Not for applications.
+    #[doc(hidden)]
+    fn __into_markup(self, site: &'static SinkSite) -> String;
 }
 
 impl HtmlText for String {
-    fn into_markup(self) -> String {
+    fn __into_markup(self, _: &'static SinkSite) -> String {
         self
     }
 }
 
 impl HtmlText for &str {
-    fn into_markup(self) -> String {
+    fn __into_markup(self, _: &'static SinkSite) -> String {
         self.to_owned()
     }
 }
 
 impl HtmlText for &String {
-    fn into_markup(self) -> String {
+    fn __into_markup(self, _: &'static SinkSite) -> String {
         self.clone()
     }
 }
 
 impl HtmlText for Box<str> {
-    fn into_markup(self) -> String {
+    fn __into_markup(self, _: &'static SinkSite) -> String {
         self.into_string()
     }
 }
 
 impl HtmlText for std::borrow::Cow<'_, str> {
-    fn into_markup(self) -> String {
+    fn __into_markup(self, _: &'static SinkSite) -> String {
         self.into_owned()
+    }
+}
+
+/// Markup composed with `rasp::compose!` from values escaped for HTML.
+impl HtmlText for rasp_core::Composed<rasp_core::Html> {
+    fn __into_markup(self, site: &'static SinkSite) -> String {
+        rasp_core::__private_v1::take_composed_at(self, site)
+    }
+}
+
+/// Markup built from an input and kept tainted (`Tainted::map`): the
+/// guard unwraps it at its registered site and checks it.
+impl HtmlText for rasp_core::Tainted<String> {
+    fn __into_markup(self, site: &'static SinkSite) -> String {
+        rasp_core::__private_v1::take_at(self, site)
     }
 }

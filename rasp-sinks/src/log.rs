@@ -34,7 +34,7 @@ use std::fmt;
 
 use rasp_core::check::check;
 use rasp_core::class::SinkClass;
-use rasp_core::escaped::Escaped;
+use rasp_core::sanitize::Sanitize;
 use rasp_core::sink::{Guard, SinkRegistration, SinkSite};
 use rasp_core::{Blocked, Log, Tainted};
 use tracing::field::{DisplayValue, display};
@@ -52,7 +52,25 @@ inventory::submit! { SinkRegistration(&LINE) }
 
 /// Text escaped for a log line as it is written: line breaks and controls
 /// become visible escapes, everything else (tabs, accents, emoji) stays.
-pub type Neutral<'a> = Escaped<'a, Log>;
+///
+/// It is made only by [`field`] and [`tainted`], as the value of a
+/// `tracing` field, and displays only there: it has no trust trait, and
+/// every call of those two is listed by the sink audit.
+#[derive(Clone, Copy)]
+pub struct Neutral<'a>(&'a str);
+
+impl fmt::Display for Neutral<'_> {
+    #[inline]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Log::write_escaped(self.0, f)
+    }
+}
+
+impl fmt::Debug for Neutral<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Neutral(..)")
+    }
+}
 
 /// A `tracing` field value that writes `text` escaped for a log line.
 ///
@@ -62,7 +80,7 @@ pub type Neutral<'a> = Escaped<'a, Log>;
 /// ```
 #[inline]
 pub fn field<T: LogText + ?Sized>(text: &T) -> DisplayValue<Neutral<'_>> {
-    display(Escaped::new(text.as_ref()))
+    display(Neutral(text.__guard_text(&LINE)))
 }
 
 /// A `tracing` field value that writes a tainted value escaped for a log
@@ -75,31 +93,32 @@ pub fn field<T: LogText + ?Sized>(text: &T) -> DisplayValue<Neutral<'_>> {
 /// ```
 #[inline]
 pub fn tainted<T: AsRef<str>>(value: &Tainted<T>) -> DisplayValue<Neutral<'_>> {
-    display(value.escaped::<Log>())
+    field(value)
 }
 
 /// A log line that passed the log check; displays as the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedLine<T>(T);
 
-impl<T: AsRef<str>> CheckedLine<T> {
+impl<T: LogText> CheckedLine<T> {
     /// The line.
     #[inline]
     pub fn as_str(&self) -> &str {
-        self.0.as_ref()
+        self.0.__guard_text(&LINE)
     }
 
-    /// The line, as it was passed to [`line()`].
+    /// The line, as it was passed to [`line()`] (a tainted line stays
+    /// tainted).
     #[inline]
     pub fn into_inner(self) -> T {
         self.0
     }
 }
 
-impl<T: AsRef<str>> fmt::Display for CheckedLine<T> {
+impl<T: LogText> fmt::Display for CheckedLine<T> {
     #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_ref())
+        f.write_str(self.as_str())
     }
 }
 
@@ -124,15 +143,17 @@ impl<T: AsRef<str>> fmt::Display for CheckedLine<T> {
 /// ```
 #[inline]
 pub fn line<T: LogText>(text: T) -> Result<CheckedLine<T>, Blocked> {
-    check(&LINE, text.as_ref().as_bytes())?;
+    check(&LINE, text.__guard_text(&LINE).as_bytes())?;
     Ok(CheckedLine(text))
 }
 
 guard_text! {
     /// The text [`line`] and [`field`] take: any text the application
     /// built.
-    LogText: AsRef<str>,
+    LogText: str, class = Log,
+    plain = [str],
+    owned = [String, Box<str>, std::borrow::Cow<'_, str>, std::sync::Arc<str>],
     message = "`{Self}` is not log text that `rasp::log` can check",
     label = "not log text",
-    fix = "a `rasp::Tainted` value goes into a log as an escaped field: `tracing::warn!(user = rasp::log::tainted(&user), \"login failed\")`, or into a line escaped: `format!(\"{{}}\", user.escaped::<rasp::Log>())`",
+    fix = "a `rasp::Tainted` value goes into a log as an escaped field: `tracing::warn!(user = rasp::log::tainted(&user), \"login failed\")`, or into a line kept tainted, which the guard checks: `rasp::log::line(user.map(|u| format!(\"login failed for {{u}}\")))`",
 }

@@ -155,7 +155,7 @@ impl RedirectPolicy {
     /// application wrote, or a monitored detection — is
     /// [`HeaderError::Invalid`].
     pub fn location(&self, text: impl RedirectText) -> Result<Location, HeaderError> {
-        let text = text.as_ref();
+        let text = text.__guard_text(&LOCATION);
         if !self.allows(text) {
             check(&LOCATION, text)?;
         }
@@ -198,8 +198,10 @@ pub fn location(text: impl RedirectText) -> Result<Location, HeaderError> {
 guard_text! {
     /// The text [`location`] and [`RedirectPolicy::location`] take: any
     /// bytes the application built.
-    RedirectText: AsRef<[u8]>,
+    RedirectText: [u8], class = Redirect,
+    plain = [str, [u8]],
+    owned = [String, Vec<u8>, Box<str>, std::borrow::Cow<'_, str>, std::sync::Arc<str>],
     message = "`{Self}` is not a redirect target that `rasp::redirect` can check",
     label = "not a redirect target",
-    fix = "a `rasp::Tainted` value goes in as a same-site path: `rasp::redirect::location(next.sanitize::<rasp::Redirect>().as_str())`, or checked against a `RedirectPolicy` allowlist",
+    fix = "a `rasp::Tainted` value goes in as a same-site path: `rasp::redirect::location(next.sanitize::<rasp::Redirect>())`, or tainted, checked by the guard: `rasp::redirect::location(next)`, or checked against a `RedirectPolicy` allowlist",
 }

@@ -113,10 +113,13 @@ impl fmt::Debug for CheckedSql {
 }
 
 /// Text that [`sql`] and [`sql_for`] accept: owned strings (`String`,
-/// `&String`, `Box<str>`, `Cow<'static, str>`) and string literals.
+/// `&String`, `Box<str>`, `Cow<'static, str>`), string literals, and SQL
+/// text kept tainted (`Tainted<String>`, built with `Tainted::map`).
 ///
 /// Like sqlx's own `SqlSafeStr`, a borrowed `&str` is accepted only when it
-/// is `'static`: a literal is handed to sqlx without a copy. Sealed.
+/// is `'static`: a literal is handed to sqlx without a copy. It is checked
+/// like any other text all the same, since `String::leak` makes a
+/// `'static` string out of anything. Sealed.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be checked as SQL text by `rasp::sql`",
     label = "expected an owned string or a string literal",
@@ -130,8 +133,8 @@ mod sealed {
 
     /// Turns accepted text into the form the check and sqlx need.
     pub trait Sealed {
-        /// `Cow::Borrowed` only for text that is `'static` (written in the
-        /// program, so no recorded input can hide in it).
+        /// `Cow::Borrowed` for `'static` text, handed to sqlx without a
+        /// copy (and checked all the same).
         fn into_text(self) -> Cow<'static, str>;
     }
 }
@@ -155,6 +158,11 @@ sql_text! {
     &String => |s| Cow::Owned(s.clone());
     Box<str> => |s| Cow::Owned(s.into_string());
     Cow<'static, str> => |s| s;
+    // SQL text built from an input and kept tainted: unwrapped here, at a
+    // registered site, for the check that follows.
+    rasp_core::Tainted<String> => |s| Cow::Owned(rasp_core::__private_v1::take_at(s, &GENERIC));
+    // SQL composed with `rasp::compose!` from values sanitized for SQL.
+    rasp_core::Composed<rasp_core::Sql> => |s| Cow::Owned(rasp_core::__private_v1::take_composed_at(s, &GENERIC));
 }
 
 /// Checks SQL text built at run time (generic dialect) and, if no recorded
@@ -163,7 +171,8 @@ sql_text! {
 /// The text is checked against the inputs recorded in the current request
 /// context (by `#[rasp::source]` fns or [`RequestContext::record_input`]);
 /// outside a context it passes after one thread-local read. String literals
-/// pass unchecked: they are written in the program, so no input is in them.
+/// are checked too (a literal holds no recorded input and passes after one
+/// scan): `'static` text is not always written in the program.
 /// A detection is reported on the `rasp::security` tracing target and, in
 /// `Block` mode, refused with [`Blocked`]; in `Monitor` mode the text passes.
 /// The generic dialect flags an input that is an injection under any of the
@@ -237,9 +246,7 @@ pub fn sql_for(dialect: Dialect, text: impl SqlText) -> Result<CheckedSql, Block
 }
 
 fn checked(site: &'static SinkSite, text: Cow<'static, str>) -> Result<CheckedSql, Blocked> {
-    if let Cow::Owned(owned) = &text {
-        check(site, owned.as_bytes())?;
-    }
+    check(site, text.as_bytes())?;
     Ok(CheckedSql {
         sql: hand_to_sqlx(text),
         sink_id: site.id(),
@@ -247,7 +254,7 @@ fn checked(site: &'static SinkSite, text: Cow<'static, str>) -> Result<CheckedSq
 }
 
 /// The one place in rasp that vouches for dynamic SQL text to sqlx: reached
-/// only with text that [`check`] has just passed (or a `'static` literal).
+/// only with text that [`check`] has just passed.
 #[allow(
     clippy::disallowed_methods,
     clippy::disallowed_types,
@@ -277,7 +284,8 @@ pub struct Bound<T>(T);
 /// Unwraps `value` into a [`Bound`] query parameter.
 #[inline]
 pub fn bind<T>(value: Tainted<T>) -> Bound<T> {
-    Bound(value.__into_inner_asserted())
+    // Any registered site of this module serves: nothing is checked here.
+    Bound(rasp_core::__private_v1::take_at(value, &GENERIC))
 }
 
 impl<T> fmt::Debug for Bound<T> {

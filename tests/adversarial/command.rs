@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rasp::axum::{RaspLayer, TaintedQuery};
 use rasp::process::{Command, shell};
-use rasp::{Blocked, Reason, Sanitized, Shell};
+use rasp::{Blocked, Reason, Sanitize, Shell};
 use serde::Deserialize;
 
 /// How the service builds one command from `q`.
@@ -40,7 +40,13 @@ enum Build {
 
 impl Build {
     fn script(template: &str, q: &str) -> String {
-        let quoted = Sanitized::<String, Shell>::from_tainted(q).into_inner();
+        // The shell sanitizer's word, as `Sanitized` holds it.
+        let mut quoted = String::new();
+        if Shell::needs_escaping(q) {
+            Shell::write_escaped(q, &mut quoted).expect("writing to a String");
+        } else {
+            quoted.push_str(q);
+        }
         template.replace("{q}", &quoted).replace("{}", q)
     }
 

@@ -25,7 +25,7 @@ use crate::sources;
 /// # use rasp_axum::TaintedHeaders;
 /// async fn handler(headers: TaintedHeaders) -> String {
 ///     match headers.get("x-tenant") {
-///         Some(tenant) => tenant.inspect(|t| format!("{} bytes", t.len())),
+///         Some(tenant) => format!("{} bytes", tenant.inspect(String::len)),
 ///         None => "no tenant".to_owned(),
 ///     }
 /// }

@@ -20,15 +20,35 @@ pub struct RecordedInput {
     source: &'static SourceMeta,
     bytes: SmallVec<[u8; INLINE_BYTES]>,
     presence: Presence,
+    /// A form the application may write instead of the input (its
+    /// HTML-escaped text), checked like an input but not one the
+    /// requester sent.
+    derived: bool,
 }
 
 impl RecordedInput {
+    /// An input the requester sent.
     pub(super) fn new(source: &'static SourceMeta, bytes: &[u8]) -> RecordedInput {
         RecordedInput {
             source,
             bytes: SmallVec::from_slice(bytes),
             presence: Presence::new(bytes),
+            derived: false,
         }
+    }
+
+    /// A derived form of an input from `source`.
+    pub(super) fn derived(source: &'static SourceMeta, bytes: &[u8]) -> RecordedInput {
+        RecordedInput {
+            derived: true,
+            ..RecordedInput::new(source, bytes)
+        }
+    }
+
+    /// Whether this is a derived form of an input rather than one the
+    /// requester sent.
+    pub(crate) fn is_derived(&self) -> bool {
+        self.derived
     }
 
     /// The source that produced the input.

@@ -135,8 +135,14 @@ impl Limit {
 /// it; sink checks read the inputs without taking this lock.
 #[derive(Debug, Default)]
 struct Budget {
+    /// Entries stored, inputs and derived forms: the next entry's index.
     count: usize,
+    /// Bytes of the request's own inputs.
     total_bytes: usize,
+    /// Derived forms stored, and their bytes: a budget of their own, equal
+    /// to the caps, so they never crowd out an input the request sent.
+    derived: usize,
+    derived_bytes: usize,
     dropped: u64,
     exceeded: Option<Limit>,
     dedup: Dedup,
@@ -377,7 +383,12 @@ impl RequestContext {
     /// what happened; the public `record_input` (in the event layer, which
     /// reports a first overflow) is built on it. Storing the same bytes
     /// again is cheap and stores nothing.
-    pub(crate) fn store_input(&self, source: &'static SourceMeta, bytes: &[u8]) -> Recorded {
+    pub(crate) fn store_input(
+        &self,
+        source: &'static SourceMeta,
+        bytes: &[u8],
+        origin: Origin,
+    ) -> Recorded {
         if bytes.is_empty() {
             return Recorded::Empty;
         }
@@ -385,9 +396,13 @@ impl RequestContext {
         if budget.dedup.contains(&self.inputs, budget.count, bytes) {
             return Recorded::Stored;
         }
-        let limit = if budget.count >= self.limits.max_inputs {
+        let (count, bytes_so_far) = match origin {
+            Origin::Request => (budget.count - budget.derived, budget.total_bytes),
+            Origin::Derived => (budget.derived, budget.derived_bytes),
+        };
+        let limit = if count >= self.limits.max_inputs {
             Some(Limit::Inputs)
-        } else if budget.total_bytes + bytes.len() > self.limits.max_total_bytes {
+        } else if bytes_so_far + bytes.len() > self.limits.max_total_bytes {
             Some(Limit::TotalBytes)
         } else {
             None
@@ -404,8 +419,17 @@ impl RequestContext {
             }
             return Recorded::Overflowed { limit, first };
         }
-        budget.total_bytes += bytes.len();
-        self.inputs.push(|| RecordedInput::new(source, bytes));
+        match origin {
+            Origin::Request => budget.total_bytes += bytes.len(),
+            Origin::Derived => {
+                budget.derived += 1;
+                budget.derived_bytes += bytes.len();
+            }
+        }
+        self.inputs.push(|| match origin {
+            Origin::Request => RecordedInput::new(source, bytes),
+            Origin::Derived => RecordedInput::derived(source, bytes),
+        });
         let index = budget.count;
         budget.count += 1;
         budget.dedup.remember(&self.inputs, index, bytes);
@@ -443,20 +467,34 @@ impl RequestContext {
         self.limits.on_exceeded == OnExceeded::Block && self.over_limits.load(Ordering::Acquire)
     }
 
-    /// The recorded inputs, oldest first. Reading takes no lock.
+    /// The inputs the requester sent, oldest first. Reading takes no lock.
     #[inline]
     pub fn inputs(&self) -> impl Iterator<Item = &RecordedInput> {
+        self.inputs.iter().filter(|i| !i.is_derived())
+    }
+
+    /// Everything a sink check looks for: the inputs and their derived
+    /// forms, oldest first. Reading takes no lock.
+    #[inline]
+    pub(crate) fn stored(&self) -> impl Iterator<Item = &RecordedInput> {
         self.inputs.iter()
     }
 
-    /// The input recorded `index`-th (from 0), if there is one.
+    /// How many entries [`Self::stored`] yields.
+    #[inline]
+    pub(crate) fn stored_count(&self) -> usize {
+        self.inputs.count()
+    }
+
+    /// The entry stored `index`-th (from 0) among [`Self::stored`], if
+    /// there is one.
     pub(crate) fn input(&self, index: usize) -> Option<&RecordedInput> {
         self.inputs.get(index)
     }
 
-    /// How many inputs were recorded.
+    /// How many inputs the requester sent were recorded.
     pub fn input_count(&self) -> usize {
-        self.inputs.count()
+        self.inputs().count()
     }
 
     /// How many inputs were not recorded because the caps were reached.
@@ -476,7 +514,7 @@ impl RequestContext {
         {
             return Arc::clone(index);
         }
-        let index = Arc::new(InputIndex::build(self.inputs().take(count)));
+        let index = Arc::new(InputIndex::build(self.stored().take(count)));
         *cached = Some(Arc::clone(&index));
         index
     }
@@ -589,6 +627,17 @@ pub trait ContextFutureExt: Future + Sized {
 }
 
 impl<F: Future> ContextFutureExt for F {}
+
+/// Where an input stored in the context comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Sent by the requester, as a source read it.
+    Request,
+    /// A form of a recorded input the application may write instead (its
+    /// HTML-escaped text): counted against a budget of its own, as large
+    /// as the caps, so it never takes the place of an input.
+    Derived,
+}
 
 /// What storing one input did.
 #[must_use = "a first overflow must be reported"]

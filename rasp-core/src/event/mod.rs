@@ -479,6 +479,24 @@ pub(crate) fn unregistered_escape_hatch(site: &'static crate::EscapeHatch) {
     );
 }
 
+/// A value left `Tainted`, `Sanitized` or `Asserted` through a sink site
+/// that is not in the registry: built by hand rather than by
+/// `#[rasp::sink]` or one of rasp's guards, so the audit cannot list it.
+/// Reported once per site.
+#[cold]
+pub(crate) fn unregistered_sink(site: &'static SinkSite) {
+    tracing::event!(
+        target: TARGET,
+        tracing::Level::WARN,
+        event.name = "rasp.sink.unregistered",
+        rasp.sink.id = site.id(),
+        rasp.sink.kind = site.class().as_str(),
+        code.filepath = site.file(),
+        code.lineno = site.line(),
+        "a value left its wrapper through a sink site the audit cannot see",
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

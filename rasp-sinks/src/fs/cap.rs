@@ -45,7 +45,9 @@ impl<'a> CapRoot<'a> {
 
     /// Opens a file for reading.
     pub fn open(&self, relative: impl PathText) -> Result<File, FsError> {
-        Ok(self.dir.open(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .open(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 
     /// Opens a file with `options`.
@@ -56,22 +58,28 @@ impl<'a> CapRoot<'a> {
     ) -> Result<File, FsError> {
         Ok(self
             .dir
-            .open_with(self.checked(relative.as_ref())?, options)?)
+            .open_with(self.checked(relative.__guard_text(&super::ROOT))?, options)?)
     }
 
     /// Creates (or truncates) a file for writing.
     pub fn create(&self, relative: impl PathText) -> Result<File, FsError> {
-        Ok(self.dir.create(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .create(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 
     /// Reads a whole file.
     pub fn read(&self, relative: impl PathText) -> Result<Vec<u8>, FsError> {
-        Ok(self.dir.read(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .read(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 
     /// Reads a whole file as UTF-8.
     pub fn read_to_string(&self, relative: impl PathText) -> Result<String, FsError> {
-        Ok(self.dir.read_to_string(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .read_to_string(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 
     /// Writes a whole file, creating or truncating it.
@@ -80,22 +88,30 @@ impl<'a> CapRoot<'a> {
         relative: impl PathText,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
-        Ok(self.dir.write(self.checked(relative.as_ref())?, contents)?)
+        Ok(self
+            .dir
+            .write(self.checked(relative.__guard_text(&super::ROOT))?, contents)?)
     }
 
     /// Removes a file.
     pub fn remove_file(&self, relative: impl PathText) -> Result<(), FsError> {
-        Ok(self.dir.remove_file(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .remove_file(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 
     /// Creates a directory and its missing parents.
     pub fn create_dir_all(&self, relative: impl PathText) -> Result<(), FsError> {
-        Ok(self.dir.create_dir_all(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .create_dir_all(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 
     /// Lists a directory (`"."` for the root itself).
     pub fn read_dir(&self, relative: impl PathText) -> Result<ReadDir, FsError> {
-        Ok(self.dir.read_dir(self.checked(relative.as_ref())?)?)
+        Ok(self
+            .dir
+            .read_dir(self.checked(relative.__guard_text(&super::ROOT))?)?)
     }
 }
 

@@ -34,7 +34,7 @@
 //!
 //! ```text
 //! let uploads = rasp::fs::Root::new("/srv/uploads")?;
-//! let bytes = name.inspect(|name| uploads.read(name))?;
+//! let bytes = uploads.read(name)?; // name: Tainted<String>
 //! ```
 //!
 //! The directory handle is [cap-std]'s [`cap_std::fs::Dir`];
@@ -210,7 +210,7 @@ impl Root {
     /// follows links. Opening the result yourself re-resolves it outside
     /// the root's handle: use the operations of `Root` instead.
     pub fn join(&self, relative: impl PathText) -> Result<PathBuf, Blocked> {
-        let relative = relative.as_ref();
+        let relative = relative.__guard_text(&ROOT);
         let joined = self.dir.join(relative);
         check(&ROOT, joined.as_os_str().as_encoded_bytes())?;
         if let Some(reason) = escapes(relative) {
@@ -232,7 +232,7 @@ impl Root {
 
     /// Opens a file for reading.
     pub fn open(&self, relative: impl PathText) -> Result<File, FsError> {
-        self.run(relative.as_ref(), |dir, path| {
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
             dir.open(path).map(cap_std::fs::File::into_std)
         })
     }
@@ -243,7 +243,7 @@ impl Root {
         relative: impl PathText,
         options: &OpenOptions,
     ) -> Result<File, FsError> {
-        self.run(relative.as_ref(), |dir, path| {
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
             dir.open_with(path, options)
                 .map(cap_std::fs::File::into_std)
         })
@@ -251,19 +251,21 @@ impl Root {
 
     /// Creates (or truncates) a file for writing.
     pub fn create(&self, relative: impl PathText) -> Result<File, FsError> {
-        self.run(relative.as_ref(), |dir, path| {
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
             dir.create(path).map(cap_std::fs::File::into_std)
         })
     }
 
     /// Reads a whole file.
     pub fn read(&self, relative: impl PathText) -> Result<Vec<u8>, FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.read(path))
+        self.run(relative.__guard_text(&ROOT), |dir, path| dir.read(path))
     }
 
     /// Reads a whole file as UTF-8.
     pub fn read_to_string(&self, relative: impl PathText) -> Result<String, FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.read_to_string(path))
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
+            dir.read_to_string(path)
+        })
     }
 
     /// Writes a whole file, creating or truncating it.
@@ -272,25 +274,31 @@ impl Root {
         relative: impl PathText,
         contents: impl AsRef<[u8]>,
     ) -> Result<(), FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.write(path, contents))
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
+            dir.write(path, contents)
+        })
     }
 
     /// Removes a file (a link inside the root is removed itself, never
     /// followed).
     pub fn remove_file(&self, relative: impl PathText) -> Result<(), FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.remove_file(path))
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
+            dir.remove_file(path)
+        })
     }
 
     /// Creates a directory and its missing parents.
     pub fn create_dir_all(&self, relative: impl PathText) -> Result<(), FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.create_dir_all(path))
+        self.run(relative.__guard_text(&ROOT), |dir, path| {
+            dir.create_dir_all(path)
+        })
     }
 
     /// Lists a directory (`""` or `"."` for the root itself). The entries
     /// are read through the listed directory's handle, so opening one with
     /// [`DirEntry::open`] stays in it.
     pub fn read_dir(&self, relative: impl PathText) -> Result<ReadDir, FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.read_dir(path))
+        self.run(relative.__guard_text(&ROOT), |dir, path| dir.read_dir(path))
     }
 
     /// The same operations with `tokio::fs` (feature `tokio-fs`).
@@ -462,8 +470,10 @@ mod tests {
 guard_text! {
     /// The relative paths [`Root`]'s methods take: any path the application
     /// built (`&str`, `String`, `PathBuf` …); the root confines it.
-    PathText: AsRef<Path>,
+    PathText: Path, class = Path,
+    plain = [str, Path, std::ffi::OsStr],
+    owned = [String, PathBuf, std::ffi::OsString, Box<str>, std::borrow::Cow<'_, str>],
     message = "`{Self}` is not a path that `rasp::fs::Root` can confine",
     label = "not a relative path",
-    fix = "a `rasp::Tainted` file name goes in as one sanitized segment: `root.read(name.sanitize::<rasp::Path>().as_str())`; the root refuses any path that leaves it",
+    fix = "a `rasp::Tainted` file name goes in as one sanitized segment: `root.read(name.sanitize::<rasp::Path>())`, or tainted: `root.read(name)`; the root refuses any path that leaves it",
 }

@@ -45,7 +45,9 @@ impl TokioRoot<'_> {
     /// Opens a file for reading.
     pub async fn open(&self, relative: impl PathText) -> Result<tokio::fs::File, FsError> {
         let file = self
-            .run(relative.as_ref(), |dir, path| dir.open(path))
+            .run(relative.__guard_text(&super::ROOT), |dir, path| {
+                dir.open(path)
+            })
             .await?;
         Ok(tokio::fs::File::from_std(file.into_std()))
     }
@@ -53,21 +55,27 @@ impl TokioRoot<'_> {
     /// Creates (or truncates) a file for writing.
     pub async fn create(&self, relative: impl PathText) -> Result<tokio::fs::File, FsError> {
         let file = self
-            .run(relative.as_ref(), |dir, path| dir.create(path))
+            .run(relative.__guard_text(&super::ROOT), |dir, path| {
+                dir.create(path)
+            })
             .await?;
         Ok(tokio::fs::File::from_std(file.into_std()))
     }
 
     /// Reads a whole file.
     pub async fn read(&self, relative: impl PathText) -> Result<Vec<u8>, FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.read(path))
-            .await
+        self.run(relative.__guard_text(&super::ROOT), |dir, path| {
+            dir.read(path)
+        })
+        .await
     }
 
     /// Reads a whole file as UTF-8.
     pub async fn read_to_string(&self, relative: impl PathText) -> Result<String, FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.read_to_string(path))
-            .await
+        self.run(relative.__guard_text(&super::ROOT), |dir, path| {
+            dir.read_to_string(path)
+        })
+        .await
     }
 
     /// Writes a whole file, creating or truncating it.
@@ -78,7 +86,7 @@ impl TokioRoot<'_> {
     ) -> Result<(), FsError> {
         // The blocking pool needs the bytes for as long as the write runs.
         let contents = contents.as_ref().to_vec();
-        self.run(relative.as_ref(), move |dir, path| {
+        self.run(relative.__guard_text(&super::ROOT), move |dir, path| {
             dir.write(path, contents)
         })
         .await
@@ -87,20 +95,26 @@ impl TokioRoot<'_> {
     /// Removes a file (a link inside the root is removed itself, never
     /// followed).
     pub async fn remove_file(&self, relative: impl PathText) -> Result<(), FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.remove_file(path))
-            .await
+        self.run(relative.__guard_text(&super::ROOT), |dir, path| {
+            dir.remove_file(path)
+        })
+        .await
     }
 
     /// Creates a directory and its missing parents.
     pub async fn create_dir_all(&self, relative: impl PathText) -> Result<(), FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.create_dir_all(path))
-            .await
+        self.run(relative.__guard_text(&super::ROOT), |dir, path| {
+            dir.create_dir_all(path)
+        })
+        .await
     }
 
     /// Lists a directory (`""` or `"."` for the root itself), read whole
     /// on the blocking pool.
     pub async fn read_dir(&self, relative: impl PathText) -> Result<Vec<DirEntry>, FsError> {
-        self.run(relative.as_ref(), |dir, path| dir.read_dir(path)?.collect())
-            .await
+        self.run(relative.__guard_text(&super::ROOT), |dir, path| {
+            dir.read_dir(path)?.collect()
+        })
+        .await
     }
 }

@@ -419,10 +419,19 @@ impl TargetUrl for String {}
 /// recorded inputs like any other.
 impl sealed::Sealed for Tainted<String> {
     fn into_target(self) -> Result<Target, Error> {
-        self.__into_inner_asserted().into_target()
+        rasp_core::__private_v1::take_at(self, &REQUEST).into_target()
     }
 }
 impl TargetUrl for Tainted<String> {}
+
+/// A URL composed with `rasp::compose!` from values percent-encoded for
+/// URLs; checked like any other text.
+impl sealed::Sealed for rasp_core::Composed<rasp_core::Url> {
+    fn into_target(self) -> Result<Target, Error> {
+        rasp_core::__private_v1::take_composed_at(self, &REQUEST).into_target()
+    }
+}
+impl TargetUrl for rasp_core::Composed<rasp_core::Url> {}
 
 impl sealed::Sealed for &String {
     fn into_target(self) -> Result<Target, Error> {

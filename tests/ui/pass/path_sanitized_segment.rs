@@ -28,7 +28,7 @@ fn files() -> Result<Vec<u8>, FileError> {
     let segment = file_name().sanitize::<rasp::Path>();
     let dir = std::env::temp_dir();
     let root = rasp::fs::Root::new(&dir).map_err(|_| FileError)?;
-    let joined = root.join(segment.as_str())?;
+    let joined = root.join(&segment)?;
     assert_eq!(joined.parent(), Some(root.path()));
     serve(segment)
 }

@@ -29,7 +29,7 @@ fn compress(name: impl ShellSafe) -> Result<Vec<u8>, JobError> {
 fn archive() -> Result<Vec<u8>, JobError> {
     compress("backup.tar")?;
     let word = archive_name().sanitize::<rasp::Shell>();
-    let script = rasp::process::shell(format!("printf %s {word}"))?;
+    let script = rasp::process::shell(rasp::compose!(rasp::Shell, "printf %s {}", &word))?;
     let quoted = script.std().output().map_err(|_| JobError)?.stdout;
     let argv = rasp::process::Command::new("printf")
         .arg("%s")

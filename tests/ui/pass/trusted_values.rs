@@ -42,8 +42,9 @@ fn main() -> Result<(), DbError> {
         .parse()
         .unwrap();
     execute(id)?;
-    let n = name.inspect(|n| query_with("SELECT * FROM users WHERE name = $1", n))?;
-    assert_eq!(n, 42);
+    // A fact computed from the value: a count, not the value.
+    let n = name.inspect(|n| query_with("SELECT * FROM users WHERE name = $1", n).ok());
+    assert_eq!(n, Some(42));
 
     let column = rasp::trust_unchecked!(name, rasp::Sql, "checked against the column allowlist");
     execute(column)?;
