@@ -21,6 +21,10 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("rasp::html::raw", "html"),
     ("rasp::log::line", "log"),
     ("rasp::log::field", "log"),
+    // Not checks, but ways a tainted value leaves its wrapper: a log field
+    // written escaped, and a bound SQL parameter.
+    ("rasp::log::tainted", "log"),
+    ("rasp::bind", "sql"),
     ("rasp::http::url", "url"),
 ];
 
@@ -34,6 +38,10 @@ struct Methods {
     gate: Option<&'static str>,
     /// Method names with their argument count.
     methods: &'static [(&'static str, usize)],
+    /// Methods so common on other types (`Path::join`, `[T]::join`) that
+    /// the gate alone would list them everywhere: matched only on a
+    /// receiver declared with the guard's type.
+    typed_only: &'static [&'static str],
 }
 
 const METHODS: &[Methods] = &[
@@ -55,6 +63,7 @@ const METHODS: &[Methods] = &[
             ("create_dir_all", 1),
             ("read_dir", 1),
         ],
+        typed_only: &["join"],
     },
     Methods {
         receiver: "rasp::http::GuardedClient",
@@ -68,6 +77,7 @@ const METHODS: &[Methods] = &[
             ("head", 1),
             ("request", 2),
         ],
+        typed_only: &[],
     },
     // The argument vector of a `rasp::process::Command`.
     Methods {
@@ -75,12 +85,14 @@ const METHODS: &[Methods] = &[
         class: "shell",
         gate: Some("rasp::process"),
         methods: &[("arg", 1), ("args", 1), ("arg_tainted", 1)],
+        typed_only: &[],
     },
     Methods {
         receiver: "rasp::redirect::RedirectPolicy",
         class: "redirect",
         gate: None,
         methods: &[("location", 1)],
+        typed_only: &[],
     },
 ];
 
@@ -104,18 +116,20 @@ pub(crate) fn function(path: &[String]) -> Option<Guard> {
 }
 
 /// The guard a call of method `name` with `args` arguments may be, where
-/// `accepts(gate, receiver)` says whether the call's file refers to the
-/// guard's `gate` module or its receiver was declared with type
-/// `receiver`. A guard without a gate is accepted everywhere.
+/// `gated(gate)` says whether the call's file refers to the guard's `gate`
+/// module and `typed(receiver)` whether the call's receiver was declared
+/// with type `receiver`. A guard without a gate is accepted everywhere; a
+/// `typed_only` method needs the typed receiver.
 pub(crate) fn method(
     name: &str,
     args: usize,
-    accepts: impl Fn(&str, &str) -> bool,
+    gated: impl Fn(&str) -> bool,
+    typed: impl Fn(&str) -> bool,
 ) -> Option<Guard> {
     METHODS
         .iter()
         .filter(|m| m.methods.contains(&(name, args)))
-        .find(|m| m.gate.is_none_or(|gate| accepts(gate, m.receiver)))
+        .find(|m| typed(m.receiver) || (!m.typed_only.contains(&name) && m.gate.is_none_or(&gated)))
         .map(|m| Guard {
             call: format!("{}::{name}", m.receiver),
             class: m.class,
@@ -155,26 +169,35 @@ mod tests {
 
     #[test]
     fn methods_match_by_name_and_arity_behind_their_gate() {
-        let everywhere = |_: &str, _: &str| true;
-        let nowhere = |_: &str, _: &str| false;
+        let everywhere = |_: &str| true;
+        let nowhere = |_: &str| false;
         assert_eq!(
-            method("open", 1, everywhere).unwrap().call,
+            method("open", 1, everywhere, nowhere).unwrap().call,
             "rasp::fs::Root::open"
         );
-        assert_eq!(method("open", 1, nowhere), None);
-        assert_eq!(method("open", 2, everywhere), None);
-        let typed_root = |_: &str, receiver: &str| receiver == "rasp::fs::Root";
-        assert_eq!(method("read", 1, typed_root).unwrap().class, "path");
-        assert_eq!(method("get", 1, typed_root), None);
+        assert_eq!(method("open", 1, nowhere, nowhere), None);
+        assert_eq!(method("open", 2, everywhere, nowhere), None);
+        let typed_root = |receiver: &str| receiver == "rasp::fs::Root";
         assert_eq!(
-            method("request", 2, |gate, _| gate == "rasp::http")
+            method("read", 1, nowhere, typed_root).unwrap().class,
+            "path"
+        );
+        assert_eq!(method("get", 1, nowhere, typed_root), None);
+        assert_eq!(
+            method("request", 2, |gate| gate == "rasp::http", nowhere)
                 .unwrap()
                 .class,
             "url"
         );
         assert_eq!(
-            method("location", 1, nowhere).unwrap().call,
+            method("location", 1, nowhere, nowhere).unwrap().call,
             "rasp::redirect::RedirectPolicy::location"
+        );
+        // `join` is everybody's: only a receiver typed `Root` counts.
+        assert_eq!(method("join", 1, everywhere, nowhere), None);
+        assert_eq!(
+            method("join", 1, nowhere, typed_root).unwrap().call,
+            "rasp::fs::Root::join"
         );
     }
 }

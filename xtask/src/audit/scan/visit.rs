@@ -311,13 +311,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let name = call.method.to_string();
         let span = call.method.span();
         let receiver = receiver_name(&call.receiver);
-        let accepts = |gate: &str, ty: &str| {
-            self.gates.contains(gate)
-                || receiver
-                    .as_deref()
-                    .is_some_and(|receiver| self.typed.contains(ty, receiver))
+        let gated = |gate: &str| self.gates.contains(gate);
+        let typed = |ty: &str| {
+            receiver
+                .as_deref()
+                .is_some_and(|receiver| self.typed.contains(ty, receiver))
         };
-        if let Some(guard) = guards::method(&name, call.args.len(), accepts) {
+        if let Some(guard) = guards::method(&name, call.args.len(), gated, typed) {
             let at = self.at(span);
             self.found.guard_calls.push(GuardCall {
                 guard,
