@@ -13,9 +13,9 @@ pub use rasp_core::{
     Recordable, Redirect, RedirectSafe, RequestContext, SameContext, Sanitize, Sanitized, Shell,
     ShellSafe, Shown, SinkClass, SinkSite, SinkText, SourceMeta, Sql, SqlSafe, Tainted, Url,
     UrlSafe, check, class, compose, context, detect, escaped, event, policy, registry, sanitize,
-    telemetry, trust_unchecked,
+    spliced, telemetry, trust_unchecked,
 };
-pub use rasp_macros::{protect, sink, source};
+pub use rasp_macros::{protect, shell, sink, source, sql};
 /// Guarded processes and shell scripts (feature `process`).
 #[cfg(feature = "process")]
 pub use rasp_sinks::command as process;
@@ -47,6 +47,10 @@ pub use rasp_axum as axum;
 #[doc(hidden)]
 pub mod __private_v1 {
     pub use rasp_core::__private_v1::*;
+    #[cfg(feature = "process")]
+    pub use rasp_sinks::command::__spliced as spliced_shell;
+    #[cfg(feature = "sqlx")]
+    pub use rasp_sinks::sqlx::__spliced as spliced_sql;
 }
 
 /// The guide in `docs/` as doctests: every Rust block of every page is

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use memchr::memmem::Finder;
-use rasp_core::check::check;
+use rasp_core::check::{check, check_spliced};
 use rasp_core::class::SinkClass;
 use rasp_core::detect::sql::detect;
 use rasp_core::sink::{Guard, SinkSite};
-use rasp_core::{Dialect, Mode, RequestContext, SourceMeta};
+use rasp_core::spliced::Spliced;
+use rasp_core::{Dialect, Mode, RequestContext, SourceMeta, Sql, Tainted};
 
 static SITE: SinkSite = SinkSite::new(
     "bench.sql",
@@ -110,6 +111,48 @@ fn sink_check(c: &mut Criterion) {
     group.finish();
 }
 
+/// The same query built by a span-exact macro: the template's pieces and
+/// one tainted argument, whose span alone is judged.
+fn spliced_query(term: &str) -> Spliced<Sql> {
+    let (before, after) = SQL.split_once(PRESENT).expect("the term is in the query");
+    let term = Tainted::new(term.to_owned(), &SRC);
+    let mut text = Spliced::<Sql>::__with_capacity(SQL.len() + 16);
+    text.__literal(before);
+    text.__arg(&term);
+    text.__literal(after);
+    text
+}
+
+static SPAN_SITE: SinkSite = SinkSite::new(
+    "bench.sql.span",
+    SinkClass::Sql,
+    "bench::query",
+    file!(),
+    line!(),
+    &[],
+    Guard::SpanExact,
+);
+
+fn span_check(c: &mut Criterion) {
+    let sql = SQL.as_bytes();
+    let present = Finder::new(PRESENT);
+    let spliced = spliced_query(PRESENT);
+    assert_eq!(spliced.spans().len(), 1);
+    let mut group = c.benchmark_group("span");
+    // The floor: one SIMD search for the term, as the verbatim check makes
+    // for every recorded input before any detector runs.
+    group.bench_function("memmem_floor", |b| {
+        b.iter(|| present.find(black_box(sql)));
+    });
+    group.bench_function("check_1_span_benign", |b| {
+        b.iter(|| check_spliced(&SPAN_SITE, black_box(&spliced)));
+    });
+    group.bench_function("build_and_check_1_span_benign", |b| {
+        b.iter(|| check_spliced(&SPAN_SITE, &spliced_query(black_box(PRESENT))));
+    });
+    group.finish();
+}
+
 fn sql_detector(c: &mut Criterion) {
     let sql = SQL.as_bytes();
     let attack_sql = SQL.replace(PRESENT, ATTACK);
@@ -140,5 +183,5 @@ fn sql_detector(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sink_check, sql_detector);
+criterion_group!(benches, sink_check, span_check, sql_detector);
 criterion_main!(benches);

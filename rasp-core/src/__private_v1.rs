@@ -14,6 +14,7 @@ pub use crate::escape_hatch::{Asserted, EscapeHatch};
 pub use crate::record::Recordable;
 pub use crate::sanitize::Sanitized;
 pub use crate::sink::{Guard, SinkRegistration, SinkSite};
+pub use crate::spliced::Spliced;
 pub use crate::taint::{SourceMeta, Tainted};
 pub use crate::trust::{
     HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,
@@ -120,6 +121,17 @@ pub fn composed_at<'a, C>(value: &'a Composed<C>, site: &'static SinkSite) -> &'
 pub fn take_composed_at<C>(value: Composed<C>, site: &'static SinkSite) -> String {
     note_site(site);
     value.into_text()
+}
+
+/// Checks the argument spans of a span-exact text at `site` and hands its
+/// text to the guard that runs it (see [`crate::check::check_spliced`]).
+#[inline]
+pub fn checked_spliced<C: Context>(
+    spliced: Spliced<C>,
+    site: &'static SinkSite,
+) -> Result<String, Blocked> {
+    crate::check::check_spliced(site, &spliced)?;
+    Ok(spliced.into_text())
 }
 
 /// Static description of a `#[rasp::protect]` fn.

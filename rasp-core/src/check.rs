@@ -143,6 +143,84 @@ where
     }
 }
 
+/// The source named by a finding in a span-exact text whose argument the
+/// program held rather than read from a request: second-order data, a
+/// value from a file or a queue.
+pub static PROGRAM_VALUE: crate::SourceMeta = crate::SourceMeta {
+    kind: "program.value",
+    fn_path: "",
+    file: "",
+    line: 0,
+};
+
+/// Checks text a span-exact macro (`rasp::sql!`, `rasp::shell!`) built:
+/// the detector of the site's class judges each argument's span where it
+/// stands, and nothing of the literal template, so the template's own text
+/// never coincides with an input and an input transformed before it was
+/// spliced is judged as it was written.
+///
+/// No request context is needed: a background job or a value read back
+/// from the database is judged the same. A finding is decided and
+/// reported in the current context, or in one opened for it. Spans do not
+/// depend on recorded inputs, so a request past its recording caps is
+/// judged in full rather than refused.
+pub fn check_spliced<C: crate::Context>(
+    site: &'static SinkSite,
+    spliced: &crate::spliced::Spliced<C>,
+) -> Result<(), Blocked> {
+    if spliced.spans().is_empty() {
+        return Ok(());
+    }
+    if catch_unwind(|| metrics::checked(site.class())).is_err() {
+        reporting_failed(site);
+    }
+    let text = spliced.text().as_bytes();
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        judge_spans(site, text, spliced.spans())
+    }));
+    match found {
+        Ok(None) => Ok(()),
+        Ok(Some(found)) => match RequestContext::current() {
+            Some(ctx) => decide(site, &ctx, found),
+            None => {
+                let ctx = RequestContext::builder().route(site.fn_path()).build();
+                decide(site, &ctx, found)
+            }
+        },
+        Err(_) => internal_error(site),
+    }
+}
+
+/// The first argument span the site's detector flags, judged as the one
+/// occurrence of its bytes.
+fn judge_spans(
+    site: &'static SinkSite,
+    text: &[u8],
+    spans: &[crate::spliced::ArgSpan],
+) -> Option<Found> {
+    for (index, span) in spans.iter().enumerate() {
+        let Some(needle) = detect::span::Span::new(text, span.start, span.end) else {
+            continue;
+        };
+        if let Some(Finding { offset, reason }) =
+            detect::detect(site.class(), site.dialect(), text, &needle)
+        {
+            let bytes = needle.needle();
+            return Some(Found {
+                detection: Detection {
+                    input: index,
+                    offset,
+                    reason,
+                },
+                source: span.source.unwrap_or(&PROGRAM_VALUE),
+                excerpt: Excerpt::masked(bytes),
+                input_len: bytes.len(),
+            });
+        }
+    }
+    None
+}
+
 /// What a detection carries out of the input lock: enough to report it.
 struct Found {
     detection: Detection,

@@ -120,6 +120,21 @@ pub trait Part<C>: sealed::Sealed<C> {
     /// Writes this part. Not for applications.
     #[doc(hidden)]
     fn __write(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result;
+
+    /// Whether the span this part writes is judged by a span-exact check:
+    /// text is, injection-free values (numbers, `bool`) are not.
+    #[doc(hidden)]
+    #[inline]
+    fn __judged(&self) -> bool {
+        true
+    }
+
+    /// The source of the value, for the event a judged span reports.
+    #[doc(hidden)]
+    #[inline]
+    fn __source(&self) -> Option<&'static crate::SourceMeta> {
+        None
+    }
 }
 
 #[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
@@ -160,21 +175,36 @@ impl<T: Part<C> + ?Sized, C> Part<C> for &T {
     fn __write(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
         (**self).__write(out)
     }
+
+    fn __judged(&self) -> bool {
+        (**self).__judged()
+    }
+
+    fn __source(&self) -> Option<&'static crate::SourceMeta> {
+        (**self).__source()
+    }
 }
 
 // Text and numbers the program holds: written as they are, and checked
-// with the rest of the text at the sink.
+// with the rest of the text at the sink. Numbers and `bool` cannot carry
+// an injection: a span-exact check skips them (a `char` can be a quote).
 macro_rules! plain_part {
-    ($($t:ty)*) => {$(
+    ($judged:literal: $($t:ty)*) => {$(
         impl<C: Context> sealed::Sealed<C> for $t {}
         impl<C: Context> Part<C> for $t {
             fn __write(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(self, out)
             }
+
+            #[inline]
+            fn __judged(&self) -> bool {
+                $judged
+            }
         }
     )*};
 }
-plain_part!(str String u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 bool char);
+plain_part!(true: str String char);
+plain_part!(false: u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64 bool);
 
 /// One argument of `compose!`, displayed through its [`Part`] for `C`.
 /// Not for applications.

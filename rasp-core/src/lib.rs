@@ -40,6 +40,7 @@ pub mod registry;
 pub mod rich_html;
 pub mod sanitize;
 pub mod sink;
+pub mod spliced;
 pub mod taint;
 pub mod trust;
 

@@ -24,14 +24,19 @@ pub enum Guard {
     Typed,
     /// The sink text is only checked at run time (string-built text).
     RuntimeChecked,
+    /// The text is built by a span-exact macro from a literal template; the
+    /// runtime check judges exactly the arguments' spans.
+    SpanExact,
 }
 
 impl Guard {
-    /// Stable name, as the sink map writes it: `typed`, `runtime-checked`.
+    /// Stable name, as the sink map writes it: `typed`, `runtime-checked`,
+    /// `span-exact`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Guard::Typed => "typed",
             Guard::RuntimeChecked => "runtime-checked",
+            Guard::SpanExact => "span-exact",
         }
     }
 }

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rich_html",
             "sanitize",
             "sink",
+            "spliced",
             "taint",
             "trust",
         ],

@@ -386,3 +386,47 @@ fn ssrf_detector() {
         assert_eq!(n, 0, "{:?}", String::from_utf8_lossy(url));
     }
 }
+
+/// A span-exact check of a built text allocates nothing: the spans are
+/// judged in place, with or without a request context. Building the text
+/// costs its one `String` (spans are inline up to four arguments).
+#[test]
+fn span_exact_checks_and_builds() {
+    use rasp_core::Sql;
+    use rasp_core::check::check_spliced;
+    use rasp_core::spliced::Spliced;
+
+    static SPAN_SITE: SinkSite = SinkSite::new(
+        "zero_alloc.span",
+        SinkClass::Sql,
+        "tests::span",
+        file!(),
+        line!(),
+        &[],
+        Guard::SpanExact,
+    );
+    let name = Tainted::new("Ann -- the admin".to_owned(), &SRC);
+    let build = || {
+        let mut text = Spliced::<Sql>::__with_capacity(96);
+        text.__literal("SELECT id FROM users WHERE name = '");
+        text.__arg(&name);
+        text.__literal("' AND age > ");
+        text.__arg(&42_u32);
+        text.__literal(" ORDER BY id");
+        text
+    };
+    let text = build();
+    assert_eq!(text.spans().len(), 1);
+    assert_eq!(
+        allocations(|| assert!(check_spliced(&SPAN_SITE, black_box(&text)).is_ok())),
+        0
+    );
+    let ctx = RequestContext::new();
+    ctx.scope(|| {
+        assert_eq!(
+            allocations(|| assert!(check_spliced(&SPAN_SITE, black_box(&text)).is_ok())),
+            0
+        );
+    });
+    assert_eq!(allocations(|| drop(black_box(build()))), RUNS as u64);
+}

@@ -48,6 +48,7 @@ pub mod log;
 pub mod path;
 pub mod redirect;
 pub mod shell;
+pub mod span;
 pub mod sql;
 pub mod ssrf;
 

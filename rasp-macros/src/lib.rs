@@ -1,5 +1,5 @@
-//! Attribute macros of rasp: `#[rasp::source]`, `#[rasp::sink]` and
-//! `#[rasp::protect]`.
+//! Macros of rasp: the attributes `#[rasp::source]`, `#[rasp::sink]` and
+//! `#[rasp::protect]`, and the span-exact `rasp::sql!` and `rasp::shell!`.
 //!
 //! Use them through the `rasp` facade crate; the expansions refer to
 //! `::rasp::__private_v1` only. Internally the crate root parses and
@@ -18,6 +18,7 @@ mod func;
 mod protect;
 mod sink;
 mod source;
+mod splice;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -169,4 +170,48 @@ fn expand<A: Parse>(
         Ok(expanded) => expanded.into(),
         Err(error) => error::with_item(error, item).into(),
     }
+}
+
+/// SQL text built from a literal template, with every argument's span
+/// judged where it stands.
+///
+/// `format!` syntax (`{}`, `{0}`, `{name}`, named arguments, variables
+/// captured by name); the template must be a string literal. Arguments are
+/// `rasp::Tainted` text, `&str`/`String`, numbers, and values sanitized,
+/// asserted or composed for SQL. The result is
+/// `Result<rasp::CheckedSql, rasp::Blocked>`: the SQL detector judges
+/// exactly the bytes each argument wrote, never the template's own text,
+/// and needs no request context. Requires the `sqlx` feature.
+///
+/// ```
+/// # fn main() -> Result<(), rasp::Blocked> {
+/// let name = rasp::Tainted::new("O'Brien".to_string(), &rasp::SourceMeta::MANUAL);
+/// let q = rasp::sql!("SELECT id FROM users WHERE name = '{}' OR a = 'x'", name);
+/// assert!(q.is_err(), "the quote in the argument closes the literal");
+///
+/// let name = rasp::Tainted::new("GROUP BY".to_string(), &rasp::SourceMeta::MANUAL);
+/// let q = rasp::sql!("SELECT tag, count(*) FROM t WHERE tag = '{name}' GROUP BY tag")?;
+/// assert_eq!(q.as_str(), "SELECT tag, count(*) FROM t WHERE tag = 'GROUP BY' GROUP BY tag");
+/// # Ok(()) }
+/// ```
+#[proc_macro]
+pub fn sql(input: TokenStream) -> TokenStream {
+    splice::expand(&splice::SQL, input.into()).into()
+}
+
+/// A shell script built from a literal template, with every argument's
+/// span judged where it stands: `Result<rasp::process::CheckedScript,
+/// rasp::Blocked>`. As [`sql!`](macro@sql) otherwise; requires the
+/// `process` feature.
+///
+/// ```
+/// let file = rasp::Tainted::new("q3 report.pdf".to_string(), &rasp::SourceMeta::MANUAL);
+/// let script = rasp::shell!("wc -c < '{}'", file).unwrap();
+/// assert_eq!(script.as_str(), "wc -c < 'q3 report.pdf'");
+/// let file = rasp::Tainted::new("x'; touch /tmp/owned; '".to_string(), &rasp::SourceMeta::MANUAL);
+/// assert!(rasp::shell!("wc -c < '{}'", file).is_err());
+/// ```
+#[proc_macro]
+pub fn shell(input: TokenStream) -> TokenStream {
+    splice::expand(&splice::SHELL, input.into()).into()
 }

@@ -599,6 +599,21 @@ pub fn shell(script: impl ScriptText) -> Result<CheckedScript, Blocked> {
     Ok(CheckedScript { script })
 }
 
+/// A script built by `rasp::shell!`: its argument spans are judged at
+/// `site` (the macro's own, registered where it is written). Not for
+/// applications: the macro calls it.
+#[doc(hidden)]
+#[inline]
+pub fn __spliced(
+    spliced: rasp_core::__private_v1::Spliced<Shell>,
+    site: &'static SinkSite,
+) -> Result<CheckedScript, Blocked> {
+    let text = rasp_core::__private_v1::checked_spliced(spliced, site)?;
+    Ok(CheckedScript {
+        script: Cow::Owned(text),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -253,6 +253,22 @@ fn checked(site: &'static SinkSite, text: Cow<'static, str>) -> Result<CheckedSq
     })
 }
 
+/// SQL built by `rasp::sql!`: its argument spans are judged at `site`
+/// (the macro's own, registered where it is written), and the text goes
+/// to sqlx. Not for applications: the macro calls it.
+#[doc(hidden)]
+#[inline]
+pub fn __spliced(
+    spliced: rasp_core::__private_v1::Spliced<rasp_core::Sql>,
+    site: &'static SinkSite,
+) -> Result<CheckedSql, Blocked> {
+    let text = rasp_core::__private_v1::checked_spliced(spliced, site)?;
+    Ok(CheckedSql {
+        sql: hand_to_sqlx(Cow::Owned(text)),
+        sink_id: site.id(),
+    })
+}
+
 /// The one place in rasp that vouches for dynamic SQL text to sqlx: reached
 /// only with text that [`check`] has just passed.
 #[allow(

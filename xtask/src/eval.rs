@@ -6,6 +6,12 @@
 //! and a substring searcher built for the recorded input. Only the detector
 //! call is timed; reading the corpus and building the searcher are not (the
 //! runtime builds the searcher once, when the input is recorded).
+//!
+//! With `--mode span` each case is judged as a span-exact macro would
+//! judge it: the detector sees the argument's bytes at their one place in
+//! the text (the case's `span`, or else the input's only occurrence), and
+//! nothing of the template. A case without either is judged verbatim, and
+//! counted as such.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -17,7 +23,8 @@ use lexopt::Arg::Long;
 use lexopt::Parser;
 use memchr::memmem::Finder;
 use rasp_core::check::min_input_len;
-use rasp_core::detect::{detect, header};
+use rasp_core::detect::span::Span;
+use rasp_core::detect::{Needle, detect, header};
 use rasp_core::{Dialect, SinkClass};
 use serde::Deserialize;
 
@@ -79,6 +86,17 @@ pub(crate) struct Options {
     reps: u32,
     min_recall: Option<f64>,
     max_fpr: Option<f64>,
+    mode: Mode,
+}
+
+/// How a case's input is found in its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Searched for, every occurrence judged: the runtime check of text
+    /// built elsewhere.
+    Verbatim,
+    /// Known: the bytes one argument wrote, as `rasp::sql!` records them.
+    Span,
 }
 
 impl Options {
@@ -92,6 +110,7 @@ impl Options {
             reps: 64,
             min_recall: None,
             max_fpr: None,
+            mode: Mode::Verbatim,
         };
         while let Some(arg) = args::next(parser)? {
             match arg {
@@ -107,6 +126,17 @@ impl Options {
                 Long("reps") => options.reps = number::<u32>(parser, "--reps")?.max(1),
                 Long("min-recall") => options.min_recall = Some(ratio(parser, "--min-recall")?),
                 Long("max-fpr") => options.max_fpr = Some(ratio(parser, "--max-fpr")?),
+                Long("mode") => {
+                    options.mode = match args::value(parser, "--mode")?.as_str() {
+                        "verbatim" => Mode::Verbatim,
+                        "span" => Mode::Span,
+                        other => {
+                            return Err(format!(
+                                "unknown mode `{other}` (expected verbatim or span)"
+                            ));
+                        }
+                    }
+                }
                 other => {
                     return Err(format!(
                         "unknown option `{}` for `eval`",
@@ -152,6 +182,11 @@ pub(crate) struct Case {
     /// header detector, as `rasp::header::set_cookie` does.
     #[serde(default)]
     tags: Vec<String>,
+    /// The byte range the argument wrote in `template`, for cases whose
+    /// input was transformed before it was spliced, or also occurs in the
+    /// template's own text. Span mode judges exactly these bytes.
+    #[serde(default)]
+    span: Option<[usize; 2]>,
 }
 
 /// A case after its detector ran.
@@ -162,6 +197,8 @@ struct Outcome {
     detail: String,
     /// Median time of one detector call.
     ns: f64,
+    /// Whether span mode found the argument's span (else: judged verbatim).
+    spanned: bool,
 }
 
 /// Tallies of one class.
@@ -210,13 +247,20 @@ pub(crate) fn run(options: &Options) -> Result<bool, String> {
         if options.class.is_some_and(|only| only != class) {
             continue;
         }
-        let outcome = evaluate(class, case, options.reps, &options.corpus, line)?;
+        let outcome = evaluate(class, case, options, line)?;
         outcomes.push((class, outcome));
     }
     if let Some(path) = &options.results {
         write_results(path, &outcomes)?;
     }
     let tallies = tally(&outcomes);
+    if options.mode == Mode::Span {
+        let spanned = outcomes.iter().filter(|(_, o)| o.spanned).count();
+        println!(
+            "mode: span ({spanned} of {} cases judged by their span; the rest verbatim)",
+            outcomes.len()
+        );
+    }
     print_table(&tallies);
     if cfg!(debug_assertions) {
         println!(
@@ -251,15 +295,20 @@ pub(crate) fn read_corpus(path: &str) -> Result<Vec<(usize, Case)>, String> {
 }
 
 /// Runs the detector of the case's class on it.
-fn evaluate(
-    class: Class,
-    case: Case,
-    reps: u32,
-    corpus: &str,
-    line: usize,
-) -> Result<Outcome, String> {
+fn evaluate(class: Class, case: Case, options: &Options, line: usize) -> Result<Outcome, String> {
+    let corpus = &options.corpus;
     let finder = Finder::new(case.input.as_bytes());
     let text = case.template.as_bytes();
+    let span = match options.mode {
+        Mode::Verbatim => None,
+        Mode::Span => match case.span {
+            Some([start, end]) => Some(Span::new(text, start, end).ok_or_else(|| {
+                format!("{corpus}:{line}: span {start}..{end} is empty or outside the template")
+            })?),
+            None => only_occurrence(text, &finder)
+                .and_then(|at| Span::new(text, at, at + case.input.len())),
+        },
+    };
     let kind = match class {
         Class::Sqli => SinkClass::Sql,
         Class::Shell => SinkClass::Shell,
@@ -276,18 +325,23 @@ fn evaluate(
     let cookie = class == Class::Header && case.tags.iter().any(|t| t == "set-cookie");
     // Inputs the runtime check does not look for are not detections here
     // either: the evaluator scores what a guarded sink would do.
+    // A known span is judged whatever its length: no coincidence to fear.
     let min_len = min_input_len(kind);
-    let checked = case.input.len() >= min_len;
+    let checked = span.is_some() || case.input.len() >= min_len;
+    let needle: &dyn Needle = match &span {
+        Some(span) => span,
+        None => &finder,
+    };
     let run = || {
         if !checked {
             None
         } else if cookie {
-            header::detect_cookie(text, &finder).map(|f| (f.offset, f.reason))
+            header::detect_cookie(text, needle).map(|f| (f.offset, f.reason))
         } else {
-            detect(kind, dialect, text, &finder).map(|f| (f.offset, f.reason))
+            detect(kind, dialect, text, needle).map(|f| (f.offset, f.reason))
         }
     };
-    let ns = median_ns(reps, || {
+    let ns = median_ns(options.reps, || {
         black_box(run());
     });
     let found = run();
@@ -297,12 +351,22 @@ fn evaluate(
         None => String::new(),
     };
     let verdict = found.is_some();
+    let spanned = span.is_some();
     Ok(Outcome {
         case,
         verdict,
         detail,
         ns,
+        spanned,
     })
+}
+
+/// Where the input occurs in `text`, if it occurs exactly once: then that
+/// occurrence is the argument's span.
+fn only_occurrence(text: &[u8], finder: &Finder<'_>) -> Option<usize> {
+    let first = finder.find(text)?;
+    let again = finder.find(text.get(first + 1..)?).is_some();
+    (!again).then_some(first)
 }
 
 /// Median time of one call of `f`, over batches of calls: one clock read
@@ -546,6 +610,7 @@ mod tests {
             input: input.into(),
             attack,
             tags: Vec::new(),
+            span: None,
         };
         let cases = [
             case(
@@ -564,7 +629,7 @@ mod tests {
         ];
         let outcomes: Vec<(Class, Outcome)> = cases
             .into_iter()
-            .map(|c| (Class::Sqli, evaluate(Class::Sqli, c, 1, "test", 1).unwrap()))
+            .map(|c| (Class::Sqli, evaluate(Class::Sqli, c, &reps(1), 1).unwrap()))
             .collect();
         let tallies = tally(&outcomes);
         let t = &tallies[0].1;
@@ -586,6 +651,7 @@ mod tests {
             input: input.into(),
             attack: true,
             tags: Vec::new(),
+            span: None,
         };
         let cases = [
             (
@@ -627,12 +693,81 @@ mod tests {
             ),
         ];
         for (class, case) in cases {
-            let outcome = evaluate(class, case, 1, "test", 1).unwrap();
+            let outcome = evaluate(class, case, &reps(1), 1).unwrap();
             assert!(outcome.verdict, "{} missed", class.name());
             assert!(!outcome.detail.is_empty());
         }
         let benign = case("path", "/srv/files/report.pdf", "report.pdf");
-        assert!(!evaluate(Class::Path, benign, 1, "test", 1).unwrap().verdict);
+        assert!(!evaluate(Class::Path, benign, &reps(1), 1).unwrap().verdict);
+    }
+
+    /// Options that time each case `n` times, in verbatim mode.
+    fn reps(n: u32) -> Options {
+        let mut options = parse(&["--corpus", "test"]).unwrap();
+        options.reps = n;
+        options
+    }
+
+    #[test]
+    fn span_mode_judges_the_argument_and_not_the_template() {
+        let case = |template: &str, input: &str, attack: bool, span: Option<[usize; 2]>| Case {
+            id: "span".into(),
+            class: "sqli".into(),
+            dialect: None,
+            template: template.into(),
+            input: input.into(),
+            attack,
+            tags: Vec::new(),
+            span,
+        };
+        let mut span = reps(1);
+        span.mode = Mode::Span;
+        let verbatim = reps(1);
+        // The template spells the input as code; the argument is a literal.
+        let coincident = || {
+            case(
+                "SELECT * FROM t WHERE a = 'OR 1=1' OR 1=1",
+                "OR 1=1",
+                false,
+                Some([27, 33]),
+            )
+        };
+        assert!(
+            evaluate(Class::Sqli, coincident(), &verbatim, 1)
+                .unwrap()
+                .verdict
+        );
+        let judged = evaluate(Class::Sqli, coincident(), &span, 1).unwrap();
+        assert!(judged.spanned && !judged.verdict);
+        // Upper-cased before it was spliced: never found verbatim.
+        let transformed = || {
+            case(
+                "SELECT * FROM t WHERE a = 'X' OR '1'='1'",
+                "x' or '1'='1",
+                true,
+                Some([27, 39]),
+            )
+        };
+        assert!(
+            !evaluate(Class::Sqli, transformed(), &verbatim, 1)
+                .unwrap()
+                .verdict
+        );
+        assert!(
+            evaluate(Class::Sqli, transformed(), &span, 1)
+                .unwrap()
+                .verdict
+        );
+        // Without a span, the input's only occurrence is the span.
+        let once = case(
+            "SELECT * FROM t WHERE a = 'x' OR '1'='1'",
+            "x' OR '1'='1",
+            true,
+            None,
+        );
+        assert!(evaluate(Class::Sqli, once, &span, 1).unwrap().spanned);
+        let outside = case("SELECT 1", "1", false, Some([4, 99]));
+        assert!(evaluate(Class::Sqli, outside, &span, 1).is_err());
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub(crate) fn compare(baseline: &SinkMap, current: &SinkMap) -> Drift {
             (None, GuardStatus::Typed) => drift
                 .notes
                 .push(format!("new typed {} sink `{id}` at {at}", sink.kind)),
+            (None, GuardStatus::SpanExact) => drift
+                .notes
+                .push(format!("new span-exact {} sink `{id}` at {at}", sink.kind)),
             (Some(before), GuardStatus::RuntimeChecked) if before.guard == GuardStatus::Typed => {
                 drift.failures.push(format!(
                     "sink `{id}` at {at} is no longer typed, only runtime-checked"
@@ -194,6 +197,34 @@ mod tests {
             escape_hatches: vec![],
             call_sites,
         }
+    }
+
+    fn span_exact_sink(id: &str) -> crate::audit::map::Sink {
+        crate::audit::map::Sink {
+            kind: "sql".to_owned(),
+            id: id.to_owned(),
+            fn_path: "app::report".to_owned(),
+            file: "src/lib.rs".to_owned(),
+            line: 7,
+            guarded: vec![],
+            guard: GuardStatus::SpanExact,
+            action: None,
+        }
+    }
+
+    #[test]
+    fn a_new_span_exact_sink_is_noted_and_counted_in_the_share() {
+        let before = map(vec![sql_call("app::a", 10)]);
+        let mut after = map(vec![sql_call("app::a", 10)]);
+        after.sinks.push(span_exact_sink("app::sql!:7"));
+        after.sinks.push(span_exact_sink("app::sql!:9"));
+        let drift = compare(&before, &after);
+        assert!(drift.failures.is_empty(), "{drift:?}");
+        assert_eq!(drift.notes.len(), 2, "{drift:?}");
+        let shares = after.span_shares();
+        assert_eq!(shares.len(), 1);
+        assert_eq!((shares[0].span_exact, shares[0].verbatim), (2, 1));
+        assert_eq!(shares[0].percent(), 66);
     }
 
     #[test]

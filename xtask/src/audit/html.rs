@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use super::map::{CallSite, EscapeHatch, GuardStatus, Sink, SinkMap};
+use super::map::{CallSite, EscapeHatch, GuardStatus, Sink, SinkMap, SpanShare};
 use super::severity::security_severity;
 
 /// Sinks of one kind, counted by guard status.
@@ -14,6 +14,7 @@ struct KindCount<'a> {
     severity: &'static str,
     typed: usize,
     runtime_checked: usize,
+    span_exact: usize,
 }
 
 #[derive(Template)]
@@ -35,6 +36,7 @@ tr:nth-child(even) td { background: #f2f5f8; }
 code { font: 13px ui-monospace, monospace; }
 .typed { color: #17692c; font-weight: 600; }
 .runtime-checked { color: #9a5b00; font-weight: 600; }
+.span-exact { color: #17692c; font-weight: 600; }
 .asserted { color: #a1262b; font-weight: 600; }
 .summary { display: flex; gap: 1rem; flex-wrap: wrap; }
 .card { border: 1px solid #d5dae0; border-radius: 6px; padding: .6rem 1rem; background: #f7f9fb; }
@@ -53,9 +55,16 @@ code { font: 13px ui-monospace, monospace; }
 </div>
 <h2>Sinks by kind</h2>
 <table>
-<tr><th>kind</th><th>severity</th><th>typed</th><th>runtime-checked</th></tr>
-{% for count in counts %}<tr><td>{{ count.kind }}</td><td>{{ count.severity }}</td><td>{{ count.typed }}</td><td>{{ count.runtime_checked }}</td></tr>
+<tr><th>kind</th><th>severity</th><th>typed</th><th>runtime-checked</th><th>span-exact</th></tr>
+{% for count in counts %}<tr><td>{{ count.kind }}</td><td>{{ count.severity }}</td><td>{{ count.typed }}</td><td>{{ count.runtime_checked }}</td><td>{{ count.span_exact }}</td></tr>
 {% endfor %}</table>
+{% if !shares.is_empty() %}<h2>Span-exact share by class</h2>
+<p>Uses of <code>rasp::sql!</code>/<code>rasp::shell!</code> against calls of the class's verbatim guards.</p>
+<table>
+<tr><th>class</th><th>span-exact</th><th>verbatim</th><th>share</th></tr>
+{% for share in shares %}<tr><td>{{ share.class }}</td><td>{{ share.span_exact }}</td><td>{{ share.verbatim }}</td><td>{{ share.percent() }} %</td></tr>
+{% endfor %}</table>
+{% endif %}
 <h2>Sinks</h2>
 <table>
 <tr><th>kind</th><th>id</th><th>fn path</th><th>file:line</th><th>guarded params</th><th>guard</th>{% if with_actions %}<th>action</th>{% endif %}</tr>
@@ -84,6 +93,7 @@ struct Report<'a> {
     typed: usize,
     runtime_checked: usize,
     counts: Vec<KindCount<'a>>,
+    shares: Vec<SpanShare>,
     sinks: &'a [Sink],
     /// Whether `--policy` filled in the sinks' actions.
     with_actions: bool,
@@ -100,10 +110,12 @@ pub(crate) fn render(map: &SinkMap, crates: &[String]) -> String {
             severity: security_severity(&sink.kind),
             typed: 0,
             runtime_checked: 0,
+            span_exact: 0,
         });
         match sink.guard {
             GuardStatus::Typed => count.typed += 1,
             GuardStatus::RuntimeChecked => count.runtime_checked += 1,
+            GuardStatus::SpanExact => count.span_exact += 1,
         }
     }
     let typed = map
@@ -111,12 +123,18 @@ pub(crate) fn render(map: &SinkMap, crates: &[String]) -> String {
         .iter()
         .filter(|s| s.guard == GuardStatus::Typed)
         .count();
+    let runtime_checked = map
+        .sinks
+        .iter()
+        .filter(|s| s.guard == GuardStatus::RuntimeChecked)
+        .count();
     Report {
         schema: &map.schema,
         crates: crates.join(", "),
         typed,
-        runtime_checked: map.sinks.len() - typed,
+        runtime_checked,
         counts: counts.into_values().collect(),
+        shares: map.span_shares(),
         sinks: &map.sinks,
         with_actions: map.sinks.iter().any(|s| s.action.is_some()),
         escape_hatches: &map.escape_hatches,

@@ -1,6 +1,7 @@
 //! The sink map: what the harness found, in the versioned JSON schema that
 //! every output format and the baseline share.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -146,6 +147,9 @@ pub(crate) enum GuardStatus {
     Typed,
     /// Only the runtime check: the text is built as a string.
     RuntimeChecked,
+    /// Built by `rasp::sql!`/`rasp::shell!` from a literal template; the
+    /// runtime check judges exactly the arguments' spans.
+    SpanExact,
 }
 
 impl GuardStatus {
@@ -153,7 +157,36 @@ impl GuardStatus {
         match self {
             GuardStatus::Typed => "typed",
             GuardStatus::RuntimeChecked => "runtime-checked",
+            GuardStatus::SpanExact => "span-exact",
         }
+    }
+}
+
+/// How far one class has moved to span-exact text: the uses of its
+/// span-exact macro against the calls of its verbatim guards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SpanShare {
+    pub(crate) class: String,
+    /// `rasp::sql!`/`rasp::shell!` uses (each registers a sink site).
+    pub(crate) span_exact: usize,
+    /// Calls of the class's runtime-checked guards found by the scan.
+    pub(crate) verbatim: usize,
+}
+
+impl SpanShare {
+    fn empty(class: &str) -> SpanShare {
+        SpanShare {
+            class: class.to_owned(),
+            span_exact: 0,
+            verbatim: 0,
+        }
+    }
+
+    /// The span-exact share in percent, rounded down.
+    pub(crate) fn percent(&self) -> usize {
+        (self.span_exact * 100)
+            .checked_div(self.span_exact + self.verbatim)
+            .unwrap_or(0)
     }
 }
 
@@ -161,6 +194,33 @@ impl GuardStatus {
 pub(crate) const ASSERTED: &str = "asserted";
 
 impl SinkMap {
+    /// The span-exact share of every class that has either kind of site,
+    /// sorted by class: the migration gauge.
+    pub(crate) fn span_shares(&self) -> Vec<SpanShare> {
+        let mut shares: BTreeMap<&str, SpanShare> = BTreeMap::new();
+        for sink in self
+            .sinks
+            .iter()
+            .filter(|s| s.guard == GuardStatus::SpanExact)
+        {
+            shares
+                .entry(&sink.kind)
+                .or_insert_with(|| SpanShare::empty(&sink.kind))
+                .span_exact += 1;
+        }
+        for site in self
+            .call_sites
+            .iter()
+            .filter(|s| s.site == SiteKind::RuntimeChecked)
+        {
+            shares
+                .entry(&site.class)
+                .or_insert_with(|| SpanShare::empty(&site.class))
+                .verbatim += 1;
+        }
+        shares.into_values().collect()
+    }
+
     /// Parses a map written by the harness or saved as a baseline.
     pub(crate) fn from_json(text: &str) -> Result<SinkMap, String> {
         let map: SinkMap = serde_json::from_str(text).map_err(|e| e.to_string())?;

@@ -58,6 +58,10 @@ pub(crate) fn log(map: &SinkMap) -> Sarif {
                 ResultLevel::Warning,
                 "runtime-checked only: string-built input",
             ),
+            GuardStatus::SpanExact => (
+                ResultLevel::Note,
+                "span-exact: built from a literal template, each argument judged where it stands",
+            ),
         };
         let guarded = if sink.guarded.is_empty() {
             String::from("no parameter")

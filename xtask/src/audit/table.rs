@@ -100,6 +100,30 @@ pub(crate) fn render(map: &SinkMap) -> String {
     if !rows.is_empty() {
         write_columns(&mut out, &header, &rows);
     }
+
+    let shares = map.span_shares();
+    if !shares.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nspan-exact share by class (macros against verbatim guard calls)"
+        );
+        let rows: Vec<[String; 4]> = shares
+            .iter()
+            .map(|share| {
+                [
+                    share.class.clone(),
+                    share.span_exact.to_string(),
+                    share.verbatim.to_string(),
+                    format!("{} %", share.percent()),
+                ]
+            })
+            .collect();
+        write_columns(
+            &mut out,
+            &["class", "span-exact", "verbatim", "share"],
+            &rows,
+        );
+    }
     out
 }
 

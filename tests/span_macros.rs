@@ -1,0 +1,215 @@
+//! `rasp::sql!` and `rasp::shell!` against a real SQLite database (and
+//! PostgreSQL and MariaDB when `RASP_TEST_POSTGRES_URL` and
+//! `RASP_TEST_MYSQL_URL` are set) and a real `sh`.
+//!
+//! The macros know which bytes each argument wrote, so the detector judges
+//! exactly those: the template's own text never coincides with an input,
+//! an input transformed before it was spliced is judged as written, and no
+//! request context is needed. Each attack is also run unprotected, to show
+//! it really leaks rows or runs a command.
+
+use std::path::Path;
+
+use rasp::{Blocked, Reason, RequestContext, SourceMeta, Tainted};
+use sqlx::{Connection, SqliteConnection};
+
+static QUERY: SourceMeta = SourceMeta {
+    kind: "http.query",
+    ..SourceMeta::MANUAL
+};
+
+fn tainted(text: &str) -> Tainted<String> {
+    Tainted::new(text.to_owned(), &QUERY)
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, secret TEXT NOT NULL);
+    INSERT INTO users (id, name, secret) VALUES
+        (1, 'ann', 'ann-secret'), (2, 'bob', 'bob-secret'), (3, 'GROUP BY', 'tag-secret');
+";
+
+async fn sqlite() -> SqliteConnection {
+    let mut conn = SqliteConnection::connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite");
+    sqlx::raw_sql(SCHEMA)
+        .execute(&mut conn)
+        .await
+        .expect("schema");
+    conn
+}
+
+/// The secrets a statement reads, run as an unprotected app would.
+#[allow(
+    clippy::disallowed_types,
+    reason = "the unprotected baseline the attacks are proved against"
+)]
+async fn unprotected(conn: &mut SqliteConnection, sql: String) -> Vec<String> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await
+        .expect("the statement runs")
+}
+
+/// The lookup as written with the macro: the name is spliced into a literal.
+fn secret_of(name: &Tainted<String>) -> Result<rasp::CheckedSql, Blocked> {
+    rasp::sql!(
+        "SELECT secret FROM users WHERE name = '{}' ORDER BY id",
+        name
+    )
+}
+
+#[tokio::test]
+async fn an_injection_through_an_argument_is_refused_with_or_without_a_context() {
+    let mut db = sqlite().await;
+    let attack = "x' OR '1'='1";
+    let leaked = unprotected(
+        &mut db,
+        format!("SELECT secret FROM users WHERE name = '{attack}' ORDER BY id"),
+    )
+    .await;
+    assert_eq!(leaked.len(), 3, "without rasp every secret leaks");
+
+    // A background job: no request context, nothing recorded.
+    let refused = secret_of(&tainted(attack)).unwrap_err();
+    assert_eq!(refused.reason, Reason::BreaksLiteral);
+    // Inside a request, the same.
+    let ctx = RequestContext::new();
+    let refused = ctx.scope(|| secret_of(&tainted(attack))).unwrap_err();
+    assert_eq!(refused.reason, Reason::BreaksLiteral);
+}
+
+#[tokio::test]
+async fn text_of_the_template_never_coincides_with_an_input() {
+    let mut db = sqlite().await;
+    // The input `GROUP BY` spells the statement's own keywords. The
+    // verbatim check looks the input up in the final text and judges the
+    // template's occurrence too; the macro judges the argument's alone.
+    let name = tainted("GROUP BY");
+    let ctx = RequestContext::new();
+    ctx.record_input(&QUERY, b"GROUP BY");
+    let verbatim = ctx.scope(|| {
+        rasp::sql(String::from(
+            "SELECT name, count(*) FROM users WHERE name = 'GROUP BY' GROUP BY name",
+        ))
+    });
+    assert!(
+        verbatim.is_err(),
+        "the verbatim check judges the template's GROUP BY"
+    );
+    let spliced = ctx.scope(|| {
+        rasp::sql!(
+            "SELECT name, count(*) FROM users WHERE name = '{}' GROUP BY name",
+            name
+        )
+    });
+    let rows: Vec<(String, i64)> = sqlx::query_as(spliced.expect("the argument is one literal"))
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(rows, [("GROUP BY".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn an_input_transformed_before_splicing_is_judged_as_written() {
+    let mut db = sqlite().await;
+    // The application trims and upper-cases the input; what it splices is
+    // not what the request sent, so the verbatim check cannot find it.
+    let sent = "  x' or '1'='1  ";
+    let written = sent.trim().to_uppercase();
+    let leaked = unprotected(
+        &mut db,
+        format!("SELECT secret FROM users WHERE upper(name) = '{written}'"),
+    )
+    .await;
+    assert_eq!(leaked.len(), 3, "without rasp every secret leaks");
+
+    let ctx = RequestContext::new();
+    ctx.record_input(&QUERY, sent.as_bytes());
+    let verbatim = ctx.scope(|| {
+        rasp::sql(format!(
+            "SELECT secret FROM users WHERE upper(name) = '{written}'"
+        ))
+    });
+    assert!(verbatim.is_ok(), "the transformed input is not in the text");
+    let name = tainted(sent).map(|n| n.trim().to_uppercase());
+    let refused = ctx
+        .scope(|| rasp::sql!("SELECT secret FROM users WHERE upper(name) = '{}'", name))
+        .unwrap_err();
+    assert_eq!(refused.reason, Reason::BreaksLiteral);
+}
+
+#[tokio::test]
+async fn numbers_named_and_captured_arguments_build_the_statement() {
+    let mut db = sqlite().await;
+    let name = tainted("bob");
+    let id = 2_i64;
+    let q = rasp::sql!(
+        "SELECT secret FROM users WHERE name = '{name}' AND id = {id} AND {0} = {0}",
+        1,
+        name = name
+    )
+    .unwrap();
+    assert_eq!(
+        q.as_str(),
+        "SELECT secret FROM users WHERE name = 'bob' AND id = 2 AND 1 = 1"
+    );
+    let secrets: Vec<String> = sqlx::query_scalar(q).fetch_all(&mut db).await.unwrap();
+    assert_eq!(secrets, ["bob-secret"]);
+}
+
+/// The same spans against the servers CI runs, when their URLs are set.
+#[tokio::test]
+async fn postgres_and_mariadb_run_what_passes_and_never_see_what_does_not() {
+    let refused = rasp::sql!("SELECT 1 AS one WHERE 'a' = '{}'", tainted("x' OR '1'='1"));
+    assert_eq!(refused.unwrap_err().reason, Reason::BreaksLiteral);
+    let passes = || rasp::sql!("SELECT 1 AS one WHERE 'a' = '{}'", tainted("a")).unwrap();
+    match std::env::var("RASP_TEST_POSTGRES_URL") {
+        Ok(url) => {
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("PostgreSQL");
+            let rows = sqlx::query(passes()).fetch_all(&mut conn).await.unwrap();
+            assert_eq!(rows.len(), 1);
+        }
+        Err(_) => eprintln!("skipped against PostgreSQL: RASP_TEST_POSTGRES_URL is not set"),
+    }
+    match std::env::var("RASP_TEST_MYSQL_URL") {
+        Ok(url) => {
+            let mut conn = sqlx::MySqlConnection::connect(&url).await.expect("MariaDB");
+            let rows = sqlx::query(passes()).fetch_all(&mut conn).await.unwrap();
+            assert_eq!(rows.len(), 1);
+        }
+        Err(_) => eprintln!("skipped against MariaDB: RASP_TEST_MYSQL_URL is not set"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A real shell.
+
+#[allow(clippy::disallowed_methods, reason = "the unprotected baseline")]
+fn unprotected_sh(script: &str, marker: &Path) {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("MARKER", marker)
+        .output()
+        .expect("sh runs");
+}
+
+#[test]
+fn a_shell_argument_that_leaves_its_word_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("owned");
+    let attack = "x'; touch \"$MARKER\"; echo '";
+    unprotected_sh(&format!("echo '{attack}'"), &marker);
+    assert!(marker.exists(), "without rasp the attack runs touch");
+    std::fs::remove_file(&marker).unwrap();
+
+    let refused = rasp::shell!("echo '{}'", tainted(attack)).unwrap_err();
+    assert_eq!(refused.reason, Reason::BreaksLiteral);
+    assert!(!marker.exists());
+
+    let script = rasp::shell!("echo '{}'", tainted("Ann Smith; the lab")).unwrap();
+    let out = script.std().env("MARKER", &marker).output().unwrap();
+    assert_eq!(out.stdout, b"Ann Smith; the lab\n");
+    assert!(!marker.exists());
+}
