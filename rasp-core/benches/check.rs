@@ -13,7 +13,7 @@ use rasp_core::check::{check, check_spliced};
 use rasp_core::class::SinkClass;
 use rasp_core::detect::sql::detect;
 use rasp_core::sink::{Guard, SinkSite};
-use rasp_core::spliced::Spliced;
+use rasp_core::spliced::{SpanContext, Spliced};
 use rasp_core::{Dialect, Mode, RequestContext, SourceMeta, Sql, Tainted};
 
 static SITE: SinkSite = SinkSite::new(
@@ -118,7 +118,8 @@ fn spliced_query(term: &str) -> Spliced<Sql> {
     let term = Tainted::new(term.to_owned(), &SRC);
     let mut text = Spliced::<Sql>::__with_capacity(SQL.len() + 16);
     text.__literal(before);
-    text.__arg(&term);
+    // As `rasp::sql!` marks a placeholder it read inside `'…'`.
+    text.__arg_in(&term, SpanContext::SqlQuoted);
     text.__literal(after);
     text
 }
@@ -150,6 +151,21 @@ fn span_check(c: &mut Criterion) {
     group.bench_function("build_and_check_1_span_benign", |b| {
         b.iter(|| check_spliced(&SPAN_SITE, &spliced_query(black_box(PRESENT))));
     });
+    // The same span outside the one-scan context: judged by the detector.
+    let mut lexed = Spliced::<Sql>::__with_capacity(SQL.len() + 16);
+    let (before, after) = SQL.split_once(PRESENT).expect("the term is in the query");
+    lexed.__literal(before);
+    lexed.__arg(&Tainted::new(PRESENT.to_owned(), &SRC));
+    lexed.__literal(after);
+    group.bench_function("check_1_span_benign_lexed", |b| {
+        b.iter(|| check_spliced(&SPAN_SITE, black_box(&lexed)));
+    });
+    let attack = spliced_query(ATTACK);
+    Mode::set(Mode::Monitor);
+    group.bench_function("check_1_span_injection_monitor", |b| {
+        b.iter(|| check_spliced(&SPAN_SITE, black_box(&attack)));
+    });
+    Mode::set(Mode::Block);
     group.finish();
 }
 

@@ -14,7 +14,7 @@ pub use crate::escape_hatch::{Asserted, EscapeHatch};
 pub use crate::record::Recordable;
 pub use crate::sanitize::Sanitized;
 pub use crate::sink::{Guard, SinkRegistration, SinkSite};
-pub use crate::spliced::Spliced;
+pub use crate::spliced::{SpanContext, Spliced};
 pub use crate::taint::{SourceMeta, Tainted};
 pub use crate::trust::{
     HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,

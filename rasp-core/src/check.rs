@@ -202,6 +202,13 @@ fn judge_spans(
         let Some(needle) = detect::span::Span::new(text, span.start, span.end) else {
             continue;
         };
+        // Placed inside a literal at build time, and holding nothing that
+        // could end it: one scan, no lexing.
+        if span.context == crate::spliced::SpanContext::SqlQuoted
+            && detect::sql::quoted::stays_quoted(needle.needle())
+        {
+            continue;
+        }
         if let Some(Finding { offset, reason }) =
             detect::detect(site.class(), site.dialect(), text, &needle)
         {

@@ -47,6 +47,7 @@ mod dialect;
 #[doc(hidden)]
 pub mod lexer;
 mod occurrences;
+pub mod quoted;
 
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,9 @@ pub(crate) struct Kind {
     pub(crate) name: &'static str,
     pub(crate) marker: &'static str,
     pub(crate) finish: &'static str,
+    /// Whether placeholders inside `'…'` are marked for the one-scan check
+    /// (`rasp_detect::sql::quoted`).
+    pub(crate) sql: bool,
 }
 
 /// `rasp::sql!`.
@@ -30,6 +33,7 @@ pub(crate) const SQL: Kind = Kind {
     name: "sql",
     marker: "Sql",
     finish: "spliced_sql",
+    sql: true,
 };
 
 /// `rasp::shell!`.
@@ -37,6 +41,7 @@ pub(crate) const SHELL: Kind = Kind {
     name: "shell",
     marker: "Shell",
     finish: "spliced_shell",
+    sql: false,
 };
 
 /// `"template", args…` where an argument is `expr` or `name = expr`.
@@ -86,10 +91,43 @@ impl Parse for Arg {
 
 /// Appends argument `index`, spanned at its expression so that an
 /// argument of the wrong type is reported there.
-fn arg_step(index: usize, arg: &Arg) -> TokenStream {
+fn arg_step(index: usize, arg: &Arg, quoted: bool) -> TokenStream {
     let span = syn::spanned::Spanned::span(&arg.expr);
     let var = format_ident!("__rasp_arg{index}", span = span);
-    quote_spanned! {span=> __rasp_text.__arg(#var); }
+    let context = context(quoted);
+    quote_spanned! {span=> __rasp_text.__arg_in(#var, #context); }
+}
+
+/// The `SpanContext` of a placeholder.
+fn context(quoted: bool) -> TokenStream {
+    if quoted {
+        quote! { ::rasp::__private_v1::SpanContext::SqlQuoted }
+    } else {
+        quote! { ::rasp::__private_v1::SpanContext::Any }
+    }
+}
+
+/// For each piece, whether it is a placeholder inside a `'…'` literal
+/// under every dialect: read from the template with a one-byte probe in
+/// place of each argument.
+fn quoted_placeholders(pieces: &[Piece]) -> Vec<bool> {
+    let mut probe = String::new();
+    let mut at = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) => {
+                at.push(None);
+                probe.push_str(text);
+            }
+            _ => {
+                at.push(Some(probe.len()));
+                probe.push('a');
+            }
+        }
+    }
+    at.into_iter()
+        .map(|at| at.is_some_and(|at| rasp_detect::sql::quoted::quoted_at(probe.as_bytes(), at)))
+        .collect()
 }
 
 /// Expands one use of the macro `kind`.
@@ -116,11 +154,16 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
         ));
     }
 
+    let quoted = if kind.sql {
+        quoted_placeholders(&pieces)
+    } else {
+        vec![false; pieces.len()]
+    };
     let mut used = vec![false; input.args.len()];
     let mut next = 0;
     let mut steps = Vec::new();
     let mut literal_len = 0;
-    for piece in &pieces {
+    for (piece, &quoted) in pieces.iter().zip(&quoted) {
         let step = match piece {
             Piece::Literal(text) => {
                 literal_len += text.len();
@@ -149,7 +192,7 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
                     ));
                 }
                 used[index] = true;
-                arg_step(index, &input.args[index])
+                arg_step(index, &input.args[index], quoted)
             }
             Piece::Name(name) => {
                 match input
@@ -159,12 +202,13 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
                 {
                     Some(at) => {
                         used[at] = true;
-                        arg_step(at, &input.args[at])
+                        arg_step(at, &input.args[at], quoted)
                     }
                     None => {
                         // A variable in scope, as `format!` captures it.
                         let var = Ident::new(name, template.span());
-                        quote_spanned! {template.span()=> __rasp_text.__arg(&#var); }
+                        let context = context(quoted);
+                        quote_spanned! {template.span()=> __rasp_text.__arg_in(&#var, #context); }
                     }
                 }
             }
@@ -206,4 +250,25 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
         #(#steps)*
         ::rasp::__private_v1::#finish(__rasp_text, &__RASP_SITE)
     }})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_inside_single_quotes_are_marked() {
+        let pieces =
+            template::parse("SELECT '{}', {} FROM t WHERE a = '%{}%' AND b = \"{}\" -- '{}'")
+                .unwrap();
+        let marked: Vec<bool> = quoted_placeholders(&pieces)
+            .into_iter()
+            .zip(&pieces)
+            .filter(|(_, p)| !matches!(p, Piece::Literal(_)))
+            .map(|(quoted, _)| quoted)
+            .collect();
+        // In a literal; code; in a literal; double quotes (an identifier in
+        // PostgreSQL); inside a comment.
+        assert_eq!(marked, [true, false, true, false, false]);
+    }
 }
