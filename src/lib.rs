@@ -15,7 +15,7 @@ pub use rasp_core::{
     UrlSafe, check, class, compose, context, detect, escaped, event, policy, registry, sanitize,
     spliced, telemetry, trust_unchecked,
 };
-pub use rasp_macros::{protect, shell, sink, source, sql};
+pub use rasp_macros::{path, protect, shell, sink, source, sql, url};
 /// Guarded processes and shell scripts (feature `process`).
 #[cfg(feature = "process")]
 pub use rasp_sinks::command as process;
@@ -49,6 +49,10 @@ pub mod __private_v1 {
     pub use rasp_core::__private_v1::*;
     #[cfg(feature = "process")]
     pub use rasp_sinks::command::__spliced as spliced_shell;
+    #[cfg(feature = "fs")]
+    pub use rasp_sinks::fs::__spliced as spliced_path;
+    #[cfg(feature = "reqwest")]
+    pub use rasp_sinks::http_client::__spliced as spliced_url;
     #[cfg(feature = "sqlx")]
     pub use rasp_sinks::sqlx::__spliced as spliced_sql;
 }

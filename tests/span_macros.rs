@@ -213,3 +213,89 @@ fn a_shell_argument_that_leaves_its_word_is_refused() {
     assert_eq!(out.stdout, b"Ann Smith; the lab\n");
     assert!(!marker.exists());
 }
+
+// ---------------------------------------------------------------------------
+// A real directory.
+
+#[test]
+fn a_path_argument_stays_one_segment_under_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(files.join("users/42")).unwrap();
+    std::fs::write(files.join("users/42/avatar.png"), "avatar").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
+    let root = rasp::fs::Root::new(&files).unwrap();
+
+    // Without rasp, the id climbs out of the root.
+    let id = "../../secret.txt";
+    let leaked = std::fs::read_to_string(files.join(format!("users/{id}"))).unwrap();
+    assert_eq!(leaked, "secret");
+
+    let refused = rasp::path!(root, "users/{}", tainted(id)).unwrap_err();
+    assert_eq!(refused.reason, Reason::LeavesRoot);
+    let refused = rasp::path!(root, "users/{}/avatar.png", tainted("..")).unwrap_err();
+    assert_eq!(refused.reason, Reason::LeavesRoot);
+    // No context needed, and a transformed value is judged as written.
+    let decoded = tainted("..%2F..%2Fsecret.txt").map(|s| s.replace("%2F", "/"));
+    assert!(rasp::path!(root, "users/{}", decoded).is_err());
+
+    let path = rasp::path!(root, "users/{}/avatar.png", tainted("42")).unwrap();
+    assert_eq!(std::fs::read_to_string(path).unwrap(), "avatar");
+}
+
+// ---------------------------------------------------------------------------
+// A loopback server.
+
+/// A server on 127.0.0.1:47831 that answers each request with its path;
+/// `None` when the port is taken (the live part of the test then skips).
+fn echo_server() -> Option<std::net::SocketAddr> {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:47831").ok()?;
+    let addr = listener.local_addr().ok()?;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let _ = write!(
+                reader.get_mut(),
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{path}",
+                path.len()
+            );
+        }
+    });
+    Some(addr)
+}
+
+#[tokio::test]
+async fn a_url_argument_writes_only_inside_its_component() {
+    // Refused before any connection: the argument leaves its segment or
+    // adds a query parameter.
+    let refused = rasp::url!("http://127.0.0.1:47831/items/{}", tainted("../admin")).unwrap_err();
+    assert!(refused.blocked().is_some(), "{refused}");
+    let refused =
+        rasp::url!("http://127.0.0.1:47831/items?id={}", tainted("1&admin=1")).unwrap_err();
+    assert!(refused.blocked().is_some(), "{refused}");
+    let refused = rasp::url!("http://127.0.0.1:47831/items/{}", tainted("x?admin=1")).unwrap_err();
+    assert!(refused.blocked().is_some(), "{refused}");
+
+    let Some(addr) = echo_server() else {
+        eprintln!("skipped the live request: 127.0.0.1:47831 is taken");
+        return;
+    };
+    let client = rasp::http::GuardedClient::builder()
+        .allow_internal(&addr.to_string())
+        .build()
+        .unwrap();
+    // An `@` in a path segment is data, not a new host.
+    let url = rasp::url!(
+        "http://127.0.0.1:47831/items/{}",
+        tainted("@169.254.169.254")
+    )
+    .unwrap();
+    let body = client.get(url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, "/items/@169.254.169.254");
+}

@@ -11,9 +11,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use memchr::memmem::Finder;
 use rasp_core::check::{check, check_spliced};
 use rasp_core::class::SinkClass;
+use rasp_core::detect::span::Place;
 use rasp_core::detect::sql::detect;
 use rasp_core::sink::{Guard, SinkSite};
-use rasp_core::spliced::{SpanContext, Spliced};
+use rasp_core::spliced::Spliced;
 use rasp_core::{Dialect, Mode, RequestContext, SourceMeta, Sql, Tainted};
 
 static SITE: SinkSite = SinkSite::new(
@@ -119,7 +120,7 @@ fn spliced_query(term: &str) -> Spliced<Sql> {
     let mut text = Spliced::<Sql>::__with_capacity(SQL.len() + 16);
     text.__literal(before);
     // As `rasp::sql!` marks a placeholder it read inside `'…'`.
-    text.__arg_in(&term, SpanContext::SqlQuoted);
+    text.__arg_in(&term, Place::SqlQuoted);
     text.__literal(after);
     text
 }

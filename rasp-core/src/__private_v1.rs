@@ -9,12 +9,13 @@ pub use crate::class::{Context, SinkClass};
 pub use crate::compose::Composed;
 pub use crate::context::{InContext, RequestContext};
 pub use crate::decision::{Blocked, OnBlocked};
+pub use crate::detect::span::Place;
 pub use crate::detect::sql::Dialect;
 pub use crate::escape_hatch::{Asserted, EscapeHatch};
 pub use crate::record::Recordable;
 pub use crate::sanitize::Sanitized;
 pub use crate::sink::{Guard, SinkRegistration, SinkSite};
-pub use crate::spliced::{SpanContext, Spliced};
+pub use crate::spliced::Spliced;
 pub use crate::taint::{SourceMeta, Tainted};
 pub use crate::trust::{
     HeaderSafe, HtmlSafe, LogSafe, PathSafe, RedirectSafe, ShellSafe, SinkText, SqlSafe, UrlSafe,

@@ -202,16 +202,19 @@ fn judge_spans(
         let Some(needle) = detect::span::Span::new(text, span.start, span.end) else {
             continue;
         };
-        // Placed inside a literal at build time, and holding nothing that
-        // could end it: one scan, no lexing.
-        if span.context == crate::spliced::SpanContext::SqlQuoted
-            && detect::sql::quoted::stays_quoted(needle.needle())
-        {
-            continue;
-        }
-        if let Some(Finding { offset, reason }) =
-            detect::detect(site.class(), site.dialect(), text, &needle)
-        {
+        // Where the macro read the place at build time, the span's own
+        // bytes may settle it: one scan, no lexing.
+        let finding = match detect::span::judge_in_place(span.place, text, span.start, span.end) {
+            detect::span::Verdict::Stays => None,
+            detect::span::Verdict::Leaves(reason) => Some(Finding {
+                offset: span.start,
+                reason,
+            }),
+            detect::span::Verdict::Detector => {
+                detect::detect(site.class(), site.dialect(), text, &needle)
+            }
+        };
+        if let Some(Finding { offset, reason }) = finding {
             let bytes = needle.needle();
             return Some(Found {
                 detection: Detection {

@@ -17,6 +17,7 @@ use smallvec::SmallVec;
 
 use crate::class::Context;
 use crate::compose::{__piece, Part};
+use crate::detect::span::Place;
 use crate::taint::{SourceMeta, Tainted};
 
 /// The bytes one argument wrote, and where its value came from.
@@ -30,20 +31,8 @@ pub struct ArgSpan {
     /// held.
     pub source: Option<&'static SourceMeta>,
     /// Where the template put the argument, as the macro read it at build
-    /// time.
-    pub context: SpanContext,
-}
-
-/// Where a template puts an argument, as the macro read it at build time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SpanContext {
-    /// Anywhere: the class's detector judges the span in the whole text.
-    Any,
-    /// Inside a `'…'` SQL literal under every dialect: a span without a
-    /// quote, backslash or NUL stays there, which one scan tells
-    /// (`rasp_detect::sql::quoted`); any other is judged in full.
-    SqlQuoted,
+    /// time (`rasp_detect::span::Place`).
+    pub place: Place,
 }
 
 /// Text for context `C` built from a literal template, with the span of
@@ -78,14 +67,14 @@ impl<C: Context> Spliced<C> {
     #[doc(hidden)]
     #[inline]
     pub fn __arg<A: Splice<C> + ?Sized>(&mut self, arg: &A) {
-        self.__arg_in(arg, SpanContext::Any);
+        self.__arg_in(arg, Place::Any);
     }
 
-    /// Appends an argument the macro placed in `context`. Not for
+    /// Appends an argument the macro placed in `place`. Not for
     /// applications.
     #[doc(hidden)]
     #[inline]
-    pub fn __arg_in<A: Splice<C> + ?Sized>(&mut self, arg: &A, context: SpanContext) {
+    pub fn __arg_in<A: Splice<C> + ?Sized>(&mut self, arg: &A, place: Place) {
         let start = self.text.len();
         arg.__splice(&mut self.text);
         let end = self.text.len();
@@ -94,7 +83,7 @@ impl<C: Context> Spliced<C> {
                 start,
                 end,
                 source: arg.__source(),
-                context,
+                place,
             });
         }
     }

@@ -1,5 +1,6 @@
 //! Macros of rasp: the attributes `#[rasp::source]`, `#[rasp::sink]` and
-//! `#[rasp::protect]`, and the span-exact `rasp::sql!` and `rasp::shell!`.
+//! `#[rasp::protect]`, and the span-exact `rasp::sql!`, `rasp::shell!`,
+//! `rasp::path!` and `rasp::url!`.
 //!
 //! Use them through the `rasp` facade crate; the expansions refer to
 //! `::rasp::__private_v1` only. Internally the crate root parses and
@@ -214,4 +215,47 @@ pub fn sql(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn shell(input: TokenStream) -> TokenStream {
     splice::expand(&splice::SHELL, input.into()).into()
+}
+
+/// A path under a `rasp::fs::Root` built from a literal template, each
+/// argument one segment: `rasp::path!(root, "users/{}/avatar.png", id)`.
+///
+/// The template is relative and never climbs with `..` of its own (both
+/// are compile errors); an argument that adds a separator, a NUL or a
+/// control character, or makes its segment `.` or `..`, is refused. The
+/// result is the root's `join` of the text: `Result<PathBuf, Blocked>`.
+/// Requires the `fs` feature.
+///
+/// ```
+/// let dir = std::env::temp_dir();
+/// let root = rasp::fs::Root::new(&dir).unwrap();
+/// let id = rasp::Tainted::new("42".to_string(), &rasp::SourceMeta::MANUAL);
+/// let path = rasp::path!(root, "users/{}/avatar.png", id).unwrap();
+/// assert!(path.ends_with("users/42/avatar.png"));
+/// let id = rasp::Tainted::new("../../etc".to_string(), &rasp::SourceMeta::MANUAL);
+/// assert!(rasp::path!(root, "users/{}/avatar.png", id).is_err());
+/// ```
+#[proc_macro]
+pub fn path(input: TokenStream) -> TokenStream {
+    splice::expand(&splice::PATH, input.into()).into()
+}
+
+/// An outbound URL built from a literal template whose scheme (`http` or
+/// `https`) and host are the template's own (compile errors otherwise);
+/// each argument writes inside one path segment, the query or the
+/// fragment, and is refused if it leaves it (a `/`, `?`, `#`, a dot
+/// segment, a second query parameter, a space or a control character).
+/// The result is `Result<rasp::http::CheckedUrl, rasp::http::Error>`, for
+/// a `GuardedClient`. Requires the `reqwest` feature.
+///
+/// ```
+/// let id = rasp::Tainted::new("42".to_string(), &rasp::SourceMeta::MANUAL);
+/// let url = rasp::url!("https://api.example.com/users/{}/avatar?size={}", id, 64).unwrap();
+/// assert_eq!(url.as_str(), "https://api.example.com/users/42/avatar?size=64");
+/// let id = rasp::Tainted::new("../admin".to_string(), &rasp::SourceMeta::MANUAL);
+/// assert!(rasp::url!("https://api.example.com/users/{}/avatar", id).is_err());
+/// ```
+#[proc_macro]
+pub fn url(input: TokenStream) -> TokenStream {
+    splice::expand(&splice::URL, input.into()).into()
 }

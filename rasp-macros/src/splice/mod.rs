@@ -7,6 +7,7 @@
 //! Each use registers a sink site of its own (guard `span-exact`), so the
 //! audit sees every call.
 
+mod places;
 mod template;
 
 use proc_macro2::{Span, TokenStream};
@@ -15,6 +16,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Token};
 
+use places::Reader;
+use rasp_detect::span::Place;
 use template::Piece;
 
 /// One span-exact macro: its name, the context marker of its class and
@@ -23,9 +26,8 @@ pub(crate) struct Kind {
     pub(crate) name: &'static str,
     pub(crate) marker: &'static str,
     pub(crate) finish: &'static str,
-    /// Whether placeholders inside `'…'` are marked for the one-scan check
-    /// (`rasp_detect::sql::quoted`).
-    pub(crate) sql: bool,
+    /// How the template is read (`places`).
+    pub(crate) reader: Reader,
 }
 
 /// `rasp::sql!`.
@@ -33,7 +35,7 @@ pub(crate) const SQL: Kind = Kind {
     name: "sql",
     marker: "Sql",
     finish: "spliced_sql",
-    sql: true,
+    reader: Reader::Sql,
 };
 
 /// `rasp::shell!`.
@@ -41,11 +43,29 @@ pub(crate) const SHELL: Kind = Kind {
     name: "shell",
     marker: "Shell",
     finish: "spliced_shell",
-    sql: false,
+    reader: Reader::Shell,
 };
 
-/// `"template", args…` where an argument is `expr` or `name = expr`.
+/// `rasp::path!`.
+pub(crate) const PATH: Kind = Kind {
+    name: "path",
+    marker: "Path",
+    finish: "spliced_path",
+    reader: Reader::Path,
+};
+
+/// `rasp::url!`.
+pub(crate) const URL: Kind = Kind {
+    name: "url",
+    marker: "Url",
+    finish: "spliced_url",
+    reader: Reader::Url,
+};
+
+/// `[root,] "template", args…` where an argument is `expr` or
+/// `name = expr`; `path!` takes the root first.
 struct Input {
+    root: Option<Expr>,
     template: LitStr,
     args: Vec<Arg>,
 }
@@ -53,6 +73,19 @@ struct Input {
 struct Arg {
     name: Option<Ident>,
     expr: Expr,
+}
+
+impl Input {
+    /// `path!`'s input: the root, then the rest.
+    fn rooted(input: ParseStream<'_>) -> syn::Result<Self> {
+        let root: Expr = input.parse()?;
+        input.parse::<Token![,]>()?;
+        let rest: Input = input.parse()?;
+        Ok(Input {
+            root: Some(root),
+            ..rest
+        })
+    }
 }
 
 impl Parse for Input {
@@ -68,7 +101,11 @@ impl Parse for Input {
             let parsed = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
             args.extend(parsed);
         }
-        Ok(Input { template, args })
+        Ok(Input {
+            root: None,
+            template,
+            args,
+        })
     }
 }
 
@@ -91,48 +128,35 @@ impl Parse for Arg {
 
 /// Appends argument `index`, spanned at its expression so that an
 /// argument of the wrong type is reported there.
-fn arg_step(index: usize, arg: &Arg, quoted: bool) -> TokenStream {
+fn arg_step(index: usize, arg: &Arg, place: Place) -> TokenStream {
     let span = syn::spanned::Spanned::span(&arg.expr);
     let var = format_ident!("__rasp_arg{index}", span = span);
-    let context = context(quoted);
-    quote_spanned! {span=> __rasp_text.__arg_in(#var, #context); }
+    let place = place_tokens(place);
+    quote_spanned! {span=> __rasp_text.__arg_in(#var, #place); }
 }
 
-/// The `SpanContext` of a placeholder.
-fn context(quoted: bool) -> TokenStream {
-    if quoted {
-        quote! { ::rasp::__private_v1::SpanContext::SqlQuoted }
-    } else {
-        quote! { ::rasp::__private_v1::SpanContext::Any }
-    }
-}
-
-/// For each piece, whether it is a placeholder inside a `'…'` literal
-/// under every dialect: read from the template with a one-byte probe in
-/// place of each argument.
-fn quoted_placeholders(pieces: &[Piece]) -> Vec<bool> {
-    let mut probe = String::new();
-    let mut at = Vec::with_capacity(pieces.len());
-    for piece in pieces {
-        match piece {
-            Piece::Literal(text) => {
-                at.push(None);
-                probe.push_str(text);
-            }
-            _ => {
-                at.push(Some(probe.len()));
-                probe.push('a');
-            }
-        }
-    }
-    at.into_iter()
-        .map(|at| at.is_some_and(|at| rasp_detect::sql::quoted::quoted_at(probe.as_bytes(), at)))
-        .collect()
+/// `place` as the expansion names it.
+fn place_tokens(place: Place) -> TokenStream {
+    let variant = match place {
+        Place::SqlQuoted => "SqlQuoted",
+        Place::PathSegment => "PathSegment",
+        Place::UrlPath => "UrlPath",
+        Place::UrlQuery => "UrlQuery",
+        Place::UrlFragment => "UrlFragment",
+        _ => "Any",
+    };
+    let variant = Ident::new(variant, Span::call_site());
+    quote! { ::rasp::__private_v1::Place::#variant }
 }
 
 /// Expands one use of the macro `kind`.
 pub(crate) fn expand(kind: &Kind, tokens: TokenStream) -> TokenStream {
-    match syn::parse2::<Input>(tokens).and_then(|input| generate(kind, &input)) {
+    let parsed = if kind.reader == Reader::Path {
+        syn::parse::Parser::parse2(Input::rooted, tokens)
+    } else {
+        syn::parse2::<Input>(tokens)
+    };
+    match parsed.and_then(|input| generate(kind, &input)) {
         Ok(tokens) => tokens,
         Err(err) => err.to_compile_error(),
     }
@@ -154,16 +178,14 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
         ));
     }
 
-    let quoted = if kind.sql {
-        quoted_placeholders(&pieces)
-    } else {
-        vec![false; pieces.len()]
-    };
+    let places = places::places(kind.reader, &pieces)
+        .map_err(|message| syn::Error::new(template.span(), message))?;
     let mut used = vec![false; input.args.len()];
     let mut next = 0;
     let mut steps = Vec::new();
     let mut literal_len = 0;
-    for (piece, &quoted) in pieces.iter().zip(&quoted) {
+    for (piece, place) in pieces.iter().zip(&places) {
+        let place = place.unwrap_or(Place::Any);
         let step = match piece {
             Piece::Literal(text) => {
                 literal_len += text.len();
@@ -192,7 +214,7 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
                     ));
                 }
                 used[index] = true;
-                arg_step(index, &input.args[index], quoted)
+                arg_step(index, &input.args[index], place)
             }
             Piece::Name(name) => {
                 match input
@@ -202,13 +224,13 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
                 {
                     Some(at) => {
                         used[at] = true;
-                        arg_step(at, &input.args[at], quoted)
+                        arg_step(at, &input.args[at], place)
                     }
                     None => {
                         // A variable in scope, as `format!` captures it.
                         let var = Ident::new(name, template.span());
-                        let context = context(quoted);
-                        quote_spanned! {template.span()=> __rasp_text.__arg_in(&#var, #context); }
+                        let place = place_tokens(place);
+                        quote_spanned! {template.span()=> __rasp_text.__arg_in(&#var, #place); }
                     }
                 }
             }
@@ -231,6 +253,7 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
     let finish = Ident::new(kind.finish, Span::call_site());
     let name = kind.name;
     let capacity = literal_len + 16 * input.args.len();
+    let root = input.root.as_ref().map(|root| quote! { &(#root), });
     Ok(quote! {{
         static __RASP_SITE: ::rasp::__private_v1::SinkSite = ::rasp::__private_v1::SinkSite::new(
             ::core::concat!(::core::module_path!(), "::", #name, "!:", ::core::line!()),
@@ -248,27 +271,6 @@ fn generate(kind: &Kind, input: &Input) -> syn::Result<TokenStream> {
         let mut __rasp_text =
             ::rasp::__private_v1::Spliced::<::rasp::#marker>::__with_capacity(#capacity);
         #(#steps)*
-        ::rasp::__private_v1::#finish(__rasp_text, &__RASP_SITE)
+        ::rasp::__private_v1::#finish(#root __rasp_text, &__RASP_SITE)
     }})
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_inside_single_quotes_are_marked() {
-        let pieces =
-            template::parse("SELECT '{}', {} FROM t WHERE a = '%{}%' AND b = \"{}\" -- '{}'")
-                .unwrap();
-        let marked: Vec<bool> = quoted_placeholders(&pieces)
-            .into_iter()
-            .zip(&pieces)
-            .filter(|(_, p)| !matches!(p, Piece::Literal(_)))
-            .map(|(quoted, _)| quoted)
-            .collect();
-        // In a literal; code; in a literal; double quotes (an identifier in
-        // PostgreSQL); inside a comment.
-        assert_eq!(marked, [true, false, true, false, false]);
-    }
 }

@@ -467,6 +467,20 @@ mod tests {
     }
 }
 
+/// A path built by `rasp::path!` under `root`: its argument spans are
+/// judged at `site` (the macro's own, registered where it is written), then
+/// the text is joined under the root as [`Root::join`] does. Not for
+/// applications: the macro calls it.
+#[doc(hidden)]
+#[inline]
+pub fn __spliced(
+    root: &Root,
+    spliced: rasp_core::__private_v1::Spliced<rasp_core::Path>,
+    site: &'static SinkSite,
+) -> Result<PathBuf, Blocked> {
+    root.join(rasp_core::__private_v1::checked_spliced(spliced, site)?)
+}
+
 guard_text! {
     /// The relative paths [`Root`]'s methods take: any path the application
     /// built (`&str`, `String`, `PathBuf` …); the root confines it.

@@ -266,6 +266,19 @@ pub fn url(text: impl AsRef<str>) -> Result<CheckedUrl, Error> {
     })
 }
 
+/// A URL built by `rasp::url!`: its argument spans are judged at `site`
+/// (the macro's own, registered where it is written), then the text is
+/// checked and parsed as [`url`] does. Not for applications: the macro
+/// calls it.
+#[doc(hidden)]
+#[inline]
+pub fn __spliced(
+    spliced: rasp_core::__private_v1::Spliced<rasp_core::Url>,
+    site: &'static SinkSite,
+) -> Result<CheckedUrl, Error> {
+    url(rasp_core::__private_v1::checked_spliced(spliced, site)?)
+}
+
 /// Whether an input recorded in the current request context decides the
 /// scheme, host or port of `text`, wherever it leads; see
 /// [`decides_destination`].

@@ -1,0 +1,194 @@
+//! Where a template puts each argument, read at build time, and what a
+//! template may not do at all.
+//!
+//! - SQL: a placeholder inside a `'…'` literal under every dialect is
+//!   marked, so a span holding nothing that could end the literal is
+//!   judged by one scan (`rasp_detect::sql::quoted`).
+//! - Paths: the template is relative and has no `..` of its own; each
+//!   argument stays one segment.
+//! - URLs: the scheme (`http` or `https`) and the host are the template's;
+//!   an argument writes inside one path segment, the query or the
+//!   fragment, and is judged there.
+
+use rasp_detect::span::Place;
+
+use super::template::Piece;
+
+/// How a macro reads its template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    Sql,
+    Shell,
+    Path,
+    Url,
+}
+
+/// The place of each piece (`None` for the template's own text), or why
+/// the template cannot be used.
+pub(crate) fn places(reader: Reader, pieces: &[Piece]) -> Result<Vec<Option<Place>>, String> {
+    let (probe, at) = probe(pieces);
+    let place_of = |offset: usize| -> Result<Place, String> {
+        Ok(match reader {
+            Reader::Sql if rasp_detect::sql::quoted::quoted_at(probe.as_bytes(), offset) => {
+                Place::SqlQuoted
+            }
+            Reader::Sql | Reader::Shell => Place::Any,
+            Reader::Path => Place::PathSegment,
+            Reader::Url => url_place(&probe, offset)?,
+        })
+    };
+    match reader {
+        Reader::Path => check_path(&probe)?,
+        Reader::Url => check_url(&probe, &at)?,
+        Reader::Sql | Reader::Shell => {}
+    }
+    at.into_iter()
+        .map(|offset| offset.map(place_of).transpose())
+        .collect()
+}
+
+/// The template with a one-byte probe (`a`) for every argument, and each
+/// piece's offset in it (`None` for the template's own text).
+fn probe(pieces: &[Piece]) -> (String, Vec<Option<usize>>) {
+    let mut probe = String::new();
+    let mut at = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) => {
+                at.push(None);
+                probe.push_str(text);
+            }
+            _ => {
+                at.push(Some(probe.len()));
+                probe.push('a');
+            }
+        }
+    }
+    (probe, at)
+}
+
+/// A path template is relative, and its own segments never climb.
+fn check_path(probe: &str) -> Result<(), String> {
+    if probe.starts_with(['/', '\\']) || probe.as_bytes().get(1) == Some(&b':') {
+        return Err(
+            "the path template must be relative: the root it is joined to is the first argument"
+                .into(),
+        );
+    }
+    if probe.split(['/', '\\']).any(|segment| segment == "..") {
+        return Err(
+            "the path template climbs with `..`: name the directory in the root instead".into(),
+        );
+    }
+    Ok(())
+}
+
+/// A URL template names its scheme and host itself.
+fn check_url(probe: &str, at: &[Option<usize>]) -> Result<(), String> {
+    let rest = probe
+        .strip_prefix("https://")
+        .or_else(|| probe.strip_prefix("http://"))
+        .ok_or("the URL template must start with `https://` or `http://` and a host")?;
+    let authority_end = probe.len() - rest.len() + rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest.is_empty() || rest.starts_with(['/', '?', '#']) {
+        return Err("the URL template names no host".into());
+    }
+    if at.iter().flatten().any(|&offset| offset < authority_end) {
+        return Err(
+            "an argument may not write the scheme, host or port: they come from the template"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The URL component `offset` lies in.
+fn url_place(probe: &str, offset: usize) -> Result<Place, String> {
+    let before = &probe[..offset];
+    Ok(if before.contains('#') {
+        Place::UrlFragment
+    } else if before.contains('?') {
+        Place::UrlQuery
+    } else {
+        Place::UrlPath
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::splice::template::parse;
+
+    fn read(reader: Reader, template: &str) -> Result<Vec<Place>, String> {
+        Ok(places(reader, &parse(template).unwrap())?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    #[test]
+    fn sql_placeholders_inside_single_quotes_are_marked() {
+        assert_eq!(
+            read(
+                Reader::Sql,
+                "SELECT '{}', {} FROM t WHERE a = '%{}%' AND b = \"{}\" -- '{}'"
+            ),
+            Ok(vec![
+                Place::SqlQuoted,
+                Place::Any,
+                Place::SqlQuoted,
+                Place::Any,
+                Place::Any
+            ])
+        );
+    }
+
+    #[test]
+    fn url_templates_keep_their_scheme_and_host() {
+        assert_eq!(
+            read(
+                Reader::Url,
+                "https://api.example.com/users/{}/avatar?size={}#{}"
+            ),
+            Ok(vec![Place::UrlPath, Place::UrlQuery, Place::UrlFragment])
+        );
+        assert!(
+            read(Reader::Url, "https://{}.example.com/")
+                .unwrap_err()
+                .contains("host")
+        );
+        assert!(
+            read(Reader::Url, "https://api.example.com:{}/")
+                .unwrap_err()
+                .contains("port")
+        );
+        assert!(
+            read(Reader::Url, "{}/users")
+                .unwrap_err()
+                .contains("start with")
+        );
+        assert!(
+            read(Reader::Url, "ftp://x/{}")
+                .unwrap_err()
+                .contains("start with")
+        );
+    }
+
+    #[test]
+    fn path_templates_are_relative_and_never_climb() {
+        assert_eq!(
+            read(Reader::Path, "users/{}/avatar-{}.png"),
+            Ok(vec![Place::PathSegment, Place::PathSegment])
+        );
+        assert!(
+            read(Reader::Path, "/etc/{}")
+                .unwrap_err()
+                .contains("relative")
+        );
+        assert!(
+            read(Reader::Path, "users/../{}")
+                .unwrap_err()
+                .contains("climbs")
+        );
+    }
+}
