@@ -299,3 +299,29 @@ async fn a_url_argument_writes_only_inside_its_component() {
     let body = client.get(url).send().await.unwrap().text().await.unwrap();
     assert_eq!(body, "/items/@169.254.169.254");
 }
+
+/// The one-scan verdict for an argument inside `'…'` (no quote, no NUL:
+/// it stays) checked against `sh` itself: each such argument comes back
+/// from `printf` byte for byte, and nothing in it runs.
+#[test]
+fn sh_agrees_that_single_quotes_hold_everything_but_a_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    for word in [
+        "; touch \"$MARKER\"",
+        "$(touch \"$MARKER\")",
+        "`touch \"$MARKER\"`",
+        "a\nb && touch \"$MARKER\"",
+        "\\ \" | & > < * ? [ ] { } ~ # ! %",
+        "$HOME ${IFS} $((1+1))",
+    ] {
+        let script = rasp::shell!("printf %s '{}'", tainted(word)).unwrap();
+        let out = script.std().env("MARKER", &marker).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), word);
+        assert!(!marker.exists(), "{word:?} ran a command");
+    }
+    // Inside double quotes, `$`, backquotes, `"` and `\` are special: such
+    // an argument is judged by the shell detector, and refused.
+    let refused = rasp::shell!("printf %s \"{}\"", tainted("$(touch x)")).unwrap_err();
+    assert_eq!(refused.reason, Reason::CommandSubstitution);
+}

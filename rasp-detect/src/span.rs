@@ -67,6 +67,12 @@ pub enum Place {
     /// quote, backslash or NUL stays there (`sql::quoted`); any other is
     /// judged by the detector.
     SqlQuoted,
+    /// Inside `'…'` in a POSIX shell script: nothing is special there but
+    /// the closing quote.
+    ShellSingleQuoted,
+    /// Inside `"…"` in a POSIX shell script: `"`, `$`, `` ` `` and `\`
+    /// are special there.
+    ShellDoubleQuoted,
     /// Inside one segment of a relative path: the argument must add no
     /// separator and must not make its segment `.` or `..`.
     PathSegment,
@@ -100,10 +106,23 @@ pub fn judge_in_place(place: Place, text: &[u8], start: usize, end: usize) -> Ve
         Place::Any => Verdict::Detector,
         Place::SqlQuoted if crate::sql::quoted::stays_quoted(span) => Verdict::Stays,
         Place::SqlQuoted => Verdict::Detector,
+        Place::ShellSingleQuoted => quoted_word(span, b"'"),
+        Place::ShellDoubleQuoted => quoted_word(span, b"\"$`\\"),
         Place::PathSegment => segment(text, start, end, Segment::Path),
         Place::UrlPath => segment(text, start, end, Segment::Url),
         Place::UrlQuery => component(span, b"#&"),
         Place::UrlFragment => component(span, b""),
+    }
+}
+
+/// A span inside a quoted shell word: none of `specials`, and no NUL
+/// (which no argument of a program can hold). Anything else goes to the
+/// shell detector, which judges, say, a quote the application escaped.
+fn quoted_word(span: &[u8], specials: &[u8]) -> Verdict {
+    if span.iter().any(|b| *b == 0 || specials.contains(b)) {
+        Verdict::Detector
+    } else {
+        Verdict::Stays
     }
 }
 
@@ -235,6 +254,30 @@ mod tests {
         let text = b"SELECT * FROM t WHERE a = 'x' OR '1'='1'";
         let arg = Span::new(text, 27, 39).unwrap();
         assert!(detect(Dialect::Generic, text, &arg).is_some());
+    }
+
+    #[test]
+    fn a_quoted_shell_word_stays_without_its_specials() {
+        let text = b"echo 'ann; ls' \"$HOME\"";
+        assert_eq!(
+            judge_in_place(Place::ShellSingleQuoted, text, 6, 13),
+            Verdict::Stays
+        );
+        let text = b"echo 'it's'";
+        assert_eq!(
+            judge_in_place(Place::ShellSingleQuoted, text, 6, 10),
+            Verdict::Detector
+        );
+        let text = b"echo \"a $(id)\"";
+        assert_eq!(
+            judge_in_place(Place::ShellDoubleQuoted, text, 6, 13),
+            Verdict::Detector
+        );
+        let text = b"echo \"a; ls | wc\"";
+        assert_eq!(
+            judge_in_place(Place::ShellDoubleQuoted, text, 6, 16),
+            Verdict::Stays
+        );
     }
 
     #[test]

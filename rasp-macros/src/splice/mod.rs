@@ -139,6 +139,8 @@ fn arg_step(index: usize, arg: &Arg, place: Place) -> TokenStream {
 fn place_tokens(place: Place) -> TokenStream {
     let variant = match place {
         Place::SqlQuoted => "SqlQuoted",
+        Place::ShellSingleQuoted => "ShellSingleQuoted",
+        Place::ShellDoubleQuoted => "ShellDoubleQuoted",
         Place::PathSegment => "PathSegment",
         Place::UrlPath => "UrlPath",
         Place::UrlQuery => "UrlQuery",

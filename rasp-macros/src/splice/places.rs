@@ -4,6 +4,8 @@
 //! - SQL: a placeholder inside a `'…'` literal under every dialect is
 //!   marked, so a span holding nothing that could end the literal is
 //!   judged by one scan (`rasp_detect::sql::quoted`).
+//! - Shell: a placeholder inside `'…'` or `"…"` is marked, so a span
+//!   without the quote's specials is judged by one scan.
 //! - Paths: the template is relative and has no `..` of its own; each
 //!   argument stays one segment.
 //! - URLs: the scheme (`http` or `https`) and the host are the template's;
@@ -32,7 +34,8 @@ pub(crate) fn places(reader: Reader, pieces: &[Piece]) -> Result<Vec<Option<Plac
             Reader::Sql if rasp_detect::sql::quoted::quoted_at(probe.as_bytes(), offset) => {
                 Place::SqlQuoted
             }
-            Reader::Sql | Reader::Shell => Place::Any,
+            Reader::Shell => shell_place(&probe, offset),
+            Reader::Sql => Place::Any,
             Reader::Path => Place::PathSegment,
             Reader::Url => url_place(&probe, offset)?,
         })
@@ -65,6 +68,35 @@ fn probe(pieces: &[Piece]) -> (String, Vec<Option<usize>>) {
         }
     }
     (probe, at)
+}
+
+/// The quoting `offset` of a POSIX `sh` script lies in: single quotes,
+/// double quotes, or neither (then the shell detector judges the span).
+fn shell_place(probe: &str, offset: usize) -> Place {
+    #[derive(PartialEq)]
+    enum State {
+        Bare,
+        Single,
+        Double,
+    }
+    let mut state = State::Bare;
+    let mut bytes = probe.as_bytes()[..offset].iter();
+    while let Some(&b) = bytes.next() {
+        match (&state, b) {
+            (State::Bare | State::Double, b'\\') => {
+                bytes.next();
+            }
+            (State::Bare, b'\'') => state = State::Single,
+            (State::Bare, b'"') => state = State::Double,
+            (State::Single, b'\'') | (State::Double, b'"') => state = State::Bare,
+            _ => {}
+        }
+    }
+    match state {
+        State::Single => Place::ShellSingleQuoted,
+        State::Double => Place::ShellDoubleQuoted,
+        State::Bare => Place::Any,
+    }
 }
 
 /// A path template is relative, and its own segments never climb.
@@ -139,6 +171,24 @@ mod tests {
                 Place::SqlQuoted,
                 Place::Any,
                 Place::Any
+            ])
+        );
+    }
+
+    #[test]
+    fn shell_placeholders_inside_quotes_are_marked() {
+        assert_eq!(
+            read(
+                Reader::Shell,
+                r#"cp '{}' "{}" {} 'it'\''s {}' "a\"{}" \'{}"#
+            ),
+            Ok(vec![
+                Place::ShellSingleQuoted,
+                Place::ShellDoubleQuoted,
+                Place::Any,
+                Place::ShellSingleQuoted,
+                Place::ShellDoubleQuoted,
+                Place::Any,
             ])
         );
     }
