@@ -6,7 +6,7 @@
 //! 2. no recorded input occurs in the sink text → `Ok` after one SIMD
 //!    substring search per input (`memchr::memmem`, searcher built once when
 //!    the input was recorded), or, for a request with more than
-//!    [`INDEX_THRESHOLD`](crate::context::INDEX_THRESHOLD) inputs, one
+//!    [`INDEX_THRESHOLD`] inputs, one
 //!    Aho-Corasick pass over the text for all of them;
 //! 3. only then does the detector of the sink's class lex the text around
 //!    the occurrences.

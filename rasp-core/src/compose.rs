@@ -1,4 +1,4 @@
-//! Text composed for one sink context: [`compose!`](crate::compose) and
+//! Text composed for one sink context: [`compose!`](macro@crate::compose) and
 //! [`Composed<C>`].
 //!
 //! Sanitized values have no `Display`: text escaped for one context,
@@ -20,7 +20,7 @@ use crate::escaped::Escaped;
 use crate::sanitize::{Sanitize, Sanitized};
 use crate::trust::SameContext;
 
-/// Text built by [`compose!`](crate::compose) for the sinks of context `C`.
+/// Text built by [`compose!`](macro@crate::compose) for the sinks of context `C`.
 ///
 /// No `Display`, `as_str` or `into_inner`: it leaves its context only into
 /// a sink of `C`, which reads it through `SinkText` and checks it.
@@ -107,7 +107,7 @@ impl<C> Clone for Composed<C> {
     }
 }
 
-/// What [`compose!`](crate::compose) takes as an argument for context `C`:
+/// What [`compose!`](macro@crate::compose) takes as an argument for context `C`:
 /// values sanitized, asserted or composed for `C`, text the program holds
 /// (`&str`, `String`), numbers and `bool`. Sealed.
 #[diagnostic::on_unimplemented(

@@ -17,7 +17,7 @@ use crate::sanitize::Sanitize;
 /// `text` as it reads once escaped for context `C`, written on display.
 ///
 /// Only HTML has a view ([`Shown`]): it is written by an askama template,
-/// by [`compose!`](crate::compose) for HTML, or by `format!` into markup.
+/// by [`compose!`](macro@crate::compose) for HTML, or by `format!` into markup.
 ///
 /// ```
 /// use rasp_core::{Html, SourceMeta, Tainted, compose};

@@ -102,7 +102,7 @@ impl<T: AsRef<str>, C> crate::trust::SinkText for Sanitized<T, C> {
 /// HTML is written with `format!` as often as with a template. Formatted
 /// into another context's text, HTML-escaped text is plain text that the
 /// runtime check reads as the application's own: compose such text with
-/// [`compose!`](crate::compose), which refuses it.
+/// [`compose!`](macro@crate::compose), which refuses it.
 impl<T: AsRef<str>> fmt::Display for Sanitized<T, Html> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.text())

@@ -148,7 +148,7 @@ pub fn line<T: LogText>(text: T) -> Result<CheckedLine<T>, Blocked> {
 }
 
 guard_text! {
-    /// The text [`line`] and [`field`] take: any text the application
+    /// The text [`line()`] and [`field()`] take: any text the application
     /// built.
     LogText: str, class = Log,
     plain = [str],

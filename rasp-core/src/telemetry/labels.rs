@@ -114,7 +114,7 @@ impl Masking {
 }
 
 /// Which entry rule refused a request; the `rule` label of
-/// [`metrics::ENTRY_DECISIONS`].
+/// [`metrics::ENTRY_DECISIONS`](super::metrics::ENTRY_DECISIONS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EntryRule {
@@ -142,7 +142,7 @@ impl EntryRule {
 }
 
 /// Which table of requesters overflowed: the `table` label of
-/// [`metrics::ENTRY_TABLE_OVERFLOWS`](super::super::metrics::ENTRY_TABLE_OVERFLOWS).
+/// [`metrics::ENTRY_TABLE_OVERFLOWS`](super::metrics::ENTRY_TABLE_OVERFLOWS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TrackedTable {
