@@ -15,7 +15,7 @@ pub use rasp_core::{
     UrlSafe, check, class, compose, context, detect, escaped, event, policy, registry, sanitize,
     spliced, telemetry, trust_unchecked,
 };
-pub use rasp_macros::{path, protect, shell, sink, source, sql, url};
+pub use rasp_macros::{header, path, protect, redirect, shell, sink, source, sql, url};
 /// Guarded processes and shell scripts (feature `process`).
 #[cfg(feature = "process")]
 pub use rasp_sinks::command as process;
@@ -51,8 +51,12 @@ pub mod __private_v1 {
     pub use rasp_sinks::command::__spliced as spliced_shell;
     #[cfg(feature = "fs")]
     pub use rasp_sinks::fs::__spliced as spliced_path;
+    #[cfg(feature = "header")]
+    pub use rasp_sinks::header::__spliced as spliced_header;
     #[cfg(feature = "reqwest")]
     pub use rasp_sinks::http_client::__spliced as spliced_url;
+    #[cfg(feature = "redirect")]
+    pub use rasp_sinks::redirect::__spliced as spliced_redirect;
     #[cfg(feature = "sqlx")]
     pub use rasp_sinks::sqlx::__spliced as spliced_sql;
 }

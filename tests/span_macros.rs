@@ -325,3 +325,40 @@ fn sh_agrees_that_single_quotes_hold_everything_but_a_quote() {
     let refused = rasp::shell!("printf %s \"{}\"", tainted("$(touch x)")).unwrap_err();
     assert_eq!(refused.reason, Reason::CommandSubstitution);
 }
+
+// ---------------------------------------------------------------------------
+// Header values and redirect targets.
+
+#[test]
+fn a_header_argument_stays_in_its_quoted_string_and_on_its_line() {
+    let value = rasp::header!("attachment; filename=\"{}\"", tainted("q3 report.pdf")).unwrap();
+    assert_eq!(value.as_bytes(), b"attachment; filename=\"q3 report.pdf\"");
+    // Closing the quoted-string adds a parameter of the attacker's.
+    let refused = rasp::header!(
+        "attachment; filename=\"{}\"",
+        tainted("a\"; filename*=evil")
+    )
+    .unwrap_err();
+    assert_eq!(
+        refused.blocked().map(|b| b.reason),
+        Some(Reason::BreaksLiteral)
+    );
+    // A line break splits the header, quoted or not.
+    let refused = rasp::header!("lang={}", tainted("en\r\nSet-Cookie: admin=1")).unwrap_err();
+    assert_eq!(
+        refused.blocked().map(|b| b.reason),
+        Some(Reason::SplitsHeader)
+    );
+}
+
+#[test]
+fn a_redirect_argument_stays_on_site_and_in_its_segment() {
+    let to = rasp::redirect!("/orders/{}?tab={}", tainted("17"), tainted("items")).unwrap();
+    assert_eq!(to.as_bytes(), b"/orders/17?tab=items");
+    for next in ["/evil.example", "..", "x?next=//evil.example"] {
+        assert!(
+            rasp::redirect!("/orders/{}", tainted(next)).is_err(),
+            "{next}"
+        );
+    }
+}

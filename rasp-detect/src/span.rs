@@ -73,6 +73,10 @@ pub enum Place {
     /// Inside `"…"` in a POSIX shell script: `"`, `$`, `` ` `` and `\`
     /// are special there.
     ShellDoubleQuoted,
+    /// Inside a `"…"` quoted-string of a header value (`filename="…"`):
+    /// a `"` or `\` ends or escapes it; the header detector judges the
+    /// rest (line breaks, controls).
+    HeaderQuoted,
     /// Inside one segment of a relative path: the argument must add no
     /// separator and must not make its segment `.` or `..`.
     PathSegment,
@@ -108,6 +112,10 @@ pub fn judge_in_place(place: Place, text: &[u8], start: usize, end: usize) -> Ve
         Place::SqlQuoted => Verdict::Detector,
         Place::ShellSingleQuoted => quoted_word(span, b"'"),
         Place::ShellDoubleQuoted => quoted_word(span, b"\"$`\\"),
+        Place::HeaderQuoted if span.iter().any(|b| matches!(b, b'"' | b'\\')) => {
+            Verdict::Leaves(Reason::BreaksLiteral)
+        }
+        Place::HeaderQuoted => Verdict::Detector,
         Place::PathSegment => segment(text, start, end, Segment::Path),
         Place::UrlPath => segment(text, start, end, Segment::Url),
         Place::UrlQuery => component(span, b"#&"),
@@ -277,6 +285,20 @@ mod tests {
         assert_eq!(
             judge_in_place(Place::ShellDoubleQuoted, text, 6, 16),
             Verdict::Stays
+        );
+    }
+
+    #[test]
+    fn a_header_quoted_string_holds_no_quote() {
+        let text = br#"attachment; filename="a"; x=".pdf""#;
+        assert_eq!(
+            judge_in_place(Place::HeaderQuoted, text, 22, 30),
+            Verdict::Leaves(Reason::BreaksLiteral)
+        );
+        let text = br#"attachment; filename="q3 report.pdf""#;
+        assert_eq!(
+            judge_in_place(Place::HeaderQuoted, text, 22, 35),
+            Verdict::Detector
         );
     }
 

@@ -1,6 +1,6 @@
 //! Macros of rasp: the attributes `#[rasp::source]`, `#[rasp::sink]` and
 //! `#[rasp::protect]`, and the span-exact `rasp::sql!`, `rasp::shell!`,
-//! `rasp::path!` and `rasp::url!`.
+//! `rasp::path!`, `rasp::url!`, `rasp::header!` and `rasp::redirect!`.
 //!
 //! Use them through the `rasp` facade crate; the expansions refer to
 //! `::rasp::__private_v1` only. Internally the crate root parses and
@@ -258,4 +258,40 @@ pub fn path(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn url(input: TokenStream) -> TokenStream {
     splice::expand(&splice::URL, input.into()).into()
+}
+
+/// A header value built from a literal template, each argument judged
+/// where it stands: inside a `"…"` quoted-string (`filename="{}"`) a `"` or
+/// `\` is refused, and everywhere a line break, NUL or control character
+/// is. The result is `Result<http::HeaderValue, rasp::header::HeaderError>`.
+/// Requires the `header` feature.
+///
+/// ```
+/// let name = rasp::Tainted::new("q3 report.pdf".to_string(), &rasp::SourceMeta::MANUAL);
+/// let value = rasp::header!("attachment; filename=\"{}\"", name).unwrap();
+/// assert_eq!(value.as_bytes(), b"attachment; filename=\"q3 report.pdf\"");
+/// let name = rasp::Tainted::new("a\"; evil=\"1".to_string(), &rasp::SourceMeta::MANUAL);
+/// assert!(rasp::header!("attachment; filename=\"{}\"", name).is_err());
+/// ```
+#[proc_macro]
+pub fn header(input: TokenStream) -> TokenStream {
+    splice::expand(&splice::HEADER, input.into()).into()
+}
+
+/// A same-site redirect target built from a literal template that starts
+/// with one `/` (anything else is a compile error); each argument stays in
+/// its path segment, the query or the fragment, as in [`url!`](macro@url).
+/// The result is `Result<rasp::redirect::Location, rasp::header::HeaderError>`.
+/// Requires the `redirect` feature.
+///
+/// ```
+/// let id = rasp::Tainted::new("17".to_string(), &rasp::SourceMeta::MANUAL);
+/// let to = rasp::redirect!("/orders/{}", id).unwrap();
+/// assert_eq!(to.as_bytes(), b"/orders/17");
+/// let id = rasp::Tainted::new("../admin".to_string(), &rasp::SourceMeta::MANUAL);
+/// assert!(rasp::redirect!("/orders/{}", id).is_err());
+/// ```
+#[proc_macro]
+pub fn redirect(input: TokenStream) -> TokenStream {
+    splice::expand(&splice::REDIRECT, input.into()).into()
 }

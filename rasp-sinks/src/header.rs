@@ -170,6 +170,19 @@ pub fn set_cookie(text: impl HeaderText) -> Result<HeaderValue, HeaderError> {
     Ok(HeaderValue::from_bytes(text)?)
 }
 
+/// A header value built by `rasp::header!`: its argument spans are judged
+/// at `site` (the macro's own, registered where it is written), then the
+/// text is checked as [`value`] does. Not for applications: the macro
+/// calls it.
+#[doc(hidden)]
+#[inline]
+pub fn __spliced(
+    spliced: rasp_core::__private_v1::Spliced<rasp_core::Header>,
+    site: &'static SinkSite,
+) -> Result<HeaderValue, HeaderError> {
+    value(rasp_core::__private_v1::checked_spliced(spliced, site)?)
+}
+
 /// The header rule plus the cookie delimiters.
 const COOKIE_RULE: Detector = |text, finder| {
     detect_cookie(text, finder).map(|f| Finding {

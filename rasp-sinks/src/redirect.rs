@@ -195,6 +195,19 @@ pub fn location(text: impl RedirectText) -> Result<Location, HeaderError> {
     RedirectPolicy::same_site().location(text)
 }
 
+/// A redirect target built by `rasp::redirect!`: its argument spans are
+/// judged at `site` (the macro's own, registered where it is written), then
+/// the text is checked as [`location`] does. Not for applications: the
+/// macro calls it.
+#[doc(hidden)]
+#[inline]
+pub fn __spliced(
+    spliced: rasp_core::__private_v1::Spliced<rasp_core::Redirect>,
+    site: &'static SinkSite,
+) -> Result<Location, HeaderError> {
+    location(rasp_core::__private_v1::checked_spliced(spliced, site)?)
+}
+
 guard_text! {
     /// The text [`location`] and [`RedirectPolicy::location`] take: any
     /// bytes the application built.

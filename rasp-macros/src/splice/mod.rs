@@ -54,6 +54,22 @@ pub(crate) const PATH: Kind = Kind {
     reader: Reader::Path,
 };
 
+/// `rasp::header!`.
+pub(crate) const HEADER: Kind = Kind {
+    name: "header",
+    marker: "Header",
+    finish: "spliced_header",
+    reader: Reader::Header,
+};
+
+/// `rasp::redirect!`.
+pub(crate) const REDIRECT: Kind = Kind {
+    name: "redirect",
+    marker: "Redirect",
+    finish: "spliced_redirect",
+    reader: Reader::Redirect,
+};
+
 /// `rasp::url!`.
 pub(crate) const URL: Kind = Kind {
     name: "url",
@@ -141,6 +157,7 @@ fn place_tokens(place: Place) -> TokenStream {
         Place::SqlQuoted => "SqlQuoted",
         Place::ShellSingleQuoted => "ShellSingleQuoted",
         Place::ShellDoubleQuoted => "ShellDoubleQuoted",
+        Place::HeaderQuoted => "HeaderQuoted",
         Place::PathSegment => "PathSegment",
         Place::UrlPath => "UrlPath",
         Place::UrlQuery => "UrlQuery",

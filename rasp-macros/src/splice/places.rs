@@ -23,6 +23,8 @@ pub(crate) enum Reader {
     Shell,
     Path,
     Url,
+    Header,
+    Redirect,
 }
 
 /// The place of each piece (`None` for the template's own text), or why
@@ -37,13 +39,15 @@ pub(crate) fn places(reader: Reader, pieces: &[Piece]) -> Result<Vec<Option<Plac
             Reader::Shell => shell_place(&probe, offset),
             Reader::Sql => Place::Any,
             Reader::Path => Place::PathSegment,
-            Reader::Url => url_place(&probe, offset)?,
+            Reader::Url | Reader::Redirect => url_place(&probe, offset)?,
+            Reader::Header => header_place(&probe, offset),
         })
     };
     match reader {
         Reader::Path => check_path(&probe)?,
         Reader::Url => check_url(&probe, &at)?,
-        Reader::Sql | Reader::Shell => {}
+        Reader::Redirect => check_redirect(&probe, &at)?,
+        Reader::Sql | Reader::Shell | Reader::Header => {}
     }
     at.into_iter()
         .map(|offset| offset.map(place_of).transpose())
@@ -134,6 +138,44 @@ fn check_url(probe: &str, at: &[Option<usize>]) -> Result<(), String> {
     Ok(())
 }
 
+/// A redirect template is a same-site path: one `/`, then a path the
+/// template starts itself.
+fn check_redirect(probe: &str, at: &[Option<usize>]) -> Result<(), String> {
+    let bytes = probe.as_bytes();
+    if bytes.first() != Some(&b'/') || matches!(bytes.get(1), Some(b'/' | b'\\')) {
+        return Err(
+            "the redirect template must be a same-site path starting with one `/`: a scheme or host would send users off-site"
+                .into(),
+        );
+    }
+    if at.iter().flatten().any(|&offset| offset < 1) {
+        return Err(
+            "an argument may not start the redirect target: the template's `/` does".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Whether `offset` of a header value lies inside a `"…"` quoted-string.
+fn header_place(probe: &str, offset: usize) -> Place {
+    let mut quoted = false;
+    let mut bytes = probe.as_bytes()[..offset].iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'\\' if quoted => {
+                bytes.next();
+            }
+            b'"' => quoted = !quoted,
+            _ => {}
+        }
+    }
+    if quoted {
+        Place::HeaderQuoted
+    } else {
+        Place::Any
+    }
+}
+
 /// The URL component `offset` lies in.
 fn url_place(probe: &str, offset: usize) -> Result<Place, String> {
     let before = &probe[..offset];
@@ -221,6 +263,28 @@ mod tests {
             read(Reader::Url, "ftp://x/{}")
                 .unwrap_err()
                 .contains("start with")
+        );
+    }
+
+    #[test]
+    fn header_and_redirect_templates() {
+        assert_eq!(
+            read(Reader::Header, r#"attachment; filename="{}"; size={}"#),
+            Ok(vec![Place::HeaderQuoted, Place::Any])
+        );
+        assert_eq!(
+            read(Reader::Redirect, "/orders/{}?tab={}"),
+            Ok(vec![Place::UrlPath, Place::UrlQuery])
+        );
+        assert!(
+            read(Reader::Redirect, "//{}/login")
+                .unwrap_err()
+                .contains("same-site")
+        );
+        assert!(
+            read(Reader::Redirect, "https://x/{}")
+                .unwrap_err()
+                .contains("same-site")
         );
     }
 

@@ -21,4 +21,5 @@ fn main() {
     let root = rasp::fs::Root::new(".").unwrap();
     let _ = rasp::path!(root, "/etc/{}", name.clone());
     let _ = rasp::path!(root, "../{}", name.clone());
+    let _ = rasp::redirect!("//{}/login", name.clone());
 }
