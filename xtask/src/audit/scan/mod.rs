@@ -107,6 +107,12 @@ impl Findings {
                 self.sites.push(exit_site(name, exit));
             }
         }
+        self.sites.extend(
+            found
+                .text_reads
+                .into_iter()
+                .map(|at| text_read_site(name, at)),
+        );
         self.calls
             .extend(found.calls.into_iter().map(|call| (name.to_owned(), call)));
     }
@@ -148,6 +154,22 @@ impl Findings {
                 })
             })
             .collect()
+    }
+}
+
+/// A trusted value's text read as plain bytes outside a sink.
+fn text_read_site(file: &str, at: visit::At) -> CallSite {
+    CallSite {
+        site: SiteKind::Exit,
+        class: "any".to_owned(),
+        call: "SinkText::sink_text".to_owned(),
+        matched: Matched::MethodName,
+        file: file.to_owned(),
+        line: at.line,
+        column: at.column,
+        fn_path: at.fn_path,
+        via: None,
+        reason: Some("a trusted value's text, read outside a #[rasp::sink] fn".to_owned()),
     }
 }
 

@@ -233,3 +233,26 @@ fn escape_hatches_the_registry_lists_are_not_repeated() {
     }
     assert!(found.call_sites().is_empty());
 }
+
+#[test]
+fn trusted_text_read_outside_a_sink_is_an_exit() {
+    let sites = scan(
+        r#"use rasp::SinkText;
+
+#[rasp::sink(kind = "sql", guard(q))]
+pub fn run(q: impl rasp::SqlSafe) -> Result<usize, rasp::Blocked> {
+    Ok(q.sink_text().map_or(0, <[u8]>::len))
+}
+
+pub fn leak(name: rasp::Sanitized<String, rasp::Html>) -> Vec<u8> {
+    name.sink_text().unwrap_or_default().to_vec()
+}
+"#,
+    );
+    assert_eq!(
+        sites,
+        [
+            "9:10 app::leak SinkText::sink_text any \"a trusted value's text, read outside a #[rasp::sink] fn\""
+        ]
+    );
+}

@@ -79,6 +79,10 @@ pub(crate) struct FileFindings {
     pub(crate) guard_calls: Vec<GuardCall>,
     pub(crate) exits: Vec<Exit>,
     pub(crate) calls: Vec<Call>,
+    /// `.sink_text()` calls outside a `#[rasp::sink]` fn: the text of a
+    /// trusted value (sanitized, asserted, composed) read as plain bytes
+    /// where no sink is.
+    pub(crate) text_reads: Vec<At>,
 }
 
 /// Walks `file`, whose items live in module `module` (`crate::a::b`), of
@@ -92,6 +96,7 @@ pub(crate) fn file(file: &syn::File, module: &[String], typed: &TypedNames) -> F
         typed,
         scope: module.to_vec(),
         fns: Vec::new(),
+        sinks: Vec::new(),
         impl_generic: Vec::new(),
         found: FileFindings::default(),
     };
@@ -146,6 +151,8 @@ struct Walker<'i> {
     scope: Vec<String>,
     /// Enclosing fns, innermost last, with whether each is generic.
     fns: Vec<(Helper, bool)>,
+    /// Whether each enclosing fn is a `#[rasp::sink]`, innermost last.
+    sinks: Vec<bool>,
     /// Whether each enclosing `impl` has type parameters.
     impl_generic: Vec<bool>,
     found: FileFindings,
@@ -171,7 +178,13 @@ impl Walker<'_> {
 
     /// Walks a fn with signature `sig`, `associated` when it is declared
     /// in an `impl` or trait.
-    fn in_fn(&mut self, sig: &syn::Signature, associated: bool, walk: impl FnOnce(&mut Self)) {
+    fn in_fn(
+        &mut self,
+        sig: &syn::Signature,
+        attrs: &[syn::Attribute],
+        associated: bool,
+        walk: impl FnOnce(&mut Self),
+    ) {
         let generic = sig.generics.type_params().next().is_some()
             || sig.inputs.iter().any(|input| {
                 matches!(input, syn::FnArg::Typed(typed) if matches!(*typed.ty, syn::Type::ImplTrait(_)))
@@ -182,7 +195,9 @@ impl Walker<'_> {
             associated,
         };
         self.fns.push((function, generic));
+        self.sinks.push(attrs.iter().any(is_sink_attribute));
         walk(self);
+        self.sinks.pop();
         self.fns.pop();
     }
 
@@ -263,7 +278,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         if cfg_test(&item.attrs) {
             return;
         }
-        self.in_fn(&item.sig, false, |walker| {
+        self.in_fn(&item.sig, &item.attrs, false, |walker| {
             visit::visit_item_fn(walker, item)
         });
     }
@@ -272,13 +287,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         if cfg_test(&item.attrs) {
             return;
         }
-        self.in_fn(&item.sig, true, |walker| {
+        self.in_fn(&item.sig, &item.attrs, true, |walker| {
             visit::visit_impl_item_fn(walker, item);
         });
     }
 
     fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
-        self.in_fn(&item.sig, true, |walker| {
+        self.in_fn(&item.sig, &item.attrs, true, |walker| {
             visit::visit_trait_item_fn(walker, item);
         });
     }
@@ -324,6 +339,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 matched: Matched::MethodName,
                 at,
             });
+        }
+        // A sink reads its guarded parameter this way; anywhere else it
+        // turns a trusted value into plain bytes.
+        if name == "sink_text" && call.args.is_empty() && self.sinks.last() != Some(&true) {
+            let at = self.at(span);
+            self.found.text_reads.push(at);
         }
         let at = self.at(span);
         self.found.calls.push(Call {
@@ -432,4 +453,12 @@ pub(super) fn cfg_test(attrs: &[syn::Attribute]) -> bool {
                 .parse_args::<syn::Ident>()
                 .is_ok_and(|ident| ident == "test")
     })
+}
+
+/// `#[rasp::sink(…)]`, or `#[sink(…)]` imported from rasp.
+fn is_sink_attribute(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|last| last.ident == "sink")
 }
