@@ -100,14 +100,6 @@ pub fn sanitized_at<'a, T: AsRef<str>, C>(
     value.text()
 }
 
-/// A sanitized value, for the guard at `site` of its own class (see
-/// [`take_at`]).
-#[inline]
-pub fn take_sanitized_at<T, C>(value: Sanitized<T, C>, site: &'static SinkSite) -> T {
-    note_site(site);
-    value.into_value()
-}
-
 /// The text of a composed value, for the guard at `site` of its own
 /// class (see [`take_at`]).
 #[inline]

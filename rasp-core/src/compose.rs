@@ -128,13 +128,6 @@ pub trait Part<C>: sealed::Sealed<C> {
     fn __judged(&self) -> bool {
         true
     }
-
-    /// The source of the value, for the event a judged span reports.
-    #[doc(hidden)]
-    #[inline]
-    fn __source(&self) -> Option<&'static crate::SourceMeta> {
-        None
-    }
 }
 
 #[allow(unreachable_pub)] // the sealed-trait idiom: public name, private path
@@ -178,10 +171,6 @@ impl<T: Part<C> + ?Sized, C> Part<C> for &T {
 
     fn __judged(&self) -> bool {
         (**self).__judged()
-    }
-
-    fn __source(&self) -> Option<&'static crate::SourceMeta> {
-        (**self).__source()
     }
 }
 

@@ -83,14 +83,6 @@ impl<T: AsRef<str>, C> Sanitized<T, C> {
     }
 }
 
-impl<T, C> Sanitized<T, C> {
-    /// The sanitized value, for this crate (see [`Sanitized::text`]).
-    #[inline]
-    pub(crate) fn into_value(self) -> T {
-        self.value
-    }
-}
-
 impl<T: AsRef<str>, C> crate::trust::SinkText for Sanitized<T, C> {
     #[inline]
     fn sink_text(&self) -> Option<&[u8]> {
@@ -362,14 +354,14 @@ mod tests {
     use super::*;
 
     fn s<C: Sanitize>(input: &str) -> String {
-        Sanitized::<String, C>::from_tainted(input).into_value()
+        Sanitized::<String, C>::from_tainted(input).value
     }
 
     #[test]
     fn clean_input_keeps_its_buffer() {
         let clean = String::from("/orders/17?tab=items#top");
         let at = clean.as_ptr();
-        let out = Sanitized::<String, Redirect>::from_tainted(clean).into_value();
+        let out = Sanitized::<String, Redirect>::from_tainted(clean).value;
         assert_eq!(out.as_ptr(), at);
     }
 

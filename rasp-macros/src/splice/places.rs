@@ -39,7 +39,7 @@ pub(crate) fn places(reader: Reader, pieces: &[Piece]) -> Result<Vec<Option<Plac
             Reader::Shell => shell_place(&probe, offset),
             Reader::Sql => Place::Any,
             Reader::Path => Place::PathSegment,
-            Reader::Url | Reader::Redirect => url_place(&probe, offset)?,
+            Reader::Url | Reader::Redirect => url_place(&probe, offset),
             Reader::Header => header_place(&probe, offset),
         })
     };
@@ -177,15 +177,15 @@ fn header_place(probe: &str, offset: usize) -> Place {
 }
 
 /// The URL component `offset` lies in.
-fn url_place(probe: &str, offset: usize) -> Result<Place, String> {
+fn url_place(probe: &str, offset: usize) -> Place {
     let before = &probe[..offset];
-    Ok(if before.contains('#') {
+    if before.contains('#') {
         Place::UrlFragment
     } else if before.contains('?') {
         Place::UrlQuery
     } else {
         Place::UrlPath
-    })
+    }
 }
 
 #[cfg(test)]
