@@ -204,6 +204,17 @@ struct Walk {
     operator: bool,
     comment: bool,
     splits: bool,
+    /// The input adds an expansion whose value the shell reads at run time
+    /// (a parameter inside double quotes or a here-document, `${…}`, a
+    /// tilde prefix): one word still, but not the bytes the application
+    /// placed.
+    expansion: bool,
+    /// The input adds an unquoted glob (`*`, `?`, `[…]`): the file system
+    /// decides how many words the pattern becomes.
+    glob: bool,
+    /// The kind of the atom walked last (before the occurrence: the atom
+    /// before its first one), to tell where a word starts.
+    prev: Option<AtomKind>,
     /// Word content seen in the occurrence.
     content: bool,
     /// A blank seen after word content, not yet followed by more content.
@@ -244,6 +255,7 @@ impl Walk {
     fn add(&mut self, text: &[u8], atom: Atom) {
         let (s, e) = (self.start, self.end);
         let whole = atom.start >= s && atom.end <= e;
+        let prev = self.prev.replace(atom.kind);
         if atom.idiom && self.idiom_as_content {
             self.word_content();
             return;
@@ -252,6 +264,10 @@ impl Walk {
             AtomKind::Literal { command } => {
                 if command && self.depth == 0 {
                     self.brace_scan(text, atom);
+                }
+                if command {
+                    let word_start = prev.is_none_or(bounds_word);
+                    self.pattern_scan(text, atom, word_start);
                 }
                 self.word_content();
             }
@@ -293,11 +309,14 @@ impl Walk {
                 self.word_content();
             }
             AtomKind::Param { quoted } => {
-                // Unquoted, the value is split into words; quoted, only a
-                // partial overlap matters (it renames the application's
-                // variable).
+                // Unquoted, the value is split into words; quoted, it is one
+                // word, but one the environment writes (`"$HOME"`); a
+                // partial overlap renames the application's variable.
                 if !quoted || !whole {
                     self.splits = true;
+                }
+                if atom.start >= s {
+                    self.expansion = true;
                 }
                 self.word_content();
             }
@@ -306,6 +325,9 @@ impl Walk {
                     self.substitution = true;
                 } else if construct == Construct::ParamBrace && !quoted {
                     self.splits = true;
+                }
+                if construct == Construct::ParamBrace && atom.start >= s {
+                    self.expansion = true;
                 }
                 if whole {
                     self.depth += 1;
@@ -355,9 +377,55 @@ impl Walk {
         }
     }
 
+    /// Follows unquoted word bytes for the expansions that need no `$`:
+    /// globs (`*`, `?`, a `[` closed in the same run) and tilde prefixes.
+    /// A `~` expands at the start of a word (`word_start`: the atom starts
+    /// one) and, in an assignment, after its `=` or a `:` (bash also
+    /// expands it there in an argument shaped like an assignment,
+    /// `echo a=~`). A tilde the application wrote at the start of the
+    /// word is continued by an input that writes the rest of its prefix
+    /// (`~{input}` with `root`): the input names the user.
+    fn pattern_scan(&mut self, text: &[u8], atom: Atom, word_start: bool) {
+        let from = atom.start.max(self.start);
+        let to = atom.end.min(self.end);
+        let run = text.get(atom.start..atom.end).unwrap_or_default();
+        let tilde_at = |p: usize| -> bool {
+            if p == atom.start {
+                return word_start;
+            }
+            let head = run.get(..p - atom.start).unwrap_or_default();
+            word_start && matches!(head.last(), Some(b'=' | b':')) && assignment_prefix(head)
+        };
+        for p in from..to {
+            match text.get(p) {
+                Some(b'*' | b'?') => self.glob = true,
+                Some(b'[')
+                    if text
+                        .get(p + 1..atom.end)
+                        .is_some_and(|rest| rest.contains(&b']')) =>
+                {
+                    self.glob = true;
+                }
+                Some(b'~') if tilde_at(p) => self.expansion = true,
+                _ => {}
+            }
+        }
+        if from == self.start && from > atom.start {
+            let head = run.get(..from - atom.start).unwrap_or_default();
+            if let Some(t) = head.iter().rposition(|&b| b == b'~')
+                && !head.get(t..).unwrap_or_default().contains(&b'/')
+                && tilde_at(atom.start + t)
+            {
+                self.expansion = true;
+            }
+        }
+    }
+
     fn structural(&self) -> bool {
         self.breaks_literal
             || self.substitution
+            || self.expansion
+            || self.glob
             || self.operator
             || self.comment
             || self.splits
@@ -375,6 +443,32 @@ const fn ends_word(kind: AtomKind) -> bool {
             | AtomKind::Close(_)
             | AtomKind::NestedBacktick
     ) && !matches!(kind, AtomKind::Close(Construct::HereDoc))
+}
+
+/// Whether a word starts right after an atom of this kind.
+const fn bounds_word(kind: AtomKind) -> bool {
+    matches!(
+        kind,
+        AtomKind::Blank
+            | AtomKind::Operator
+            | AtomKind::Close(Construct::HereDoc)
+            | AtomKind::Open {
+                construct: Construct::CommandSub | Construct::Backtick,
+                ..
+            }
+    )
+}
+
+/// `NAME=` then anything: the head of an assignment word, up to a byte
+/// after its `=`.
+fn assignment_prefix(head: &[u8]) -> bool {
+    let Some(eq) = head.iter().position(|&b| b == b'=') else {
+        return false;
+    };
+    let name = head.get(..eq).unwrap_or_default();
+    name.first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// Whether an atom of this kind can be the first piece of a word.
@@ -409,6 +503,7 @@ fn classify(
     end: usize,
 ) -> Option<Reason> {
     let mut walk = Walk::new(start, end, false);
+    walk.prev = before;
     // A blank the occurrence starts with opens a gap after a word the
     // application wrote right before it; word content of the input after
     // that blank is then a word of its own.
@@ -449,6 +544,7 @@ fn classify(
     // character it stands for, it must still be structural.
     if idioms {
         let mut alternative = Walk::new(start, end, true);
+        alternative.prev = before;
         alternative.leading_gap = walk.leading_gap;
         alternative.add(text, first);
         if first.end < end {
@@ -473,6 +569,10 @@ fn classify(
         Reason::ShellOperator
     } else if walk.comment {
         Reason::OpensComment
+    } else if walk.expansion && !walk.splits {
+        // No reason of its own yet: the shell substitutes text the
+        // application did not write, as it does for `$( )`.
+        Reason::CommandSubstitution
     } else if walk.depth > 0 {
         // Something the input opened: closed by the application's text
         // later (a breakout), or never (an unterminated line).

@@ -223,8 +223,36 @@ fn flags_words_and_expansions() {
     flags("cat $HOME/x", "$HOME/x", SpansTokens);
     flags("echo {cat,/etc/passwd}", "{cat,/etc/passwd}", SpansTokens);
     flags("echo {1..9}", "{1..9}", SpansTokens);
-    allows(r#"echo "$HOME""#, "$HOME");
     allows("find . -exec rm {} +", "{}");
+}
+
+#[test]
+fn flags_expansions_inside_quotes_and_tildes() {
+    // One word still, but its value is the environment's, not the bytes
+    // the application placed.
+    flags(r#"echo "$HOME""#, "$HOME", CommandSubstitution);
+    flags(r#"echo "hi ${HOME}""#, "${HOME}", CommandSubstitution);
+    flags("cat <<EOF\n$SECRET\nEOF\n", "$SECRET", CommandSubstitution);
+    flags("ls ~root/.ssh", "~root/.ssh", CommandSubstitution);
+    flags("cat ~/x", "~", CommandSubstitution);
+    flags("x=~ cmd", "~", CommandSubstitution);
+    flags("PATH=/bin:~ cmd", "~", CommandSubstitution);
+    flags("ls ~root/.ssh", "root", CommandSubstitution);
+    allows("ls a~b", "a~b");
+    allows("ls /srv/~b", "~b");
+    allows("ls '~root'", "~root");
+    allows(r#"echo "price: $""#, "price: $");
+    allows("ls ~/uploads/x.txt", "x.txt");
+}
+
+#[test]
+fn flags_globs_the_input_adds() {
+    flags("rm -f -- /srv/tmp/*", "*", SpansTokens);
+    flags("ls report-?.txt", "report-?.txt", SpansTokens);
+    flags("ls [a-z]x", "[a-z]", SpansTokens);
+    allows("ls 'a*b'", "a*b");
+    allows(r#"ls "a?b""#, "a?b");
+    allows("ls a[b", "a[b");
 }
 
 #[test]
