@@ -145,7 +145,9 @@ pub enum Reason {
     SplitsHeader,
     /// The input adds a control character to a header value.
     ControlCharacter,
-    /// The input adds an attribute or a cookie to a `Set-Cookie` value (`;`, `,`).
+    /// The input adds an attribute or a cookie to a `Set-Cookie` value, or
+    /// a parameter or list element to any header value built with
+    /// parameters (`;`, `,`).
     CookieAttribute,
     /// The input adds a line break to a log line (CR, LF, NEL, U+2028 …),
     /// so what follows reads as another log event.

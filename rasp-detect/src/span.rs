@@ -77,6 +77,12 @@ pub enum Place {
     /// a `"` or `\` ends or escapes it; the header detector judges the
     /// rest (line breaks, controls).
     HeaderQuoted,
+    /// Outside quotes in a header value whose template has parameters of
+    /// its own (`text/plain; charset={}`, `lang={}; Path=/`): the argument
+    /// is one parameter value, so a `;` or `,` would add a parameter,
+    /// cookie attribute or list element of its own, and a `"` would open a
+    /// quoted-string; the header detector judges the rest.
+    HeaderParam,
     /// Inside one segment of a relative path: the argument must add no
     /// separator and must not make its segment `.` or `..`.
     PathSegment,
@@ -116,6 +122,10 @@ pub fn judge_in_place(place: Place, text: &[u8], start: usize, end: usize) -> Ve
             Verdict::Leaves(Reason::BreaksLiteral)
         }
         Place::HeaderQuoted => Verdict::Detector,
+        Place::HeaderParam if span.iter().any(|b| matches!(b, b';' | b',' | b'"')) => {
+            Verdict::Leaves(Reason::CookieAttribute)
+        }
+        Place::HeaderParam => Verdict::Detector,
         Place::PathSegment => segment(text, start, end, Segment::Path),
         Place::UrlPath => segment(text, start, end, Segment::Url),
         Place::UrlQuery => component(span, b"#&"),
@@ -298,6 +308,25 @@ mod tests {
         let text = br#"attachment; filename="q3 report.pdf""#;
         assert_eq!(
             judge_in_place(Place::HeaderQuoted, text, 22, 35),
+            Verdict::Detector
+        );
+    }
+
+    #[test]
+    fn a_header_parameter_value_adds_no_parameter() {
+        let text = b"lang=en; Domain=shop.example; Path=/; HttpOnly";
+        assert_eq!(
+            judge_in_place(Place::HeaderParam, text, 5, 28),
+            Verdict::Leaves(Reason::CookieAttribute)
+        );
+        let text = b"lang=en, x=1; Path=/";
+        assert_eq!(
+            judge_in_place(Place::HeaderParam, text, 5, 12),
+            Verdict::Leaves(Reason::CookieAttribute)
+        );
+        let text = b"lang=pt-BR; Path=/";
+        assert_eq!(
+            judge_in_place(Place::HeaderParam, text, 5, 10),
             Verdict::Detector
         );
     }

@@ -158,6 +158,7 @@ fn place_tokens(place: Place) -> TokenStream {
         Place::ShellSingleQuoted => "ShellSingleQuoted",
         Place::ShellDoubleQuoted => "ShellDoubleQuoted",
         Place::HeaderQuoted => "HeaderQuoted",
+        Place::HeaderParam => "HeaderParam",
         Place::PathSegment => "PathSegment",
         Place::UrlPath => "UrlPath",
         Place::UrlQuery => "UrlQuery",

@@ -156,21 +156,33 @@ fn check_redirect(probe: &str, at: &[Option<usize>]) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `offset` of a header value lies inside a `"…"` quoted-string.
+/// Where `offset` of a header value lies: inside a `"…"` quoted-string,
+/// in a value whose template has parameters (a `;` or `,` of its own
+/// outside quotes, so the argument is one parameter value), or in a
+/// plain value.
 fn header_place(probe: &str, offset: usize) -> Place {
+    let mut quoted_at_offset = None;
+    let mut has_parameters = false;
     let mut quoted = false;
-    let mut bytes = probe.as_bytes()[..offset].iter();
-    while let Some(&b) = bytes.next() {
+    let mut bytes = probe.as_bytes().iter().enumerate();
+    while let Some((at, &b)) = bytes.next() {
+        // `>=`: an escaped byte is skipped, and the offset may be it.
+        if at >= offset && quoted_at_offset.is_none() {
+            quoted_at_offset = Some(quoted);
+        }
         match b {
             b'\\' if quoted => {
                 bytes.next();
             }
             b'"' => quoted = !quoted,
+            b';' | b',' if !quoted => has_parameters = true,
             _ => {}
         }
     }
-    if quoted {
+    if quoted_at_offset.unwrap_or(quoted) {
         Place::HeaderQuoted
+    } else if has_parameters {
+        Place::HeaderParam
     } else {
         Place::Any
     }
@@ -270,7 +282,16 @@ mod tests {
     fn header_and_redirect_templates() {
         assert_eq!(
             read(Reader::Header, r#"attachment; filename="{}"; size={}"#),
-            Ok(vec![Place::HeaderQuoted, Place::Any])
+            Ok(vec![Place::HeaderQuoted, Place::HeaderParam])
+        );
+        assert_eq!(
+            read(Reader::Header, "lang={}; Path=/; HttpOnly"),
+            Ok(vec![Place::HeaderParam])
+        );
+        assert_eq!(read(Reader::Header, r#"{} "a;b""#), Ok(vec![Place::Any]));
+        assert_eq!(
+            read(Reader::Header, r#"x="\{}";"#),
+            Ok(vec![Place::HeaderQuoted])
         );
         assert_eq!(
             read(Reader::Redirect, "/orders/{}?tab={}"),
