@@ -302,6 +302,25 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A lexer for `dialect` that starts at byte `at` of `sql` in code, as
+    /// if the text before were a neutral value: how the rest of a statement
+    /// reads when an input's occurrence is taken away.
+    pub const fn resume(dialect: Dialect, sql: &'a [u8], at: usize) -> Self {
+        let mut lexer = Lexer::new(dialect, sql);
+        lexer.pos = at;
+        lexer
+    }
+
+    /// Like [`Lexer::finish`], starting inside a literal delimited by
+    /// `quote` (with `\` escapes if `backslash`): whether the literal
+    /// closes and the text after it ends outside any literal or comment.
+    pub fn finish_literal(&mut self, quote: u8, backslash: bool) -> bool {
+        let token = self.quoted(TokenKind::String, self.pos, 0, quote, backslash);
+        self.left_open |= !token.terminated;
+        self.pos = token.end;
+        self.finish()
+    }
+
     /// Byte offset where the next token starts.
     pub const fn position(&self) -> usize {
         self.pos

@@ -48,6 +48,7 @@ mod dialect;
 pub mod lexer;
 mod occurrences;
 pub mod quoted;
+mod shapes;
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@
 use crate::Needle;
 
 use super::lexer::{Lexer, Token, TokenKind};
+use super::shapes::{self, Budget};
 use super::{Dialect, SqlFinding};
 use crate::Reason;
 
@@ -17,6 +18,11 @@ use crate::Reason;
 /// for periodic inputs (`''''`, `abab`); without a cap, a long periodic input
 /// in a long periodic text would take quadratic time.
 const MAX_OVERLAPS: u32 = 64;
+
+/// How many starts of an input's escaped form are tried around an
+/// occurrence that splits an escape; an input with more quotes than this is
+/// judged on the first ones only (and reported if they do not match).
+const MAX_ESCAPED_STARTS: usize = 64;
 
 /// What one lexing of the text found.
 #[derive(Debug, Clone)]
@@ -58,6 +64,9 @@ pub(super) fn scan<'a>(
     // End of the latest occurrence that lies inside one token.
     let mut benign_end = 0;
     let mut overlaps = 0u32;
+    let mut escapes = Escapes::default();
+    let mut budget = Budget::new();
+    let needle = finder.needle();
     let mut start = first;
     let finding = loop {
         let end = start + len;
@@ -71,7 +80,20 @@ pub(super) fn scan<'a>(
             },
         };
         current = Some(token);
-        match classify(sql, &lexer, token, start, end, &mut diverged) {
+        let verdict = classify(
+            Occurrence {
+                dialect,
+                sql,
+                needle,
+                start,
+                end,
+            },
+            &lexer,
+            token,
+            &mut escapes,
+            &mut diverged,
+        );
+        match verdict {
             None => {
                 // An occurrence inside one token overlapping the pending
                 // one: the pending match is the same text read at another
@@ -80,6 +102,9 @@ pub(super) fn scan<'a>(
                 pending = None;
                 benign_end = end;
             }
+            // The application's own text, or a shape spliced on purpose:
+            // neither reported nor explaining others away.
+            Some(_) if shapes::excused(dialect, sql, start, end, &lexer, &mut budget) => {}
             Some(reason) => {
                 if start >= benign_end && pending.is_none() {
                     pending = Some(SqlFinding {
@@ -225,25 +250,41 @@ impl Shape {
     }
 }
 
-/// Whether the occurrence `start..end`, which begins in `first`, changes the
-/// structure of the text; `lexer` stands right after `first`.
+/// One occurrence of the input in the text.
+#[derive(Clone, Copy)]
+struct Occurrence<'a> {
+    dialect: Dialect,
+    sql: &'a [u8],
+    needle: &'a [u8],
+    start: usize,
+    end: usize,
+}
+
+/// Whether the occurrence, which begins in `first`, changes the structure
+/// of the text; `lexer` stands right after `first`.
 ///
 /// Whitespace at either end of an occurrence is ignored: it separates tokens
 /// but never adds one. What remains must lie in the interior of one token,
 /// or be a sign applied to a number (`-5`, how a negative number is written)
 /// or a qualified name (`t.created_at`, one name as far as the statement is
-/// concerned).
+/// concerned), or be one whole literal (`'123'`: a value, quotes and all).
+/// Inside a literal, it must not split an escape: an occurrence ending in
+/// the first quote of `''`, or in a `\` whose escaped byte follows it, took
+/// the application's closing quote into the literal.
 fn classify(
-    sql: &[u8],
+    occurrence: Occurrence<'_>,
     lexer: &Lexer<'_>,
     first: Token,
-    start: usize,
-    end: usize,
+    escapes: &mut Escapes,
     diverged: &mut bool,
 ) -> Option<Reason> {
+    let Occurrence {
+        sql, start, end, ..
+    } = occurrence;
     let mut marks = Marks::default();
     marks.add(&first, start, end);
     let mut shape = Shape::Empty.push(sql, first);
+    let mut last = first;
     if first.end < end {
         let mut ahead = lexer.clone();
         // Breaking out of a literal is the most telling reason: once seen,
@@ -259,11 +300,20 @@ fn classify(
         {
             marks.add(&t, start, end);
             shape = shape.push(sql, t);
+            last = t;
             if t.end >= end {
                 break;
             }
         }
         *diverged |= ahead.diverged();
+    }
+    let trimmed = trim(sql, start, end);
+    if last.kind.is_quoted() && last.terminated && (last.start, last.end) == trimmed {
+        // One whole literal or quoted name: both quotes are the input's.
+        return None;
+    }
+    if !marks.any() && first == last && escapes.splits(occurrence, first) {
+        marks.breaks_literal = true;
     }
     if marks.any() {
         Some(marks.reason())
@@ -272,4 +322,183 @@ fn classify(
     } else {
         Some(Reason::SpansTokens)
     }
+}
+
+/// Where the escapes of one literal are, read front to back as occurrences
+/// are examined, so that a long literal is read once.
+#[derive(Debug, Default)]
+struct Escapes {
+    /// The literal read, by its start.
+    token: Option<usize>,
+    /// The start of the next unit of its interior not yet read: a byte, or
+    /// an escape of two bytes.
+    at: usize,
+}
+
+impl Escapes {
+    /// Whether the occurrence, which lies in `token`, splits one of its
+    /// escapes: the byte before the occurrence escapes its first byte, or
+    /// its last byte escapes the byte after it. An occurrence that is the
+    /// input as the application escaped it (`O''`, for the input `O'`)
+    /// splits nothing: the doubling is the escape.
+    fn splits(&mut self, o: Occurrence<'_>, token: Token) -> bool {
+        let Some((quote, backslash)) = escape_rules(o.dialect, o.sql, token) else {
+            return false;
+        };
+        let interior = token.interior();
+        if o.start < interior.start || o.end > interior.end {
+            return false;
+        }
+        // Only a quote or a backslash begins an escape.
+        let escapes = |b: u8| b == quote || (backslash && b == b'\\');
+        let at_start = o.start > interior.start
+            && escapes(o.sql[o.start - 1])
+            && self.escape_at(o.sql, token, quote, backslash, o.start - 1);
+        let at_end = o.end < interior.end
+            && escapes(o.sql[o.end - 1])
+            && self.escape_at(o.sql, token, quote, backslash, o.end - 1);
+        if !at_start && !at_end {
+            return false;
+        }
+        // The input escaped is longer than the input: it may start up to
+        // one byte earlier per quote or backslash it holds.
+        let extra = o
+            .needle
+            .iter()
+            .filter(|&&b| escapes(b))
+            .count()
+            .min(MAX_ESCAPED_STARTS);
+        let earliest = o.start.saturating_sub(extra).max(interior.start);
+        !(earliest..=o.start).any(|from| is_escaped_input(o, token, quote, backslash, from))
+    }
+
+    /// Whether an escape of two bytes begins at `at`, in the interior of
+    /// `token`.
+    fn escape_at(
+        &mut self,
+        sql: &[u8],
+        token: Token,
+        quote: u8,
+        backslash: bool,
+        at: usize,
+    ) -> bool {
+        let interior = token.interior();
+        if self.token != Some(token.start) || self.at > at {
+            self.token = Some(token.start);
+            self.at = interior.start;
+        }
+        let unit = |i: usize| {
+            let b = sql[i];
+            let pair = i + 1 < interior.end
+                && ((b == quote && sql[i + 1] == quote) || (backslash && b == b'\\'));
+            if pair { 2 } else { 1 }
+        };
+        while self.at < at {
+            let len = unit(self.at);
+            if self.at + len > at {
+                // `at` is the second byte of an escape.
+                return false;
+            }
+            self.at += len;
+        }
+        unit(at) == 2
+    }
+}
+
+/// The quote and backslash rules of a literal or quoted name whose escapes
+/// are a doubled quote (and, with `true`, a backslash); `None` for tokens
+/// without such escapes.
+fn escape_rules(dialect: Dialect, sql: &[u8], token: Token) -> Option<(u8, bool)> {
+    if !matches!(token.kind, TokenKind::String | TokenKind::QuotedIdent) || token.open == 0 {
+        return None;
+    }
+    let quote = sql[token.start + token.open - 1];
+    if quote == b'[' {
+        return None;
+    }
+    Some((quote, shapes::escapes_with_backslash(dialect, sql, token)))
+}
+
+/// Whether the input, escaped for `token` (each quote doubled or
+/// backslashed, each backslash doubled where backslashes escape), starts at
+/// `from` and covers the occurrence within the literal's interior. A
+/// one-byte input must moreover fill the interior with nothing but its
+/// escapes (`''''`): a lone quote read as the first half of `''` elsewhere
+/// in a literal is how two literals merge (`'{x}' AND b = '{x}'` with
+/// `x = '`), and the two readings cannot be told apart by the bytes.
+fn is_escaped_input(
+    o: Occurrence<'_>,
+    token: Token,
+    quote: u8,
+    backslash: bool,
+    from: usize,
+) -> bool {
+    let interior = token.interior();
+    let Some(to) = escaped_at(o.sql, o.needle, quote, backslash, from, interior.end) else {
+        return false;
+    };
+    if to < o.end {
+        return false;
+    }
+    if o.needle.len() > 1 {
+        return true;
+    }
+    let mut at = interior.start;
+    while at < interior.end {
+        match escaped_at(o.sql, o.needle, quote, backslash, at, interior.end) {
+            Some(next) => at = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Where the escaped form of `needle` ends if it starts at `from` and ends
+/// by `limit`: quotes doubled (or backslashed), backslashes doubled where
+/// they escape (or left single, as standard SQL escaping leaves them).
+fn escaped_at(
+    sql: &[u8],
+    needle: &[u8],
+    quote: u8,
+    backslash: bool,
+    from: usize,
+    limit: usize,
+) -> Option<usize> {
+    let mut at = from;
+    for (i, &b) in needle.iter().enumerate() {
+        let byte = |k: usize| sql.get(at + k).copied().filter(|_| at + k < limit);
+        let last = i + 1 == needle.len();
+        at += if b == quote {
+            match (byte(0), byte(1)) {
+                (Some(x), Some(y)) if y == quote && (x == quote || (backslash && x == b'\\')) => 2,
+                _ => return None,
+            }
+        } else if backslash && b == b'\\' {
+            match (byte(0), byte(1)) {
+                (Some(b'\\'), Some(b'\\')) => 2,
+                // Escaped the standard way, a backslash stays single; it
+                // then escapes the next byte of the input, never the
+                // application's quote after it.
+                (Some(b'\\'), _) if !last => 1,
+                _ => return None,
+            }
+        } else {
+            match byte(0) {
+                Some(x) if x == b => 1,
+                _ => return None,
+            }
+        };
+    }
+    Some(at)
+}
+
+/// The occurrence without the whitespace at either end.
+fn trim(sql: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && sql[start].is_ascii_whitespace() {
+        start += 1;
+    }
+    while end > start && sql[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    (start, end)
 }

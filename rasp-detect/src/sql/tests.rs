@@ -360,8 +360,10 @@ fn single_tokens_are_not_injections() {
         None,
     );
     everywhere("SELECT * FROM t ORDER BY a.b.c", "a.b.c", None);
+    // A sort key with its direction fills what follows `ORDER BY`.
+    everywhere("SELECT * FROM t ORDER BY a.b DESC", "a.b DESC", None);
     everywhere(
-        "SELECT * FROM t ORDER BY a.b DESC",
+        "SELECT * FROM t WHERE a.b DESC",
         "a.b DESC",
         Some(SpansTokens),
     );
@@ -590,8 +592,9 @@ fn degenerate_inputs_are_safe() {
         assert_eq!(finding(d, b"SELECT 1", b""), None);
         assert_eq!(finding(d, b"", b"x"), None);
         assert_eq!(finding(d, b"SELECT 1", b"SELECT 1 OR 2"), None);
-        // One byte: the caller filters these, the detector still answers.
-        assert_eq!(reason(d, "SELECT 'a'", "'"), Some(BreaksLiteral));
+        // One byte equal to the application's own quote is no splice:
+        // without it the template would leave a literal open.
+        assert_eq!(reason(d, "SELECT 'a'", "'"), None);
         assert_eq!(reason(d, "SELECT 'a'", "a"), None);
         // Invalid UTF-8 and NUL are bytes like any other.
         let sql = b"SELECT * FROM t WHERE a = '\xff\xfe\x00' OR 1=1 --'";
@@ -833,4 +836,177 @@ fn dialect_cases() {
             "{dialect:?}: {input:?} in {sql:?}"
         );
     }
+}
+
+// ------------------------------------------------ coincidences and shapes
+
+#[test]
+fn keywords_the_application_wrote_are_coincidences() {
+    // The template's own clause keywords, where no value could stand.
+    everywhere("SELECT * FROM t order by name", "order by", None);
+    everywhere(
+        "SELECT * FROM t WHERE deleted_at is null AND a = 1",
+        "is null",
+        None,
+    );
+    everywhere(
+        "SELECT * FROM t WHERE a is not null group by a",
+        "group by",
+        None,
+    );
+    everywhere("SELECT count(*) FROM t", "count(*)", Some(SpansTokens));
+    everywhere("SELECT now() FROM t", "()", None);
+    everywhere(
+        "SELECT * FROM t WHERE not exists (SELECT 1 FROM u)",
+        "not exists",
+        None,
+    );
+    everywhere("select * from t", "select *", None);
+}
+
+#[test]
+fn keywords_in_a_value_slot_are_spliced() {
+    // `null is null` is a condition: where a value stands, it is one.
+    everywhere(
+        "SELECT * FROM t WHERE id = null is null",
+        "null is null",
+        Some(SpansTokens),
+    );
+    everywhere(
+        "SELECT * FROM t WHERE id = 1 AND name = x or true",
+        "x or true",
+        Some(SpansTokens),
+    );
+    // `or`, `and`, `true`: never excused.
+    everywhere(
+        "SELECT * FROM t WHERE a = b or true",
+        "or true",
+        Some(SpansTokens),
+    );
+    // Keywords with a number or a name are not keywords only.
+    everywhere(
+        "SELECT * FROM t order by 1",
+        "order by 1",
+        Some(SpansTokens),
+    );
+    everywhere(
+        "SELECT * FROM t order by name",
+        "order by name",
+        Some(SpansTokens),
+    );
+    // Comments and statement ends are never coincidences.
+    everywhere("SELECT * FROM t WHERE a = 1 --", "1 --", Some(OpensComment));
+}
+
+#[test]
+fn the_prefix_of_an_application_literal_is_a_coincidence() {
+    everywhere("SELECT * FROM t WHERE a = 'abc'", "'ab", None);
+    everywhere("SELECT * FROM t WHERE a = 'abc' AND b = 'x'", "bc'", None);
+    everywhere("SELECT * FROM t WHERE a = 'abc' AND b = 'x'", "'abc", None);
+    // A splice that balances its own quotes is no prefix.
+    everywhere(
+        "SELECT * FROM t WHERE a = 'x' OR '1'='1'",
+        "x' OR '1'='1",
+        Some(BreaksLiteral),
+    );
+    everywhere(
+        "SELECT * FROM t WHERE a = '' OR 1=1 --'",
+        "' OR 1=1 --",
+        Some(BreaksLiteral),
+    );
+    // A statement left open is reported as such.
+    everywhere("SELECT * FROM t WHERE a = 'ab''", "ab'", Some(Unterminated));
+}
+
+#[test]
+fn shapes_spliced_on_purpose() {
+    everywhere("SELECT * FROM t WHERE id IN (1,2,3)", "1,2,3", None);
+    everywhere("SELECT * FROM t WHERE id IN (1, -2, 3)", "1, -2, 3", None);
+    everywhere("SELECT * FROM t WHERE c IN ('a','b')", "'a','b'", None);
+    everywhere(
+        "SELECT * FROM t WHERE c NOT IN ('a', NULL)",
+        "'a', NULL",
+        None,
+    );
+    everywhere(
+        "SELECT * FROM t WHERE id IN (1) OR (1=1)",
+        "1) OR (1=1",
+        Some(SpansTokens),
+    );
+    everywhere(
+        "SELECT * FROM t WHERE id IN (1,2) AND 1=1",
+        "1,2) AND 1=1",
+        Some(SpansTokens),
+    );
+    everywhere(
+        "SELECT * FROM t WHERE id = f(1,2)",
+        "1,2",
+        Some(SpansTokens),
+    );
+    everywhere("SELECT * FROM t ORDER BY name DESC", "name DESC", None);
+    everywhere("SELECT * FROM t ORDER BY a ASC, b", "a ASC, b", None);
+    everywhere(
+        "SELECT * FROM t ORDER BY name, (SELECT 1)",
+        "name, (SELECT 1)",
+        Some(SpansTokens),
+    );
+    // A whole quoted value: both quotes are the input's.
+    everywhere("SELECT * FROM t WHERE id = '123'", "'123'", None);
+    everywhere(
+        "SELECT * FROM t WHERE id = '1' OR '1'",
+        "'1' OR '1'",
+        Some(BreaksLiteral),
+    );
+}
+
+#[test]
+fn an_input_ending_in_an_escape_takes_the_closing_quote() {
+    // `x = a'` into `'{x}' AND b = '{y}'`: the application's closing quote
+    // is escaped, and `y` turns into code. `a''` also reads as `a'`
+    // escaped, so `x` is not told apart; `y` is what runs.
+    let sql = "SELECT * FROM u WHERE a = 'a'' AND b = ' OR 1=1 OR ''";
+    everywhere(sql, " OR 1=1 OR '", Some(BreaksLiteral));
+    everywhere(sql, "a'", None);
+    assert_eq!(
+        reason(
+            MySql,
+            r"SELECT * FROM u WHERE a = 'x\' AND b = ' OR 1=1 -- '",
+            r"x\"
+        ),
+        Some(BreaksLiteral)
+    );
+    // The same input escaped by the application splits nothing.
+    everywhere("SELECT * FROM u WHERE a = 'a''' AND b = 'c'", "a'", None);
+    everywhere(
+        "SELECT * FROM u WHERE a = '''hi''' AND b = 'c'",
+        "'hi'",
+        None,
+    );
+    assert_eq!(
+        reason(MySql, r"SELECT * FROM u WHERE a = 'a\'' AND b = 'c'", "a'"),
+        None
+    );
+}
+
+#[test]
+fn one_byte_inputs_can_merge_literals() {
+    // A lone quote recorded for two parameters: the literals merge and the
+    // clause between them becomes text.
+    everywhere(
+        "SELECT * FROM u WHERE a = ''' AND b = ''' OR c = 1",
+        "'",
+        Some(BreaksLiteral),
+    );
+    // Escaped, the same input is data; and the application's own quotes
+    // are no splice.
+    everywhere("SELECT * FROM u WHERE a = '''' AND b = ''''", "'", None);
+    everywhere("SELECT * FROM u WHERE a = 'x' AND b = ''", "'", None);
+    assert_eq!(
+        reason(
+            MySql,
+            r"SELECT * FROM u WHERE a = '\' AND b = ' OR 1=1 OR 'x'",
+            r"\"
+        ),
+        Some(BreaksLiteral)
+    );
 }
