@@ -153,6 +153,9 @@ struct Syntax {
     dollar_quotes: bool,
     /// `E'…'` strings with backslash escapes and `U&'…'` strings (PostgreSQL).
     escape_strings: bool,
+    /// `N'…'` and `B'…'` strings (PostgreSQL, MySQL; SQLite reads a name
+    /// and a string).
+    national_bit_strings: bool,
 }
 
 impl Syntax {
@@ -171,6 +174,7 @@ impl Syntax {
             open_block_comment_ok: false,
             dollar_quotes: false,
             escape_strings: false,
+            national_bit_strings: false,
         };
         match dialect {
             // The generic reading is SQLite's: standard quoting plus the
@@ -188,6 +192,7 @@ impl Syntax {
                 nested_comments: true,
                 dollar_quotes: true,
                 escape_strings: true,
+                national_bit_strings: true,
                 ..base
             },
             Dialect::MySql => Syntax {
@@ -197,6 +202,7 @@ impl Syntax {
                 hash_comment: true,
                 dash_comment_needs_space: true,
                 exec_comments: true,
+                national_bit_strings: true,
                 ..base
             },
         }
@@ -311,14 +317,23 @@ impl<'a> Lexer<'a> {
         lexer
     }
 
-    /// Like [`Lexer::finish`], starting inside a literal delimited by
-    /// `quote` (with `\` escapes if `backslash`): whether the literal
-    /// closes and the text after it ends outside any literal or comment.
-    pub fn finish_literal(&mut self, quote: u8, backslash: bool) -> bool {
-        let token = self.quoted(TokenKind::String, self.pos, 0, quote, backslash);
-        self.left_open |= !token.terminated;
-        self.pos = token.end;
-        self.finish()
+    /// A lexer for `dialect` that resumes at byte `at` of `sql` inside a
+    /// literal delimited by `quote` (with backslash escapes if
+    /// `backslash`), as if the text before were the literal's start and a
+    /// neutral value: the continuation of the literal is lexed at once, and
+    /// the lexer stands after it.
+    pub fn resume_in_literal(
+        dialect: Dialect,
+        sql: &'a [u8],
+        at: usize,
+        quote: u8,
+        backslash: bool,
+    ) -> Self {
+        let mut lexer = Lexer::resume(dialect, sql, at);
+        let token = lexer.quoted(TokenKind::String, at, 0, quote, backslash);
+        lexer.left_open |= !token.terminated;
+        lexer.pos = token.end.max(at);
+        lexer
     }
 
     /// Byte offset where the next token starts.
@@ -724,7 +739,16 @@ impl<'a> Lexer<'a> {
             }
             _ => {
                 // `$1` (PostgreSQL), `$name` (SQLite), `$name` identifiers
-                // (MySQL): the same bytes in every dialect.
+                // (MySQL): the same bytes in every dialect, except that a
+                // PostgreSQL parameter is digits only (`$1$$` is `$1`, then
+                // a dollar quote).
+                let digits = self.run(start + 1, DIGIT);
+                if digits > start + 1 && self.at(digits).is_some_and(|b| is(IDENT_PART, b)) {
+                    self.diverged = true;
+                    if self.syntax.dollar_quotes {
+                        return Self::plain(TokenKind::Param, start, digits);
+                    }
+                }
                 let end = self.run(start + 1, IDENT_PART);
                 let kind = if end > start + 1 {
                     TokenKind::Param
@@ -737,7 +761,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A number at `start`: `0x1F`, `0b101`, `12`, `1.5`, `.5`, `2e-3`.
-    fn number(&self, start: usize) -> Token {
+    fn number(&mut self, start: usize) -> Token {
         let i = match (self.at(start), self.at(start + 1)) {
             (Some(b'0'), Some(b'x' | b'X')) => self.run(start + 2, HEX),
             (Some(b'0'), Some(b'b' | b'B')) => self.run(start + 2, DIGIT),
@@ -757,7 +781,14 @@ impl<'a> Lexer<'a> {
         };
         // Digits run into identifier characters make one token: an
         // identifier in MySQL (`1abc`), an error elsewhere. Either way the
-        // bytes stay together.
+        // bytes stay together, except a `$` right after the digits, which
+        // begins a parameter or a dollar quote in PostgreSQL (`1$$`).
+        if self.at(i) == Some(b'$') {
+            self.diverged = true;
+            if self.syntax.dollar_quotes {
+                return Self::plain(TokenKind::Number, start, i);
+            }
+        }
         Self::plain(TokenKind::Number, start, self.run(i, IDENT_PART))
     }
 
@@ -772,9 +803,17 @@ impl<'a> Lexer<'a> {
                     return self.quoted(TokenKind::String, start, 2, b'\'', true);
                 }
             }
-            (b'x' | b'X' | b'b' | b'B' | b'n' | b'N', Some(b'\''), _) => {
+            (b'x' | b'X', Some(b'\''), _) => {
                 let backslash = self.syntax.backslash_escapes;
                 return self.quoted(TokenKind::String, start, 2, b'\'', backslash);
+            }
+            (b'b' | b'B' | b'n' | b'N', Some(b'\''), _) => {
+                // Not a prefix in SQLite.
+                self.diverged = true;
+                if self.syntax.national_bit_strings {
+                    let backslash = self.syntax.backslash_escapes;
+                    return self.quoted(TokenKind::String, start, 2, b'\'', backslash);
+                }
             }
             (b'u' | b'U', Some(b'&'), Some(b'\'')) => {
                 self.diverged = true;

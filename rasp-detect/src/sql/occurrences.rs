@@ -104,7 +104,14 @@ pub(super) fn scan<'a>(
             }
             // The application's own text, or a shape spliced on purpose:
             // neither reported nor explaining others away.
-            Some(_) if shapes::excused(dialect, sql, start, end, &lexer, &mut budget) => {}
+            Some(_)
+                if shapes::excused(
+                    (dialect, sql, finder, first),
+                    start,
+                    end,
+                    &lexer,
+                    &mut budget,
+                ) => {}
             Some(reason) => {
                 if start >= benign_end && pending.is_none() {
                     pending = Some(SqlFinding {
@@ -336,28 +343,28 @@ struct Escapes {
 }
 
 impl Escapes {
-    /// Whether the occurrence, which lies in `token`, splits one of its
-    /// escapes: the byte before the occurrence escapes its first byte, or
-    /// its last byte escapes the byte after it. An occurrence that is the
-    /// input as the application escaped it (`O''`, for the input `O'`)
-    /// splits nothing: the doubling is the escape.
+    /// Whether the occurrence, which lies in `token`, ends in the first
+    /// byte of an escape whose second byte, after the occurrence, is a
+    /// quote or a backslash: the application's closing quote (or the escape
+    /// that protected it) now belongs to the literal, which runs on. An
+    /// occurrence that is the input as the application escaped it (`O''`,
+    /// for the input `O'`) splits nothing: the doubling is the escape.
+    /// (An escape that ends inside the occurrence, or one that swallows an
+    /// ordinary byte such as MySQL's `\%`, leaves the delimiters where
+    /// they were.)
     fn splits(&mut self, o: Occurrence<'_>, token: Token) -> bool {
         let Some((quote, backslash)) = escape_rules(o.dialect, o.sql, token) else {
             return false;
         };
         let interior = token.interior();
-        if o.start < interior.start || o.end > interior.end {
+        if o.start < interior.start || o.end > interior.end || o.end == interior.end {
             return false;
         }
-        // Only a quote or a backslash begins an escape.
         let escapes = |b: u8| b == quote || (backslash && b == b'\\');
-        let at_start = o.start > interior.start
-            && escapes(o.sql[o.start - 1])
-            && self.escape_at(o.sql, token, quote, backslash, o.start - 1);
-        let at_end = o.end < interior.end
-            && escapes(o.sql[o.end - 1])
-            && self.escape_at(o.sql, token, quote, backslash, o.end - 1);
-        if !at_start && !at_end {
+        if !escapes(o.sql[o.end - 1])
+            || !escapes(o.sql[o.end])
+            || !self.escape_at(o.sql, token, quote, backslash, o.end - 1)
+        {
             return false;
         }
         // The input escaped is longer than the input: it may start up to

@@ -36,25 +36,45 @@
 
 use super::Dialect;
 use super::lexer::{Lexer, Token, TokenKind};
+use crate::Needle;
 
 /// How many excuse checks one scan may run: each re-lexes the text.
 const CHECKS: u32 = 16;
 
-/// The checks left to one scan.
+/// The checks left to one scan, and what they learnt of the whole text.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Budget(u32);
+pub(super) struct Budget {
+    left: u32,
+    all_neutral: Option<bool>,
+}
 
 impl Budget {
     pub(super) const fn new() -> Self {
-        Budget(CHECKS)
+        Budget {
+            left: CHECKS,
+            all_neutral: None,
+        }
     }
 
     fn take(&mut self) -> bool {
-        if self.0 == 0 {
+        if self.left == 0 {
             return false;
         }
-        self.0 -= 1;
+        self.left -= 1;
         true
+    }
+
+    /// [`neutral_everywhere`], computed once per scan.
+    fn all_neutral_terminated(
+        &mut self,
+        dialect: Dialect,
+        sql: &[u8],
+        finder: &dyn Needle,
+        first: usize,
+    ) -> bool {
+        *self
+            .all_neutral
+            .get_or_insert_with(|| neutral_everywhere(dialect, sql, finder, first))
     }
 }
 
@@ -63,13 +83,13 @@ impl Budget {
 /// after the occurrence's first token, to learn whether the statement as
 /// it stands lexes completely.
 pub(super) fn excused(
-    dialect: Dialect,
-    sql: &[u8],
+    occurrence: (Dialect, &[u8], &dyn Needle, usize),
     start: usize,
     end: usize,
     rest: &Lexer<'_>,
     budget: &mut Budget,
 ) -> bool {
+    let (dialect, sql, finder, first_occurrence) = occurrence;
     let (start, end) = trim(sql, start, end);
     if start >= end || !budget.take() {
         return false;
@@ -87,7 +107,8 @@ pub(super) fn excused(
         }
     };
     if first.kind.is_quoted() && end <= first.end {
-        return literal_coincidence(dialect, sql, first, start, end, rest);
+        let text = (dialect, sql, finder, first_occurrence);
+        return literal_coincidence(text, first, start, end, rest, budget);
     }
     if first.start != start {
         return false;
@@ -120,7 +141,8 @@ pub(super) fn excused(
     }
     let word = |t: Option<Token>, w: &[u8]| t.is_some_and(|t| is_word(sql, t, w));
     let punct = |t: Option<Token>, b: u8| t.is_some_and(|t| is_punct(sql, t, b));
-    if covered.literal_list && punct(before[0], b'(') && word(before[1], b"in") {
+    let literal_list = covered.literal_list && covered.after_element;
+    if literal_list && punct(before[0], b'(') && word(before[1], b"in") {
         return punct(after, b')');
     }
     if covered.sort_keys.is_complete() && word(before[0], b"by") && word(before[1], b"order") {
@@ -191,7 +213,11 @@ impl SortKeys {
 
     fn push(self, sql: &[u8], t: Token) -> SortKeys {
         let name = match t.kind {
-            TokenKind::Word => !is_word(sql, t, b"asc") && !is_word(sql, t, b"desc"),
+            // A name, not a keyword: `ORDER BY and` is no sort key.
+            TokenKind::Word => {
+                let w = word_bytes(sql, t);
+                !is_operand_keyword(w) && !is_structural_keyword(w) && !is_logic_keyword(w)
+            }
             TokenKind::QuotedIdent => t.terminated,
             _ => false,
         };
@@ -264,13 +290,14 @@ impl Covered {
 /// quotes: the application's own literal, unless the statement with the
 /// occurrence neutralised still lexes completely.
 fn literal_coincidence(
-    dialect: Dialect,
-    sql: &[u8],
+    text: (Dialect, &[u8], &dyn Needle, usize),
     token: Token,
     start: usize,
     end: usize,
     rest: &Lexer<'_>,
+    budget: &mut Budget,
 ) -> bool {
+    let (dialect, sql, finder, first) = text;
     if token.kind != TokenKind::String && token.kind != TokenKind::QuotedIdent {
         // A dollar-quoted string closes on its tag, not on one quote.
         return false;
@@ -286,17 +313,67 @@ fn literal_coincidence(
         // an escape inside the literal, which is no coincidence.
         return false;
     }
-    let mut neutral = Lexer::resume(dialect, sql, end);
-    if covers_open {
+    let mut neutral = if covers_open {
         // The template would be `…{x}rest`: the value is code, and the
         // literal's closing quote now opens one.
-        !neutral.finish()
+        Lexer::resume(dialect, sql, end)
     } else {
         // The template would be `…'abc{x}rest`: the literal goes on past
         // the occurrence and closes later, if ever.
         let quote = sql[interior.start - 1];
-        !neutral.finish_literal(quote, escapes_with_backslash(dialect, sql, token))
+        let backslash = escapes_with_backslash(dialect, sql, token);
+        Lexer::resume_in_literal(dialect, sql, end, quote, backslash)
+    };
+    // The input may also have been spliced at several places (two
+    // parameters with the same value): the template is then the text with
+    // every occurrence neutral, and that must leave a literal open too.
+    // Not for one byte: a lone quote occurs at every quote of the text,
+    // and its merges are found as split escapes.
+    !neutral.finish()
+        && (finder.needle().len() == 1
+            || !budget.all_neutral_terminated(dialect, sql, finder, first))
+}
+
+/// Whether the text with every (non-overlapping) occurrence of the input
+/// replaced by a neutral value lexes completely. An occurrence inside a
+/// comment or a dollar-quoted string makes the answer unknown: `true`,
+/// which excuses nothing.
+fn neutral_everywhere(dialect: Dialect, sql: &[u8], finder: &dyn Needle, first: usize) -> bool {
+    let len = finder.needle().len();
+    let mut lexer = Lexer::new(dialect, sql);
+    let mut next = Some(first);
+    while let Some(start) = next {
+        let end = start + len;
+        let find_from = |from: usize| {
+            sql.get(from..)
+                .and_then(|rest| finder.find(rest))
+                .map(|k| from + k)
+        };
+        if start < lexer.position() {
+            next = find_from(start + 1);
+            continue;
+        }
+        let Some(token) = lexer.advance_to(start) else {
+            break;
+        };
+        let interior = token.interior();
+        let in_interior = start >= interior.start && (start < interior.end || token.close == 0);
+        lexer = match token.kind {
+            TokenKind::String | TokenKind::QuotedIdent if in_interior && token.open > 0 => {
+                let quote = sql[interior.start - 1];
+                let backslash = escapes_with_backslash(dialect, sql, token);
+                Lexer::resume_in_literal(dialect, sql, end, quote, backslash)
+            }
+            TokenKind::DollarString | TokenKind::LineComment | TokenKind::BlockComment
+                if in_interior =>
+            {
+                return true;
+            }
+            _ => Lexer::resume(dialect, sql, end),
+        };
+        next = find_from(end);
     }
+    lexer.finish()
 }
 
 /// Whether `\` escapes inside `token` under `dialect`.
@@ -395,6 +472,21 @@ fn is_structural_keyword(word: &[u8]) -> bool {
         b"count",
     ];
     WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// Keywords that join or make conditions and values, never excused.
+fn is_logic_keyword(word: &[u8]) -> bool {
+    [
+        b"or" as &[u8],
+        b"and",
+        b"xor",
+        b"true",
+        b"false",
+        b"union",
+        b"end",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Keywords after which an operand (a value, a name, a subquery) comes.

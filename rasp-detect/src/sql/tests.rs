@@ -100,9 +100,19 @@ fn lexes_postgres_escape_and_prefixed_strings() {
     assert_eq!(only(Postgres, "U&'d\\0061t'").open, 3);
     for d in ALL {
         assert_eq!(only(d, "X'4142'").kind, TokenKind::String);
+    }
+    for d in [Postgres, MySql] {
         assert_eq!(only(d, "b'01'").open, 2);
         assert_eq!(only(d, "N'x'").open, 2);
     }
+    // SQLite has no `N'…'` or `B'…'`: a name, then a string.
+    for d in [Generic, Sqlite] {
+        assert_eq!(significant(d, "N'x'").len(), 2);
+        assert_eq!(significant(d, "b'01'").len(), 2);
+    }
+    // A `$` after digits begins a dollar quote in PostgreSQL.
+    assert_eq!(significant(Postgres, "1$$x$$").len(), 2);
+    assert_eq!(significant(MySql, "1$$x$$").len(), 1);
     // `E'…'` is an identifier and a string elsewhere.
     assert_eq!(
         significant(Sqlite, "E'x'"),
@@ -1006,6 +1016,28 @@ fn one_byte_inputs_can_merge_literals() {
             MySql,
             r"SELECT * FROM u WHERE a = '\' AND b = ' OR 1=1 OR 'x'",
             r"\"
+        ),
+        Some(BreaksLiteral)
+    );
+}
+
+#[test]
+fn an_input_spliced_twice_is_judged_with_both_places_neutral() {
+    // Each occurrence alone looks like the prefix of a literal; with both
+    // neutral the template is whole, so they are the input's.
+    let sql = "SELECT * FROM u WHERE name = 'ab'' AND pass = 'ab'' AND tenant = 5";
+    everywhere(sql, "ab'", Some(BreaksLiteral));
+    let sql = "SELECT * FROM u WHERE name = 'x'' AND pass = ' x'' AND tenant = 5";
+    assert_eq!(
+        reason(Sqlite, sql, " x'"),
+        None,
+        "one occurrence, a coincidence"
+    );
+    assert_eq!(
+        reason(
+            Postgres,
+            "SELECT * FROM u WHERE n = '   E'' AND p = '   E'' AND t = 5",
+            "   E'"
         ),
         Some(BreaksLiteral)
     );
