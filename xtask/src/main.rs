@@ -11,6 +11,7 @@
 //! cargo xtask demo [--debug] [--report FILE]
 //! cargo xtask fuzz [--seconds N] [--target T]... [--seed-only]
 //! cargo xtask bench [--rounds N] [--duration SECS] [--connections N] [--threads N] [--no-pin] [--check]
+//! cargo xtask bench --instructions [--requests N] [--check] [--fail-above PCT]
 //! ```
 
 use std::process::ExitCode;
@@ -73,6 +74,10 @@ commands:
           --threads N        wrk threads (default 1)
           --no-pin           do not pin wrk and the shops to separate CPUs with taskset
           --check            fail when rasp costs more than 2 % of throughput or p99
+          --instructions     count instructions per request under callgrind instead
+                             (deterministic; needs valgrind)
+          --requests N       requests in the long series of --instructions (default 200)
+          --fail-above PCT   with --instructions --check: fail above this share (default 2)
   policy-check POLICY
           validate a policy file and print the action it resolves for every
           sink of the application, read as audit-sinks reads it

@@ -241,6 +241,48 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Stops the shop as Ctrl-C would (`SIGINT`: it shuts down gracefully
+    /// and exits), waiting up to `timeout`; a tool it runs under (such as
+    /// valgrind) then writes its results. Killed if it does not exit.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "runs `kill` with a fixed signal and the shop's own process id"
+    )]
+    pub(crate) fn interrupt(mut self, timeout: Duration) -> Result<(), String> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .map_err(|e| format!("cannot run kill: {e}"))?;
+        if !sent.success() {
+            return Err(format!("kill -INT {pid} failed ({sent})"));
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    return Err(format!(
+                        "the shop exited {status} on Ctrl-C; its stderr:\n{}",
+                        self.stderr()
+                    ));
+                }
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Ok(None) => {
+                    return Err(format!(
+                        "the shop did not exit within {}s of Ctrl-C",
+                        timeout.as_secs()
+                    ));
+                }
+                Err(e) => return Err(format!("cannot wait for the shop: {e}")),
+            }
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         // Already exited is fine; anything else leaves nothing to do.

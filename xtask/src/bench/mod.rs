@@ -27,12 +27,17 @@
 //! `wrk` is read through its `--latency` text report: no Lua script, so any
 //! packaged `wrk` works.
 //!
+//! `--instructions` measures the same two builds another way, by the
+//! instructions one request executes under callgrind, which the machine's
+//! load does not move ([`instructions`]).
+//!
 //! The parts: [`options`] (the command line), [`shops`] (the two builds,
 //! started), [`pinning`] (which CPUs run what), [`wrk`] and [`wrk_report`]
 //! (the load generator and its output), [`rounds`] (the measurement),
 //! [`procfs`] (CPU time and load from `/proc`), [`stats`] and [`summary`]
 //! (medians, ratios, the verdict on the goal) and [`report`] (the text).
 
+mod instructions;
 mod options;
 mod pinning;
 mod procfs;
@@ -61,6 +66,23 @@ const CONTROL: &str = "/health";
 /// Runs the benchmark and prints the report; `Ok(false)` when `--check` is
 /// given and the goal is not met.
 pub(crate) fn run(options: &Options) -> Result<bool, String> {
+    if options.instructions {
+        let comparisons = instructions::measure(options.requests)?;
+        print!("{}", instructions::render(options.requests, &comparisons));
+        let over = comparisons
+            .iter()
+            .filter(|c| c.added_percent() > options.fail_above)
+            .map(|c| c.endpoint.target)
+            .collect::<Vec<_>>();
+        if options.check && !over.is_empty() {
+            eprintln!(
+                "rasp adds more than {} % of the instructions of: {}",
+                options.fail_above,
+                over.join(", ")
+            );
+        }
+        return Ok(!options.check || over.is_empty());
+    }
     // Other work on the machine competes with the shops and wrk: say how
     // much there was, so a reader can tell a quiet run from a noisy one.
     // Read before building, which is this command's own load.

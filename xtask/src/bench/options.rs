@@ -14,6 +14,13 @@ pub(crate) struct Options {
     pub(super) threads: u32,
     pub(super) pin: bool,
     pub(super) check: bool,
+    /// Count instructions under callgrind instead of loading with wrk.
+    pub(super) instructions: bool,
+    /// Requests in the long series of an instruction count.
+    pub(super) requests: u32,
+    /// With `--check` and `--instructions`: the share (in %) of an
+    /// unprotected request's instructions above which the check fails.
+    pub(super) fail_above: f64,
 }
 
 impl Default for Options {
@@ -25,6 +32,9 @@ impl Default for Options {
             threads: 1,
             pin: true,
             check: false,
+            instructions: false,
+            requests: 200,
+            fail_above: super::instructions::GOAL_PERCENT,
         }
     }
 }
@@ -41,6 +51,9 @@ impl Options {
                 Long("threads") => options.threads = positive(parser, "--threads")?,
                 Long("no-pin") => options.pin = false,
                 Long("check") => options.check = true,
+                Long("instructions") => options.instructions = true,
+                Long("requests") => options.requests = positive(parser, "--requests")?,
+                Long("fail-above") => options.fail_above = percent(parser)?,
                 other => {
                     return Err(format!(
                         "unknown option `{}` for bench",
@@ -72,6 +85,17 @@ fn positive(parser: &mut Parser, name: &str) -> Result<u32, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!(
             "{name} must be a whole number above 0, not `{text}`"
+        )),
+    }
+}
+
+/// The value of `--fail-above`: a percentage from 0 to 100.
+fn percent(parser: &mut Parser) -> Result<f64, String> {
+    let text = args::value_or(parser, "--fail-above needs a value")?;
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "--fail-above must be a percentage from 0 to 100, not `{text}`"
         )),
     }
 }
@@ -108,8 +132,22 @@ mod tests {
                 connections: 8,
                 threads: 2,
                 pin: false,
-                check: true
+                check: true,
+                ..Options::default()
             }
+        );
+        let o = parse(&["--instructions", "--requests", "50", "--fail-above", "3%"]).unwrap();
+        assert!(o.instructions);
+        assert_eq!((o.requests, o.fail_above), (50, 3.0));
+        assert!(
+            parse(&["--fail-above", "x"])
+                .unwrap_err()
+                .contains("percentage")
+        );
+        assert!(
+            parse(&["--fail-above", "120"])
+                .unwrap_err()
+                .contains("percentage")
         );
         assert!(parse(&["--rounds", "0"]).unwrap_err().contains("above 0"));
         assert!(parse(&["--rounds"]).unwrap_err().contains("needs a value"));
