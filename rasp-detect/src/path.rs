@@ -45,7 +45,7 @@
 use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
-use memchr::{memchr, memchr2_iter, memrchr2};
+use memchr::{memchr, memchr2, memchr3, memrchr2, memrchr3};
 
 use crate::Reason;
 
@@ -85,15 +85,16 @@ fn scan(path: &[u8], finder: &dyn Needle, first: usize) -> Option<PathFinding> {
     if memchr(0, input).is_some() {
         return found(first, Reason::NulByte);
     }
-    if first == 0 && is_absolute(input) {
+    let len = input.len();
+    if first == 0 && chooses_root(input) && !placed_again(path, finder, len) {
         return found(first, Reason::AbsolutePath);
     }
-    let len = input.len();
+    let syntax = Syntax::of(path);
     let mut first_segment = FirstSegment::default();
     let mut overlaps = 0u32;
     let mut start = first;
     loop {
-        if climbs_out(path, start, start + len, &mut first_segment) {
+        if climbs_out(path, start, start + len, syntax, &mut first_segment) {
             return found(start, Reason::LeavesRoot);
         }
         let from = if overlaps < MAX_OVERLAPS {
@@ -109,16 +110,130 @@ fn scan(path: &[u8], finder: &dyn Needle, first: usize) -> Option<PathFinding> {
     }
 }
 
-/// Whether `input`, starting a path, makes it absolute: a root (`/`, `\`,
-/// which also covers `//host`, `\\server\share` and `\\?\` device paths) or
-/// a drive letter followed by a separator or nothing.
-fn is_absolute(input: &[u8]) -> bool {
+/// Whether `input`, starting a path, decides where the path is rooted: a
+/// root (`/`, `\`, which also covers `//host`, `\\server\share` and the
+/// `\\?\` and `\\.\` device paths), a drive (`C:\…`, and the
+/// drive-relative `C:x`, `C:..\x` and bare `C:`, which Windows resolves
+/// against that drive's own current directory, never the application's), or
+/// a `file:` URL, which URL-aware openers turn into an absolute path.
+fn chooses_root(input: &[u8]) -> bool {
     match input {
         [b'/' | b'\\', ..] => true,
-        [letter, b':', rest @ ..] if letter.is_ascii_alphabetic() => {
-            matches!(rest.first(), None | Some(b'/' | b'\\'))
+        [letter, b':', ..] if letter.is_ascii_alphabetic() => true,
+        _ => has_file_scheme(input),
+    }
+}
+
+/// Whether `text` starts with the `file:` scheme, in any letter case,
+/// after the spaces and C0 controls a URL parser strips from the front.
+fn has_file_scheme(text: &[u8]) -> bool {
+    let lead = text.iter().take_while(|&&b| b <= b' ').count();
+    text.get(lead..lead + 5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"file:"))
+}
+
+/// Whether the input also occurs after its occurrence at the start of the
+/// path, without overlapping it. The application then wrote the start
+/// itself — a base directory the input happens to spell
+/// (`/var/data/` + `/var/data`) — and the input is where it occurs again.
+fn placed_again(path: &[u8], finder: &dyn Needle, len: usize) -> bool {
+    path.get(len..)
+        .is_some_and(|rest| finder.find(rest).is_some())
+}
+
+/// How the path's text is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// A file system path: bytes are what the file system sees.
+    Plain,
+    /// A `file:` URL: its opener percent-decodes the path, so `%2e` is a
+    /// dot and `%2f` or `%5c` a separator (WHATWG URL also reads `.%2e`
+    /// as a `..` segment).
+    FileUrl,
+}
+
+impl Syntax {
+    fn of(path: &[u8]) -> Syntax {
+        if has_file_scheme(path) {
+            Syntax::FileUrl
+        } else {
+            Syntax::Plain
         }
-        _ => false,
+    }
+
+    /// Whether `b` ends the path: in a URL, the query or the fragment
+    /// starts there, and what follows is no segment of the file's path.
+    #[inline]
+    fn ends_path(self, b: u8) -> bool {
+        self == Syntax::FileUrl && (b == b'?' || b == b'#')
+    }
+
+    /// The byte the text at `at` stands for and how many bytes spell it:
+    /// a percent-escape of a dot or a separator counts as that byte in a
+    /// URL. Other escapes stay as written: an overlong `%c0%ae` is never a
+    /// dot.
+    #[inline]
+    fn unit(self, path: &[u8], at: usize) -> Option<(u8, usize)> {
+        let b = *path.get(at)?;
+        if self == Syntax::FileUrl && b == b'%' {
+            let decoded = match path.get(at + 1..at + 3) {
+                Some([b'2', b'e' | b'E']) => Some(b'.'),
+                Some([b'2', b'f' | b'F']) => Some(b'/'),
+                Some([b'5', b'c' | b'C']) => Some(b'\\'),
+                _ => None,
+            };
+            if let Some(decoded) = decoded {
+                return Some((decoded, 3));
+            }
+        }
+        Some((b, 1))
+    }
+
+    /// Where the first separator starting in `from..before` starts, and
+    /// where the segment after it starts.
+    #[inline]
+    fn next_separator(self, path: &[u8], from: usize, before: usize) -> Option<(usize, usize)> {
+        let whole = path;
+        let path = path.get(..before)?;
+        match self {
+            Syntax::Plain => {
+                let at = from + memchr2(b'/', b'\\', path.get(from..)?)?;
+                Some((at, at + 1))
+            }
+            Syntax::FileUrl => {
+                let mut at = from;
+                loop {
+                    at += memchr3(b'/', b'\\', b'%', path.get(at..)?)?;
+                    // An escape cut by `before` is read whole.
+                    match self.unit(whole, at)? {
+                        (b, width) if is_separator(b) => return Some((at, at + width)),
+                        (_, width) => at += width,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where the segment holding byte `at` starts, searching back no
+    /// further than `floor` (`None` when it starts before).
+    #[inline]
+    fn segment_start(self, path: &[u8], floor: usize, at: usize) -> Option<usize> {
+        let window = path.get(floor..at)?;
+        match self {
+            Syntax::Plain => memrchr2(b'/', b'\\', window).map(|k| floor + k + 1),
+            Syntax::FileUrl => {
+                let mut end = window.len();
+                while let Some(k) = memrchr3(b'/', b'\\', b'%', &window[..end]) {
+                    match self.unit(window, k) {
+                        Some((b, width)) if is_separator(b) && k + width <= window.len() => {
+                            return Some(floor + k + width);
+                        }
+                        _ => end = k,
+                    }
+                }
+                None
+            }
+        }
     }
 }
 
@@ -144,29 +259,52 @@ const NAME_MAX: usize = 255;
 /// The step of the segment starting at `start`, which runs to the next
 /// separator or the end.
 ///
-/// `..` is [`Step::Up`], possibly followed by spaces (Windows trims them).
-/// A segment that cannot be a directory earns no depth: one made only of
-/// dots and spaces (`...`, `. .`: Windows trims trailing dots and spaces,
-/// leaving nothing) or one longer than [`NAME_MAX`], whose `..` is the
-/// classic way to smuggle a traversal past filters that give credit for
-/// the bogus directory. Only the first `NAME_MAX + 1` bytes are looked at.
-fn step(path: &[u8], start: usize) -> Step {
-    let rest = path.get(start..).unwrap_or_default();
-    let window = rest.get(..=NAME_MAX).unwrap_or(rest);
-    let len = window
-        .iter()
-        .position(|&b| is_separator(b))
-        .unwrap_or(window.len());
-    let segment = window.get(..len).unwrap_or_default();
-    if len > NAME_MAX {
-        return Step::Stay;
+/// `..` is [`Step::Up`], also followed by spaces and dots (`.. `, `.. .`:
+/// Windows trims them) or by an NTFS stream suffix (`..::$DATA`, `..:x`):
+/// only the name before the first `:` is read, as Windows reads it. A
+/// segment that cannot be a directory earns no depth: one made only of dots
+/// and spaces and starting with a dot (`...`, `. .`: Windows trims trailing
+/// dots and spaces, leaving nothing) or one longer than [`NAME_MAX`], whose
+/// `..` is the classic way to smuggle a traversal past filters that give
+/// credit for the bogus directory. Only the first `NAME_MAX + 1` units are
+/// looked at.
+fn step(path: &[u8], start: usize, syntax: Syntax) -> Step {
+    let mut at = start;
+    let mut units = 0usize;
+    // Units before the first `:`, once one is seen.
+    let mut name_units: Option<usize> = None;
+    let mut dots = 0usize;
+    let mut spaces = false;
+    let mut other = false;
+    while let Some((b, width)) = syntax.unit(path, at) {
+        if is_separator(b) || syntax.ends_path(b) {
+            break;
+        }
+        if units == NAME_MAX {
+            return Step::Stay;
+        }
+        units += 1;
+        at += width;
+        if name_units.is_some() {
+            continue;
+        }
+        match b {
+            b':' => name_units = Some(units - 1),
+            b'.' if dots == units - 1 => dots += 1,
+            b'.' => {}
+            b' ' => spaces = true,
+            _ => other = true,
+        }
     }
-    let dots = segment.iter().take_while(|&&b| b == b'.').count();
-    let only_dots_and_spaces = segment.iter().all(|&b| b == b'.' || b == b' ');
-    match segment {
-        [b'.', b'.', tail @ ..] if tail.iter().all(|&b| b == b' ') => Step::Up,
-        _ if only_dots_and_spaces && (dots > 0 || segment.is_empty()) => Step::Stay,
-        _ => Step::Down,
+    let name_units = name_units.unwrap_or(units);
+    match () {
+        () if other => Step::Down,
+        () if units == 0 => Step::Stay,
+        // `:stream` alone: a name on every system that has one.
+        () if name_units == 0 => Step::Down,
+        () if dots == 2 && (name_units == 2 || spaces) => Step::Up,
+        // Dots and spaces only: what Windows trims them to is no directory.
+        () => Step::Stay,
     }
 }
 
@@ -184,23 +322,28 @@ struct FirstSegment {
 
 impl FirstSegment {
     /// The start and step of the segment holding byte `at`.
-    fn at(&mut self, path: &[u8], at: usize) -> (usize, Step) {
-        if let Some(k) = path
-            .get(self.scanned..at)
-            .and_then(|new| memrchr2(b'/', b'\\', new))
-        {
-            self.start = self.scanned + k + 1;
+    fn at(&mut self, path: &[u8], at: usize, syntax: Syntax) -> (usize, Step) {
+        if let Some(start) = syntax.segment_start(path, self.scanned, at) {
+            self.start = start;
             self.step = None;
         }
         self.scanned = self.scanned.max(at);
-        let step = *self.step.get_or_insert_with(|| step(path, self.start));
+        let step = *self
+            .step
+            .get_or_insert_with(|| step(path, self.start, syntax));
         (self.start, step)
     }
 }
 
 /// Whether the occurrence `start..end` climbs above the directory holding
 /// its first segment.
-fn climbs_out(path: &[u8], start: usize, end: usize, first: &mut FirstSegment) -> bool {
+fn climbs_out(
+    path: &[u8],
+    start: usize,
+    end: usize,
+    syntax: Syntax,
+    first: &mut FirstSegment,
+) -> bool {
     let mut depth = 0i64;
     let mut apply = |step| {
         depth += match step {
@@ -212,15 +355,24 @@ fn climbs_out(path: &[u8], start: usize, end: usize, first: &mut FirstSegment) -
     };
     // The segment the occurrence starts in, unless it starts on a
     // separator (then that segment is all the application's).
-    if path.get(start).is_some_and(|&b| !is_separator(b)) && apply(first.at(path, start).1) {
+    let on_separator = syntax
+        .unit(path, start)
+        .is_none_or(|(b, _)| is_separator(b));
+    if !on_separator && apply(first.at(path, start, syntax).1) {
         return true;
     }
     // Every segment starting inside the occurrence.
-    let occurrence = path.get(start..end).unwrap_or_default();
-    memchr2_iter(b'/', b'\\', occurrence)
-        .map(|k| start + k + 1)
-        .filter(|&segment| segment < end)
-        .any(|segment| apply(step(path, segment)))
+    let mut from = start;
+    while let Some((_, segment)) = syntax.next_separator(path, from, end) {
+        if segment >= end {
+            return false;
+        }
+        if apply(step(path, segment, syntax)) {
+            return true;
+        }
+        from = segment;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -300,7 +452,86 @@ mod tests {
             );
         }
         assert_eq!(reason("C:", "C:"), Some(Reason::AbsolutePath));
-        assert_eq!(reason("a:b.txt", "a:b.txt"), None);
+        assert_eq!(reason("/srv/a:b.txt", "a:b.txt"), None);
+    }
+
+    #[test]
+    fn flags_drive_relative_and_url_inputs_that_start_the_path() {
+        for input in [
+            "C:..\\..\\x",
+            "D:secrets.txt",
+            "\\\\?\\C:\\x",
+            "\\\\.\\pipe\\x",
+            "file:///etc/passwd",
+            "FILE://server/share/x",
+            " file:/etc/passwd",
+        ] {
+            assert_eq!(
+                reason(input, input),
+                Some(Reason::AbsolutePath),
+                "{input:?}"
+            );
+            let suffixed = format!("{input}.json");
+            assert_eq!(
+                reason(&suffixed, input),
+                Some(Reason::AbsolutePath),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_input_spelling_the_applications_base_is_placed_under_it() {
+        // The start is the application's own text; the input is where it
+        // occurs again, under the base.
+        assert_eq!(reason("/var/data//var/data", "/var/data"), None);
+        assert_eq!(
+            reason("/srv/app/files//srv/app/files", "/srv/app/files"),
+            None
+        );
+        assert_eq!(reason("C:\\app\\C:\\app", "C:\\app"), None);
+        // Placed again, it is still judged where it was placed.
+        assert_eq!(
+            reason("/var/data//var/data/../../../x", "/var/data/../../../x"),
+            Some(Reason::LeavesRoot)
+        );
+        assert_eq!(
+            reason("/etc/passwd", "/etc/passwd"),
+            Some(Reason::AbsolutePath)
+        );
+    }
+
+    #[test]
+    fn reads_a_file_url_as_its_opener_decodes_it() {
+        for input in ["%2e%2e/x", ".%2E/x", "..%2f..%2fx", "%2e%2e%5cx"] {
+            let url = format!("file:///srv/files/{input}");
+            assert_eq!(reason(&url, input), Some(Reason::LeavesRoot), "{input:?}");
+            // A plain path keeps the escapes as names.
+            let path = format!("/srv/files/{input}");
+            assert_eq!(reason(&path, input), None, "{input:?}");
+        }
+        // An overlong dot is no dot, and the query is no part of the path.
+        assert_eq!(
+            reason("file:///srv/f/%c0%ae%c0%ae/x", "%c0%ae%c0%ae/x"),
+            None
+        );
+        assert_eq!(reason("file:///srv/f/a?../../x", "a?../../x"), None);
+        assert_eq!(
+            reason("file:///srv/f/..?x", "..?x"),
+            Some(Reason::LeavesRoot)
+        );
+    }
+
+    #[test]
+    fn reads_windows_trimming_and_streams() {
+        for input in ["..::$DATA\\x", "..:x/y", ".. ./x", "..  \\x", " /../x"] {
+            let path = format!("C:\\srv\\{input}");
+            assert_eq!(reason(&path, input), Some(Reason::LeavesRoot), "{input:?}");
+        }
+        for input in ["a::$DATA", "notes:v2.txt", "...", ". ./a"] {
+            let path = format!("C:\\srv\\{input}");
+            assert_eq!(reason(&path, input), None, "{input:?}");
+        }
     }
 
     #[test]
@@ -308,19 +539,23 @@ mod tests {
         assert_eq!(reason("/srv/files/a\0.png", "a\0"), Some(Reason::NulByte));
     }
 
+    fn st(path: &[u8], start: usize) -> Step {
+        step(path, start, Syntax::Plain)
+    }
+
     #[test]
     fn segment_steps() {
-        assert_eq!(step(b"../x", 0), Step::Up);
-        assert_eq!(step(b"..", 0), Step::Up);
-        assert_eq!(step(b".  /x", 0), Step::Stay);
-        assert_eq!(step(b"/x", 0), Step::Stay);
-        assert_eq!(step(b"...", 0), Step::Stay);
-        assert_eq!(step(b". .", 0), Step::Stay);
-        assert_eq!(step(b"..a", 0), Step::Down);
-        assert_eq!(step(b"a", 0), Step::Down);
-        assert_eq!(step(b" ", 0), Step::Down);
-        assert_eq!(step("a".repeat(255).as_bytes(), 0), Step::Down);
-        assert_eq!(step("a".repeat(256).as_bytes(), 0), Step::Stay);
+        assert_eq!(st(b"../x", 0), Step::Up);
+        assert_eq!(st(b"..", 0), Step::Up);
+        assert_eq!(st(b".  /x", 0), Step::Stay);
+        assert_eq!(st(b"/x", 0), Step::Stay);
+        assert_eq!(st(b"...", 0), Step::Stay);
+        assert_eq!(st(b". .", 0), Step::Stay);
+        assert_eq!(st(b"..a", 0), Step::Down);
+        assert_eq!(st(b"a", 0), Step::Down);
+        assert_eq!(st(b" ", 0), Step::Stay);
+        assert_eq!(st("a".repeat(255).as_bytes(), 0), Step::Down);
+        assert_eq!(st("a".repeat(256).as_bytes(), 0), Step::Stay);
     }
 
     #[test]
