@@ -7,7 +7,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rasp::Dialect;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
@@ -22,7 +21,7 @@ const SEED: &str = "
 
 /// A query as a handler built it: checked by rasp, or sent as it is.
 pub(crate) enum Query {
-    /// Text that passed `rasp::sql_for`.
+    /// Text built by `rasp::sql!`, its inputs' spans judged.
     Checked(rasp::CheckedSql),
     /// Text sent unchecked: the unprotected shop's bug.
     Unchecked(String),
@@ -91,14 +90,6 @@ impl Database {
             pool,
             schema: schema.into(),
         })
-    }
-
-    /// The SQL dialect the guarded sinks read queries in.
-    pub(crate) fn dialect(&self) -> Dialect {
-        match self {
-            Database::Sqlite(_) => Dialect::Sqlite,
-            Database::Postgres { .. } => Dialect::Postgres,
-        }
     }
 
     /// Every value of the query's single text column.

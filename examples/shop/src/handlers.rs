@@ -1,6 +1,12 @@
-//! The shop's handlers. Each takes its input through a tainting extractor,
-//! vouches for it unchecked (the bug), and hands it to a guarded sink when
-//! protected or to the plain one otherwise.
+//! The shop's handlers. Each takes its input through a tainting extractor.
+//! Where a handler builds sink text (SQL, a shell script, a path, a
+//! cookie), the protected shop builds it with rasp's span-exact macros,
+//! which judge exactly the bytes each input wrote, and the unprotected
+//! shop vouches for the input unchecked and splices it with `format!` (the
+//! bug). Where the input is the whole sink value (an avatar URL, a
+//! redirect target) or goes into markup or a log line, both vouch for it
+//! unchecked, and the protected shop's guarded sink finds it verbatim in
+//! what it is handed.
 //!
 //! Built with the `protected` feature, each handler runs under
 //! `#[rasp::protect]`: it reuses the request context `RaspLayer` opened
@@ -24,8 +30,8 @@ use serde::Deserialize;
 
 use crate::db::Query;
 use crate::{
-    Avatars, Shop, ShopError, vouched_header, vouched_html, vouched_path, vouched_redirect,
-    vouched_shell, vouched_sql, vouched_url,
+    Avatars, Shop, ShopError, vouched_header, vouched_html, vouched_log, vouched_path,
+    vouched_redirect, vouched_shell, vouched_sql, vouched_url,
 };
 
 /// `GET /health`: `ok`, touching neither the database nor any sink.
@@ -39,50 +45,47 @@ fn plain_header(text: &str) -> Result<HeaderValue, ShopError> {
     HeaderValue::from_str(text).map_err(ShopError::internal)
 }
 
-impl Shop {
-    /// The query as the protected shop sends it (checked by rasp in the
-    /// database's dialect) or as the unprotected one does.
-    fn query(&self, sql: String) -> Result<Query, ShopError> {
-        if self.protected {
-            Ok(Query::Checked(rasp::sql_for(self.db.dialect(), sql)?))
-        } else {
-            Ok(Query::Unchecked(sql))
-        }
-    }
-}
-
 #[derive(Deserialize)]
 pub(crate) struct Search {
     q: String,
 }
 
-/// `GET /search?q=`: product names matching `q`, the SQL built with
-/// `format!` (the bug).
+/// `GET /search?q=`: product names matching `q`. Protected, the SQL is
+/// built by `rasp::sql!`; unprotected, by `format!` (the bug).
 #[cfg_attr(feature = "protected", rasp::protect(route = "/search"))]
 pub(crate) async fn search(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Search>,
 ) -> Result<Json<Vec<String>>, ShopError> {
-    let q = vouched_sql(query.map(|s| s.q));
-    let sql = format!("SELECT name FROM products WHERE name LIKE '%{q}%' ORDER BY id");
-    Ok(Json(shop.db.texts(shop.query(sql)?).await?))
+    let q = query.map(|s| s.q);
+    let query = if shop.protected {
+        Query::Checked(rasp::sql!(
+            "SELECT name FROM products WHERE name LIKE '%{}%' ORDER BY id",
+            q
+        )?)
+    } else {
+        let q = vouched_sql(q);
+        Query::Unchecked(format!(
+            "SELECT name FROM products WHERE name LIKE '%{q}%' ORDER BY id"
+        ))
+    };
+    Ok(Json(shop.db.texts(query).await?))
 }
 
-/// `GET /files/{*path}`: a download under `files/`, the path joined as
-/// given (the bug).
+/// `GET /files/{*path}`: a download from `files/`. Protected, the file
+/// name is one segment under the folder (`rasp::path!`); unprotected, the
+/// path is joined as given (the bug).
 #[cfg_attr(feature = "protected", rasp::protect(route = "/files/{*path}"))]
 pub(crate) async fn download(
     State(shop): State<Shop>,
     TaintedPath(path): TaintedPath<String>,
 ) -> Result<Vec<u8>, ShopError> {
-    let path = vouched_path(path);
-    if shop.protected {
-        shop.root
-            .read(&path)
-            .map_err(|err| ShopError::refused_or(err.blocked(), ShopError::NotFound))
+    let file = if shop.protected {
+        rasp::path!(shop.root, "{}", path)?
     } else {
-        std::fs::read(shop.files.join(&path)).map_err(|_| ShopError::NotFound)
-    }
+        shop.files.join(vouched_path(path))
+    };
+    std::fs::read(file).map_err(|_| ShopError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -91,17 +94,19 @@ pub(crate) struct Export {
 }
 
 /// `GET /export?name=`: writes an order report to `exports/<name>.csv`
-/// through `sh -c`, the name spliced into the script (the bug).
+/// through `sh -c`. Protected, the script is built by `rasp::shell!`;
+/// unprotected, the name is spliced in with `format!` (the bug).
 #[cfg_attr(feature = "protected", rasp::protect(route = "/export"))]
 pub(crate) async fn export(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Export>,
 ) -> Result<String, ShopError> {
-    let name = vouched_shell(query.map(|e| e.name));
-    let script = format!("echo 'order report' > exports/{name}.csv; echo exported");
+    let name = query.map(|e| e.name);
     let mut command = if shop.protected {
-        rasp::process::shell(script)?.std()
+        rasp::shell!("echo 'order report' > exports/{}.csv; echo exported", name)?.std()
     } else {
+        let name = vouched_shell(name);
+        let script = format!("echo 'order report' > exports/{name}.csv; echo exported");
         // The unguarded path on purpose: this is the bug the guard prevents.
         #[allow(clippy::disallowed_methods)]
         let mut command = std::process::Command::new("sh");
@@ -187,18 +192,32 @@ pub(crate) struct Login {
 /// Where a login may send the browser besides the shop itself.
 const PARTNER_HOST: &str = "partner.shop.example";
 
-/// `POST /login` (form): checks the user's API key with SQL built by
-/// `format!`, writes the outcome to the audit log with the name as typed,
-/// then redirects to `next` as given (three bugs).
+/// `POST /login` (form): checks the user's API key with SQL (built by
+/// `rasp::sql!` when protected, by `format!` otherwise: the bug), writes
+/// the outcome to the audit log with the name as typed, then redirects to
+/// `next` as given (two more bugs).
 #[cfg_attr(feature = "protected", rasp::protect(route = "/login"))]
 pub(crate) async fn login(
     State(shop): State<Shop>,
     TaintedForm(form): TaintedForm<Login>,
 ) -> Result<Response, ShopError> {
     let next = vouched_redirect(form.as_ref().map(|l| l.next.clone()));
-    let Login { name, key, .. } = vouched_sql(form);
-    let sql = format!("SELECT name FROM users WHERE name = '{name}' AND api_key = '{key}'");
-    let user = shop.db.text(shop.query(sql)?).await?;
+    let name = form.as_ref().map(|l| l.name.clone());
+    let key = form.map(|l| l.key);
+    let query = if shop.protected {
+        Query::Checked(rasp::sql!(
+            "SELECT name FROM users WHERE name = '{}' AND api_key = '{}'",
+            name.clone(),
+            key
+        )?)
+    } else {
+        let (name, key) = (vouched_sql(name.clone()), vouched_sql(key));
+        Query::Unchecked(format!(
+            "SELECT name FROM users WHERE name = '{name}' AND api_key = '{key}'"
+        ))
+    };
+    let user = shop.db.text(query).await?;
+    let name = vouched_log(name);
     let outcome = if user.is_some() { "ok" } else { "failed" };
     shop.audit(format!("login {outcome} user={name}"))?;
     if user.is_none() {
@@ -278,19 +297,21 @@ pub(crate) struct Lang {
     lang: String,
 }
 
-/// `GET /lang?lang=`: remembers the language in a cookie, the value
-/// spliced into `Set-Cookie` (the bug), and goes back to the front page.
+/// `GET /lang?lang=`: remembers the language in a cookie and goes back to
+/// the front page. Protected, the cookie is built by `rasp::header!`, which
+/// keeps the value one parameter; unprotected, the value is spliced into
+/// `Set-Cookie` with `format!` (the bug).
 #[cfg_attr(feature = "protected", rasp::protect(route = "/lang"))]
 pub(crate) async fn lang(
     State(shop): State<Shop>,
     TaintedQuery(query): TaintedQuery<Lang>,
 ) -> Result<Response, ShopError> {
-    let lang = vouched_header(query.map(|l| l.lang));
-    let cookie = format!("lang={lang}; Path=/; HttpOnly");
+    let lang = query.map(|l| l.lang);
     let cookie = if shop.protected {
-        rasp::header::set_cookie(cookie)?
+        rasp::header!("lang={}; Path=/; HttpOnly", lang)?
     } else {
-        plain_header(&cookie)?
+        let lang = vouched_header(lang);
+        plain_header(&format!("lang={lang}; Path=/; HttpOnly"))?
     };
     Ok((
         StatusCode::SEE_OTHER,

@@ -1,21 +1,26 @@
-//! A small shop whose handlers make the mistakes rasp exists for: they vouch
-//! for request input with `rasp::trust_unchecked!` and splice it into SQL,
-//! file paths, a shell script, an outbound URL, a `Location`, a cookie, a
-//! page and an audit log line. Protected, the guarded sinks refuse the
-//! attacks at run time with a 403, and the policy's entry rules throttle
-//! login guessing; unprotected (the same handlers with plain `sqlx`,
-//! `std::fs`, `std::process`, `reqwest`, `http` and file writes, without
-//! `RaspLayer`), the attacks really work.
+//! A small shop whose handlers make the mistakes rasp exists for: they
+//! splice request input into SQL, a file path, a shell script, an outbound
+//! URL, a `Location`, a cookie, a page and an audit log line.
+//!
+//! Protected, the shop builds SQL, the path, the script and the cookie with
+//! rasp's span-exact macros (`rasp::sql!`, `path!`, `shell!`, `header!`),
+//! which judge exactly the bytes each input wrote, and it vouches for the
+//! rest with `rasp::trust_unchecked!` (the mistake), so the guarded sinks
+//! find those inputs verbatim in what they are handed. Either way the
+//! attacks are refused at run time with a 403, and the policy's entry
+//! rules throttle login guessing. Unprotected (the same handlers with
+//! `format!`, plain `sqlx`, `std::fs`, `std::process`, `reqwest`, `http`
+//! and file writes, without `RaspLayer`), the attacks really work.
 //!
 //! | route | sink class | protected sink |
 //! |---|---|---|
-//! | `GET /search?q=` | sql | `rasp::sql_for` |
-//! | `GET /files/{*path}` | path | `rasp::fs::Root` |
-//! | `GET /export?name=` | shell | `rasp::process::shell` |
+//! | `GET /search?q=` | sql | `rasp::sql!` (span-exact) |
+//! | `GET /files/{*path}` | path | `rasp::path!` under a `rasp::fs::Root` (span-exact) |
+//! | `GET /export?name=` | shell | `rasp::shell!` (span-exact) |
 //! | `GET /avatar?url=` | url (SSRF) | `rasp::http::GuardedClient` |
-//! | `POST /login` (`name`, `key`, `next`) | sql, redirect, log; entry rate limit | `rasp::sql_for`, `RedirectPolicy`, `rasp::log::line` |
+//! | `POST /login` (`name`, `key`, `next`) | sql, redirect, log; entry rate limit | `rasp::sql!` (span-exact), `RedirectPolicy`, `rasp::log::line` |
 //! | `GET /profile?name=&bio=` | html | `rasp::html::raw` in an askama page |
-//! | `GET /lang?lang=` | header | `rasp::header::set_cookie` |
+//! | `GET /lang?lang=` | header | `rasp::header!` (span-exact) |
 //! | `GET /health` | none | none |
 
 use std::net::SocketAddr;
@@ -324,6 +329,11 @@ fn vouched_redirect<T>(value: Tainted<T>) -> T {
 /// Vouched for HTML.
 fn vouched_html<T>(value: Tainted<T>) -> T {
     rasp::trust_unchecked!(value, rasp::Html, "the shop believes its input is clean").into_inner()
+}
+
+/// Vouched for a log line.
+fn vouched_log<T>(value: Tainted<T>) -> T {
+    rasp::trust_unchecked!(value, rasp::Log, "the shop believes its input is clean").into_inner()
 }
 
 /// Vouched for a header value.
