@@ -258,6 +258,13 @@ const IPV4_RANGES: &[(&str, HostClass)] = &[
     ("172.16.0.0/12", HostClass::Private),
     ("192.168.0.0/16", HostClass::Private),
     ("192.0.0.0/24", HostClass::Reserved),
+    ("192.0.2.0/24", HostClass::Reserved),
+    ("198.51.100.0/24", HostClass::Reserved),
+    ("203.0.113.0/24", HostClass::Reserved),
+    ("192.31.196.0/24", HostClass::Reserved),
+    ("192.175.48.0/24", HostClass::Reserved),
+    ("192.52.193.0/24", HostClass::Reserved),
+    ("192.88.99.0/24", HostClass::Reserved),
     ("198.18.0.0/15", HostClass::Reserved),
     ("224.0.0.0/4", HostClass::Multicast),
     ("255.255.255.255/32", HostClass::Broadcast),
@@ -271,6 +278,12 @@ const IPV6_RANGES: &[(&str, HostClass)] = &[
     ("64:ff9b:1::/48", HostClass::Private),
     ("fd00:ec2::254/128", HostClass::Metadata),
     ("100::/64", HostClass::Reserved),
+    ("100:0:0:1::/64", HostClass::Reserved),
+    ("2001::/23", HostClass::Reserved),
+    ("2001:db8::/32", HostClass::Reserved),
+    ("3fff::/20", HostClass::Reserved),
+    ("5f00::/16", HostClass::Reserved),
+    ("2620:4f:8000::/48", HostClass::Reserved),
     ("fc00::/7", HostClass::Private),
     ("fe80::/10", HostClass::LinkLocal),
     ("fec0::/10", HostClass::Private),
@@ -285,6 +298,8 @@ const IPV6_EMBEDDING: &[(&str, u32)] = &[
     ("::ffff:0:0:0/96", 96),
     ("64:ff9b::/96", 96),
     ("2002::/16", 16),
+    // Teredo: the client's address, each bit inverted.
+    ("2001::/32", 128),
 ];
 
 fn v4_nets() -> Vec<(Ipv4Net, HostClass)> {
@@ -310,6 +325,9 @@ fn oracle_v6(ip: Ipv6Addr) -> HostClass {
     }
     for (net, offset) in IPV6_EMBEDDING {
         if net.parse::<Ipv6Net>().expect("a CIDR").contains(&ip) {
+            if *offset == 128 {
+                return oracle_v4(Ipv4Addr::from(!(u128::from(ip) as u32)));
+            }
             let bits = u128::from(ip) >> (96 - offset) & 0xffff_ffff;
             return oracle_v4(Ipv4Addr::from(bits as u32));
         }

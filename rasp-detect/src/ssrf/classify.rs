@@ -35,8 +35,12 @@ pub enum HostClass {
     Multicast,
     /// The limited broadcast address `255.255.255.255`.
     Broadcast,
-    /// Reserved ranges that are not on the public internet: `240/4`,
-    /// `192.0.0/24`, benchmarking `198.18/15`, `100::/64`.
+    /// Special-purpose ranges of the IANA registries where no public web
+    /// service is: reserved `240/4`, IETF protocol assignments
+    /// `192.0.0/24`, documentation (`192.0.2/24`, `198.51.100/24`,
+    /// `203.0.113/24`, `2001:db8::/32`, `3fff::/20`), benchmarking
+    /// `198.18/15`, `2001:2::/48`, anycast infrastructure (AS112, AMT),
+    /// ORCHIDs, discard-only `100::/64`, segment-routing `5f00::/16`.
     Reserved,
     /// Not a host any client would connect to (a numeric host out of
     /// range, a malformed IPv6 literal).
@@ -110,12 +114,38 @@ pub(super) fn classify_ipv4(ip: Ipv4Addr) -> HostClass {
         (127, ..) => HostClass::Loopback,
         (169, 254, ..) => HostClass::LinkLocal,
         (172, 16..=31, ..) | (192, 168, ..) => HostClass::Private,
-        (192, 0, 0, _) | (198, 18..=19, ..) => HostClass::Reserved,
         (224..=239, ..) => HostClass::Multicast,
         (255, 255, 255, 255) => HostClass::Broadcast,
-        (240..=255, ..) => HostClass::Reserved,
+        _ if is_special_ipv4(a, b, c) => HostClass::Reserved,
         _ => HostClass::Public,
     }
+}
+
+/// The blocks of the IANA IPv4 Special-Purpose Address Registry that no
+/// web service is reached at, beyond the private, loopback, link-local and
+/// shared ones named above. docs/sinks/ssrf.md lists each with the
+/// registry's "Globally Reachable" value and why it is refused.
+const fn is_special_ipv4(a: u8, b: u8, c: u8) -> bool {
+    matches!(
+        (a, b, c),
+        // IETF protocol assignments: DS-Lite, dummy, PCP and TURN anycast
+        // (answered by the nearest on-path server), NAT64 discovery.
+        (192, 0, 0)
+        // Documentation: TEST-NET-1, -2 and -3.
+        | (192, 0, 2)
+        | (198, 51, 100)
+        | (203, 0, 113)
+        // AS112 DNS sinks and AMT relays: anycast infrastructure.
+        | (192, 31, 196)
+        | (192, 175, 48)
+        | (192, 52, 193)
+        // Deprecated 6to4 relay anycast.
+        | (192, 88, 99)
+        // Benchmarking.
+        | (198, 18..=19, _)
+        // Reserved for future use.
+        | (240..=255, _, _)
+    )
 }
 
 pub(super) fn classify_ipv6(ip: Ipv6Addr) -> HostClass {
@@ -132,20 +162,45 @@ pub(super) fn classify_ipv6(ip: Ipv6Addr) -> HostClass {
         [0, 0, 0, 0, 0, 0xffff, hi, lo]
         | [0, 0, 0, 0, 0xffff, 0, hi, lo]
         | [0, 0, 0, 0, 0, 0, hi, lo] => embedded(hi, lo),
-        // NAT64, well-known prefix.
+        // NAT64, well-known prefix: the translator forwards to the IPv4
+        // address it carries.
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => embedded(hi, lo),
-        // NAT64, local-use prefix.
+        // NAT64, local-use prefix: a translator of the local network.
         [0x64, 0xff9b, 1, ..] => HostClass::Private,
         // 6to4 carries the IPv4 address right after the prefix.
         [0x2002, hi, lo, ..] => embedded(hi, lo),
+        // Teredo carries its client's IPv4 address in the last 32 bits,
+        // each bit inverted; packets are relayed to that address.
+        [0x2001, 0, _, _, _, _, hi, lo] => embedded(!hi, !lo),
         [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x254] => HostClass::Metadata,
-        [0x100, 0, 0, 0, ..] => HostClass::Reserved,
         [first, ..] if first & 0xfe00 == 0xfc00 => HostClass::Private,
         [first, ..] if first & 0xffc0 == 0xfe80 => HostClass::LinkLocal,
+        // Deprecated site-local: still routed inside many sites.
         [first, ..] if first & 0xffc0 == 0xfec0 => HostClass::Private,
         [first, ..] if first & 0xff00 == 0xff00 => HostClass::Multicast,
+        _ if is_special_ipv6(s) => HostClass::Reserved,
         _ => HostClass::Public,
     }
+}
+
+/// The blocks of the IANA IPv6 Special-Purpose Address Registry that no
+/// web service is reached at (see docs/sinks/ssrf.md for each).
+const fn is_special_ipv6(s: [u16; 8]) -> bool {
+    matches!(
+        s,
+        // Discard-only and dummy prefixes.
+        [0x100, 0, 0, 0 | 1, ..]
+        // IETF protocol assignments: PCP, TURN and DNS-SD anycast,
+        // benchmarking, AMT, AS112, ORCHIDs, drone entity tags.
+        | [0x2001, 0x0000..=0x01ff, ..]
+        // Documentation.
+        | [0x2001, 0x0db8, ..]
+        | [0x3fff, 0x0000..=0x0fff, ..]
+        // Segment routing SIDs.
+        | [0x5f00, ..]
+        // Direct delegation AS112.
+        | [0x2620, 0x4f, 0x8000, ..]
+    )
 }
 
 /// The class of a numeric host read two ways (WHATWG, and the lenient

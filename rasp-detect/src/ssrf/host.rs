@@ -10,9 +10,10 @@
 //!
 //! A host is read the way URL parsers and resolvers read it, so that every
 //! spelling of an internal address classifies the same: percent-encoding is
-//! decoded, ASCII is lowercased, the compatibility characters that IDNA maps
-//! to ASCII (fullwidth `１２７．０．０．１`, circled `①②⑦`, `ſ` for `s`,
-//! mathematical letters …) are mapped, one trailing dot is dropped, and
+//! decoded, ASCII is lowercased, a host that is not plain ASCII is mapped
+//! through UTS #46 as the `url` crate maps it (fullwidth `１２７．０．０．１`,
+//! circled `①②⑦`, `ſ` for `s`, `。` for `.`, ignored characters dropped),
+//! one trailing dot is dropped, and
 //! numeric hosts go through the WHATWG IPv4 parser (`2130706433`,
 //! `0177.0.0.1`, `0x7f.1`, `127.1`). Where parsers disagree on a numeric
 //! form (`010.0.0.1` is octal to WHATWG and `inet_aton`, decimal to some
@@ -20,7 +21,7 @@
 //! most internal one wins.
 
 use super::classify::{HostClass, classify_ipv6, classify_readings};
-use super::idna::Mapped;
+use super::idna::{self, Decoded};
 use super::name::{MAX_NAME, classify_name, classify_name_bytes};
 use super::{ipv4, ipv6};
 
@@ -58,10 +59,12 @@ pub fn classify_host(host: &[u8]) -> HostClass {
         let mut buffer = [0u8; LITERAL_BUFFER];
         return match ipv6::parse(without_tabs(inner, &mut buffer)) {
             Some(ip) => classify_ipv6(ip),
-            None => match ipv4::readings(Mapped::new(inner)) {
+            // Not IPv6: only an IPv4 address in brackets is read, by the
+            // clients that strip them; a name in brackets is no host.
+            None => classify_spelling(inner, |ascii| match ipv4::readings(ascii) {
                 Some(readings) => classify_readings(readings),
                 None => HostClass::Invalid,
-            },
+            }),
         };
     }
     if host.contains(&b':') {
@@ -75,21 +78,40 @@ pub fn classify_host(host: &[u8]) -> HostClass {
         .iter()
         .all(|&b| b.is_ascii() && !matches!(b, b'%' | b'\t' | b'\n' | b'\r'));
     if plain {
-        if !ipv4::ends_in_number(host) {
-            if host.len() <= MAX_NAME && !host.iter().any(u8::is_ascii_uppercase) {
-                return classify_name(host);
-            }
-            return classify_name_bytes(host.iter().map(u8::to_ascii_lowercase));
-        }
-        classify_readings(ipv4::readings_plain(host))
+        classify_plain(host)
     } else {
-        classify_bytes(Mapped::new(host))
+        classify_spelling(host, classify_bytes)
     }
+}
+
+/// Classifies a plain ASCII host (no percent sign, tab or line break).
+fn classify_plain(host: &[u8]) -> HostClass {
+    if !ipv4::ends_in_number(host) {
+        if host.len() <= MAX_NAME && !host.iter().any(u8::is_ascii_uppercase) {
+            return classify_name(host);
+        }
+        return classify_name_bytes(host.iter().map(u8::to_ascii_lowercase));
+    }
+    classify_readings(ipv4::readings_plain(host))
+}
+
+/// Hands `judge` the ASCII a client looks up for a host that is not plain
+/// ASCII: decoded in place when its percent-decoded bytes are ASCII,
+/// mapped through UTS #46 otherwise. A host the WHATWG parser refuses is
+/// [`HostClass::Invalid`].
+fn classify_spelling(host: &[u8], judge: impl FnOnce(Decoded<'_>) -> HostClass) -> HostClass {
+    if Decoded::new(host).all(|b| b.is_ascii()) {
+        return judge(Decoded::new(host));
+    }
+    idna::to_ascii(host, |ascii| match ascii {
+        Some(ascii) => judge(Decoded::new(ascii)),
+        None => HostClass::Invalid,
+    })
 }
 
 /// Classifies a host read from `bytes` (decoded and lowercased): as an IPv4
 /// address if it ends in a number, as a name otherwise.
-fn classify_bytes(bytes: impl Iterator<Item = u8> + Clone) -> HostClass {
+fn classify_bytes(bytes: Decoded<'_>) -> HostClass {
     match ipv4::readings(bytes.clone()) {
         Some(readings) => classify_readings(readings),
         None => classify_name_bytes(bytes),

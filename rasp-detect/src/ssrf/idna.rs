@@ -1,25 +1,44 @@
 //! Host normalisation: the bytes a URL parser or resolver actually looks
 //! up for a host as written.
 //!
-//! Clients percent-decode a host, drop the tabs and line breaks WHATWG
-//! removes anywhere in a URL, lowercase ASCII, and map compatibility
-//! characters through IDNA (UTS #46) before they resolve it or read it as
-//! a number, so `%31%32%37.0.0.1`, `１２７．０．０．１` and `localhoſt` reach
-//! the same place as their ASCII spelling. The classifiers read hosts
-//! through [`Mapped`] so that every spelling is judged as the ASCII a
-//! client would send; it is an iterator over the input, in constant space,
-//! because a detector allocates nothing.
+//! The WHATWG host parser (browsers, Rust's `url`, reqwest) percent-decodes
+//! a host, then runs it through UTS #46 ToASCII with the URL Standard's
+//! forbidden code points (the `idna` crate's `AsciiDenyList::URL`): that
+//! lowercases it, maps compatibility characters (fullwidth
+//! `１２７．０．０．１`, circled `ⓛⓞⓒⓐⓛⓗⓞⓢⓣ`, `ſ` for `s`, the ideographic
+//! full stop `。` for `.` …), drops the characters UTS #46 ignores (soft
+//! hyphen, variation selectors, `U+180B`…), and refuses what it disallows.
+//! Only then is the host read as a number or kept as a name. Every
+//! spelling of an internal host must classify as the ASCII a client
+//! sends, so a host that is not plain ASCII goes through the very same
+//! mapping, the `idna` crate `url` itself calls; a partial table of
+//! "known tricks" is what attackers search for the holes of.
 //!
-//! Only the mappings seen in host-spelling tricks are here, not the whole
-//! IDNA table: a character without a mapping passes through as its UTF-8
-//! bytes, so the host is judged as the name it then is.
+//! Two paths, both without allocating for any host a DNS name can hold:
+//! [`Decoded`] streams a host whose percent-decoded bytes are ASCII (the
+//! common `%6c%6f…` case, lowercased as ToASCII would); [`to_ascii`] maps
+//! any other host into a buffer on the stack.
 
-/// The bytes of a host after percent-decoding, skipping the tabs and line
-/// breaks URL parsers drop.
+use core::fmt;
+
+use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
+
+/// The bytes of a host after percent-decoding, ASCII lowercased, skipping
+/// the tabs and line breaks URL parsers drop. Decoded non-ASCII bytes pass
+/// through unchanged; callers that may meet them use [`to_ascii`].
 #[derive(Debug, Clone)]
-struct Decoded<'a> {
+pub(super) struct Decoded<'a> {
     bytes: &'a [u8],
     pos: usize,
+}
+
+impl<'a> Decoded<'a> {
+    pub(super) const fn new(host: &'a [u8]) -> Self {
+        Self {
+            bytes: host,
+            pos: 0,
+        }
+    }
 }
 
 impl Iterator for Decoded<'_> {
@@ -37,180 +56,158 @@ impl Iterator for Decoded<'_> {
                     let lo = self.bytes.get(self.pos + 1).copied().and_then(hex_value);
                     if let (Some(hi), Some(lo)) = (hi, lo) {
                         self.pos += 2;
-                        return Some(hi << 4 | lo);
+                        return Some((hi << 4 | lo).to_ascii_lowercase());
                     }
                     return Some(b);
                 }
-                _ => return Some(b),
+                _ => return Some(b.to_ascii_lowercase()),
             }
         }
     }
 }
 
-/// Decoded host bytes with ASCII lowercased and IDNA compatibility
-/// characters mapped to ASCII. Characters without a mapping pass through
-/// as their UTF-8 bytes; invalid UTF-8 passes through byte by byte.
-#[derive(Debug, Clone)]
-pub(super) struct Mapped<'a> {
-    inner: Decoded<'a>,
-    pending: [u8; 4],
-    pending_len: u8,
-    pending_at: u8,
+/// Longest host, percent-decoded, that is mapped on the stack. Ignored
+/// characters can pad a host well past the 253 bytes of a DNS name and
+/// still map to one, so a longer host is mapped too, from the heap.
+const DECODED_ON_STACK: usize = 1024;
+
+/// Longest ASCII form kept: DNS names are at most 253 bytes, so a longer
+/// one resolves nowhere.
+pub(super) const MAX_ASCII: usize = 256;
+
+/// The ASCII form of `host` (a host as written in a URL, without brackets
+/// or port) that the WHATWG host parser would look up, handed to `judge`;
+/// `None` when that parser refuses the host (UTS #46 disallows a
+/// character, a label fails its checks, invalid UTF-8) or its ASCII form
+/// is longer than [`MAX_ASCII`].
+pub(super) fn to_ascii<R>(host: &[u8], judge: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    with_decoded(host, |decoded| map(decoded, judge))
 }
 
-impl<'a> Mapped<'a> {
-    pub(super) fn new(host: &'a [u8]) -> Self {
-        Self {
-            inner: Decoded {
-                bytes: host,
-                pos: 0,
-            },
-            pending: [0; 4],
-            pending_len: 0,
-            pending_at: 0,
+/// Hands `text` percent-decoded (tabs and line breaks dropped, case kept)
+/// to `f`, from the stack unless it is longer than [`DECODED_ON_STACK`].
+fn with_decoded<R>(text: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let len = Decoded::raw(text).count();
+    if len <= DECODED_ON_STACK {
+        let mut buf = [0u8; DECODED_ON_STACK];
+        for (slot, b) in buf.iter_mut().zip(Decoded::raw(text)) {
+            *slot = b;
         }
-    }
-
-    fn queue(&mut self, bytes: &[u8]) {
-        let len = bytes.len().min(4);
-        if let (Some(dst), Some(src)) = (self.pending.get_mut(..len), bytes.get(..len)) {
-            dst.copy_from_slice(src);
-        }
-        self.pending_len = len as u8;
-        self.pending_at = 0;
-    }
-
-    /// Decodes one UTF-8 character whose first byte is `lead`, consuming its
-    /// continuation bytes only if they are valid.
-    fn utf8(&mut self, lead: u8) -> Option<char> {
-        let (len, init) = match lead {
-            0xc2..=0xdf => (2, u32::from(lead & 0x1f)),
-            0xe0..=0xef => (3, u32::from(lead & 0x0f)),
-            0xf0..=0xf4 => (4, u32::from(lead & 0x07)),
-            _ => return None,
-        };
-        let mut ahead = self.inner.clone();
-        let mut cp = init;
-        for _ in 1..len {
-            let b = ahead.next()?;
-            if b & 0xc0 != 0x80 {
-                return None;
-            }
-            cp = cp << 6 | u32::from(b & 0x3f);
-        }
-        let c = char::from_u32(cp)?;
-        if c.len_utf8() != len {
-            return None;
-        }
-        self.inner = ahead;
-        Some(c)
+        f(buf.get(..len).unwrap_or_default())
+    } else {
+        let decoded: Vec<u8> = Decoded::raw(text).collect();
+        f(&decoded)
     }
 }
 
-impl Iterator for Mapped<'_> {
-    type Item = u8;
-
-    #[inline]
-    fn next(&mut self) -> Option<u8> {
-        loop {
-            if self.pending_at < self.pending_len {
-                let b = self.pending.get(usize::from(self.pending_at)).copied();
-                self.pending_at += 1;
-                return b;
-            }
-            let b = self.inner.next()?;
-            if b.is_ascii() {
-                return Some(b.to_ascii_lowercase());
-            }
-            let Some(c) = self.utf8(b) else {
-                return Some(b);
-            };
-            let mut out = [0u8; 4];
-            match map_char(c, &mut out) {
-                Some(0) => continue,
-                Some(n) => {
-                    let n = usize::from(n);
-                    self.queue(out.get(..n).unwrap_or_default());
-                }
-                None => {
-                    let mut utf8 = [0u8; 4];
-                    let s = c.encode_utf8(&mut utf8);
-                    self.queue(s.as_bytes());
+impl<'a> Decoded<'a> {
+    /// Percent-decoded bytes without lowercasing: UTS #46 sees the text
+    /// as the host parser does, and does its own case mapping.
+    fn raw(host: &'a [u8]) -> impl Iterator<Item = u8> + 'a {
+        let mut pos = 0;
+        core::iter::from_fn(move || {
+            loop {
+                let b = *host.get(pos)?;
+                pos += 1;
+                match b {
+                    b'\t' | b'\n' | b'\r' => continue,
+                    b'%' => {
+                        let hi = host.get(pos).copied().and_then(hex_value);
+                        let lo = host.get(pos + 1).copied().and_then(hex_value);
+                        if let (Some(hi), Some(lo)) = (hi, lo) {
+                            pos += 2;
+                            return Some(hi << 4 | lo);
+                        }
+                        return Some(b);
+                    }
+                    _ => return Some(b),
                 }
             }
-        }
+        })
     }
 }
 
-/// The ASCII that IDNA (UTS #46) maps a character to, for the compatibility
-/// characters seen in host-spelling tricks: written to `out`, returning its
-/// length (0 for characters IDNA ignores), or `None` if the character has
-/// no ASCII mapping here.
-fn map_char(c: char, out: &mut [u8; 4]) -> Option<u8> {
-    let cp = u32::from(c);
-    let mut put = |s: &[u8]| {
-        let n = s.len().min(4);
-        if let (Some(dst), Some(src)) = (out.get_mut(..n), s.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        Some(n as u8)
+/// UTS #46 ToASCII of decoded host bytes, as `idna::domain_to_ascii_cow`
+/// with `AsciiDenyList::URL` runs it for `url`, written to the stack.
+fn map<R>(decoded: &[u8], judge: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    let mut out = AsciiBuffer {
+        buf: [0; MAX_ASCII],
+        len: 0,
     };
-    let letter = |i: u32| b'a' + (i % 26) as u8;
-    let digit = |i: u32| b'0' + (i % 10) as u8;
-    let number = |n: u32, dot: bool, put: &mut dyn FnMut(&[u8]) -> Option<u8>| {
-        let tens = if n >= 10 {
-            Some(b'0' + (n / 10) as u8)
-        } else {
-            None
-        };
-        let ones = b'0' + (n % 10) as u8;
-        match (tens, dot) {
-            (Some(t), true) => put(&[t, ones, b'.']),
-            (Some(t), false) => put(&[t, ones]),
-            (None, true) => put(&[ones, b'.']),
-            (None, false) => put(&[ones]),
-        }
-    };
-    match cp {
-        // Ignored: soft hyphen, combining grapheme joiner, Mongolian
-        // variation selectors, zero width space, word joiner, variation
-        // selectors, zero width no-break space.
-        0x00ad | 0x034f | 0x180b..=0x180f | 0x200b | 0x2060 | 0xfe00..=0xfe0f | 0xfeff => put(b""),
-        // Full stops that separate labels like `.`.
-        0x3002 | 0xff0e | 0xff61 => put(b"."),
-        // Fullwidth digits and letters.
-        0xff10..=0xff19 => put(&[digit(cp - 0xff10)]),
-        0xff21..=0xff3a => put(&[letter(cp - 0xff21)]),
-        0xff41..=0xff5a => put(&[letter(cp - 0xff41)]),
-        // Fullwidth hyphen-minus.
-        0xff0d => put(b"-"),
-        // Superscript and subscript digits.
-        0x00b9 => put(b"1"),
-        0x00b2 => put(b"2"),
-        0x00b3 => put(b"3"),
-        0x2070 => put(b"0"),
-        0x2074..=0x2079 => put(&[digit(cp - 0x2070)]),
-        0x2080..=0x2089 => put(&[digit(cp - 0x2080)]),
-        // Circled numbers ①–⑳, numbers with a full stop ⒈–⒛, circled
-        // letters, circled zero, negative and double circled numbers.
-        0x2460..=0x2473 => number(cp - 0x2460 + 1, false, &mut put),
-        0x2488..=0x249b => number(cp - 0x2488 + 1, true, &mut put),
-        0x24b6..=0x24cf => put(&[letter(cp - 0x24b6)]),
-        0x24d0..=0x24e9 => put(&[letter(cp - 0x24d0)]),
-        0x24ea | 0x24ff => put(b"0"),
-        0x24eb..=0x24f4 => number(cp - 0x24eb + 11, false, &mut put),
-        0x24f5..=0x24fe => number(cp - 0x24f5 + 1, false, &mut put),
-        // Long s and Kelvin sign fold to ASCII letters.
-        0x017f => put(b"s"),
-        0x212a => put(b"k"),
-        // Mathematical alphanumeric symbols: 13 alphabets of 52 letters,
-        // then 5 sets of 10 digits.
-        0x1d400..=0x1d6a3 => {
-            let i = (cp - 0x1d400) % 52;
-            put(&[letter(i)])
-        }
-        0x1d7ce..=0x1d7ff => put(&[digit(cp - 0x1d7ce)]),
-        _ => None,
+    let result = Uts46::new().process(
+        decoded,
+        AsciiDenyList::URL,
+        Hyphens::Allow,
+        ErrorPolicy::FailFast,
+        |_, _, _| false,
+        &mut out,
+        None,
+    );
+    match result {
+        Ok(ProcessingSuccess::Passthrough) if decoded.len() <= MAX_ASCII => judge(Some(decoded)),
+        Ok(ProcessingSuccess::WroteToSink) => judge(out.buf.get(..out.len)),
+        _ => judge(None),
+    }
+}
+
+/// The ASCII a host maps to, held on the stack; a longer one fails the
+/// write, which ends the mapping.
+struct AsciiBuffer {
+    buf: [u8; MAX_ASCII],
+    len: usize,
+}
+
+impl fmt::Write for AsciiBuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+
+    fn write_char(&mut self, c: char) -> fmt::Result {
+        self.write_str(c.encode_utf8(&mut [0; 4]))
+    }
+}
+
+/// Whether `text` (a piece of a host, as written) holds a label separator
+/// once decoded and mapped: `.`, `%2e`, or a character UTS #46 maps to a
+/// full stop (`。`, `．`, `｡`, and `⒈` for `1.` …). Used to tell an input
+/// that adds labels to a host from one that only extends the last.
+pub(crate) fn separates_labels(text: &[u8]) -> bool {
+    if Decoded::new(text).any(|b| b == b'.') {
+        return true;
+    }
+    if text.is_ascii() {
+        return false;
+    }
+    // Map without refusing: a piece of a host need not be a valid host
+    // itself, only its separators matter.
+    with_decoded(text, |decoded| {
+        let mut found = DotFinder(false);
+        let _ = Uts46::new().process(
+            decoded,
+            AsciiDenyList::EMPTY,
+            Hyphens::Allow,
+            ErrorPolicy::MarkErrors,
+            |_, _, _| true,
+            &mut found,
+            None,
+        );
+        found.0
+    })
+}
+
+/// A sink that only notes whether a full stop was written.
+struct DotFinder(bool);
+
+impl fmt::Write for DotFinder {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 |= s.contains('.');
+        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@
 //!
 //! Two readers share the arithmetic: one over a plain ASCII host in place
 //! (the common case, no decoding), and one over the decoded byte stream of
-//! [`Mapped`](super::idna::Mapped), which holds a part in constant space
+//! [`Decoded`](super::idna::Decoded), which holds a part in constant space
 //! however many leading zeros an attacker pads it with.
 
 use core::net::Ipv4Addr;

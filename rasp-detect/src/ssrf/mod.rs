@@ -50,7 +50,9 @@
 
 mod classify;
 mod host;
-mod idna;
+// Also read by the open-redirect detector, which asks whether an input
+// writes a label separator in any spelling.
+pub(crate) mod idna;
 mod ipv4;
 mod ipv6;
 mod name;
@@ -151,7 +153,8 @@ pub fn decides_destination(url: &[u8], finder: &dyn Needle) -> bool {
             // The port's digits follow the host's `:`, up to the
             // authority's end.
             let port = auth.host.end + 1..auth.span.end;
-            let host_or_port = (!auth.host.is_empty() && covers(&auth.host))
+            let host_or_port = extends_host(url, auth, start, end)
+                || (!auth.host.is_empty() && covers(&auth.host))
                 || (url.get(auth.host.end) == Some(&b':') && !port.is_empty() && covers(&port));
             writes_delimiter || moves_end || host_or_port
         })
@@ -191,6 +194,26 @@ impl Hosts<'_> {
     }
 }
 
+/// Whether the occurrence `start..end` writes the end of a host whose start
+/// the application wrote, adding a label (`api.example.com` + `.evil.example`,
+/// the dot spelled `.`, `%2e`, `。` or any other way UTS #46 maps to one):
+/// the input then chooses the domain the request goes to.
+fn extends_host(url: &[u8], auth: &url::Authority, start: usize, end: usize) -> bool {
+    let host = &auth.host;
+    host.start < start
+        && start < host.end
+        && end >= host.end
+        && url.get(start..host.end).is_some_and(idna::separates_labels)
+}
+
+/// Whether the application's text right after an occurrence that ended the
+/// authority was meant for the authority: it goes on with a label, a port
+/// or userinfo rather than a path, query or fragment.
+fn continues_authority(url: &[u8], end: usize) -> bool {
+    url::significant(url, end, url.len())
+        .is_some_and(|(_, b)| !matches!(b, b'/' | b'\\' | b'?' | b'#'))
+}
+
 /// Whether the occurrence `start..end` decides the destination, and if so
 /// whether that destination is forbidden.
 fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
@@ -210,16 +233,29 @@ fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
             .iter()
             .any(|b| matches!(b, b'@' | b'\\' | b'[' | b']'));
         let moves_end = inside && end > auth.span.end;
-        let chosen = covers(&auth.host) || writes_delimiter || moves_end;
+        let extends = extends_host(url, auth, start, end);
+        let chosen = covers(&auth.host) || writes_delimiter || moves_end || extends;
         host_chosen |= chosen;
         // The application wrote the start of the authority itself, so it
-        // meant to fix the host; an input that then writes a delimiter or
-        // ends the authority moves the request elsewhere (`@evil`,
-        // `.evil.example/`, `:6379/`), wherever that is.
-        fixed_host_changed |= (writes_delimiter || moves_end) && start > auth.span.start;
+        // meant to fix the host; an input that then writes a delimiter,
+        // ends the authority or adds labels moves the request elsewhere
+        // (`@evil`, `.evil.example`, `:6379/`), wherever that is. So does
+        // one that ends the authority before text the application meant
+        // for it (`evil.example#` in `https://{input}.tenant.example/`).
+        // Writing the port's `:` after such a host picks another service
+        // on it (`:6379`); digits alone in a port the application
+        // delimited are its own business, as in `decides_destination`.
+        let writes_port = start > auth.span.start
+            && start <= auth.host.end
+            && auth.host.end < end
+            && url.get(auth.host.end) == Some(&b':');
+        fixed_host_changed |= ((writes_delimiter || moves_end) && start > auth.span.start)
+            || extends
+            || writes_port
+            || (moves_end && continues_authority(url, end));
         internal = internal || (chosen && hosts.internal(reading));
     }
-    if !(scheme_chosen || host_chosen) {
+    if !(scheme_chosen || host_chosen || fixed_host_changed) {
         return None;
     }
     if head.scheme == Scheme::Other {

@@ -7,7 +7,7 @@
 //! `.internal`, `.local` …), documented public names that resolve to
 //! loopback, and wildcard-DNS services that echo the address written in the
 //! name (`10.0.0.1.nip.io`). Those are classified here, from the ASCII
-//! that [`Mapped`](super::idna::Mapped) leaves of the host.
+//! a client looks up for the host ([`super::idna`]).
 
 use core::net::Ipv4Addr;
 

@@ -222,3 +222,67 @@ fn an_input_decides_the_destination_when_it_covers_host_or_port() {
         assert!(!decides(url, input), "{url} / {input}");
     }
 }
+
+#[test]
+fn flags_inputs_that_extend_a_host_the_application_fixed() {
+    use crate::Reason::ControlsAuthority;
+    // The application wrote the host and expects a path after it.
+    for input in [
+        ".evil.example",
+        ".evil.example/x",
+        "%2eevil.example",
+        "\u{3002}evil.example",
+        "\u{ff0e}evil.example",
+        "\u{ff61}evil.example",
+        "@evil.example",
+        ":80@evil.example",
+        ":6379",
+        ":6379/",
+    ] {
+        let url = format!("https://api.example.com{input}");
+        assert_eq!(reason(&url, input), Some(ControlsAuthority), "{url:?}");
+    }
+    // Paths, queries and fragments leave the host alone.
+    for input in ["/v1/users/42", "?q=.evil.example", "#.evil.example", ""] {
+        let url = format!("https://api.example.com{input}");
+        assert_eq!(reason(&url, input), None, "{url:?}");
+    }
+    assert_eq!(
+        reason("https://api.example.com.localhost/", ".localhost"),
+        Some(InternalAddress)
+    );
+}
+
+#[test]
+fn flags_inputs_that_end_a_tenant_host_early() {
+    use crate::Reason::ControlsAuthority;
+    for input in [
+        "evil.example#",
+        "evil.example?",
+        "evil.example/",
+        "evil.example\\",
+        "x@evil.example#",
+        "evil.example:8080/",
+    ] {
+        let url = format!("https://{input}.tenant.example.com/");
+        assert_eq!(reason(&url, input), Some(ControlsAuthority), "{url:?}");
+    }
+    for input in ["acme", "acme-eu", "eu.acme"] {
+        let url = format!("https://{input}.tenant.example.com/");
+        assert_eq!(reason(&url, input), None, "{url:?}");
+    }
+    // A whole host or URL followed by the application's path is the
+    // user's public destination, as before.
+    assert_eq!(
+        reason("https://evil.example#/v1/render", "evil.example#"),
+        None
+    );
+    assert_eq!(
+        reason("https://evil.example/?x=1", "https://evil.example/"),
+        None
+    );
+    assert_eq!(
+        reason("https://127.0.0.1#.tenant.example.com/", "127.0.0.1#"),
+        Some(InternalAddress)
+    );
+}
