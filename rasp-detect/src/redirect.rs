@@ -18,7 +18,8 @@
 //! - it decides the end of the host: it covers the whole host, or writes
 //!   its end from a dot on, choosing the registrable domain
 //!   (`https://example.com` + `.evil.net`, or + `evil.net` for
-//!   `example.comevil.net`);
+//!   `example.comevil.net`); the dot may be spelled `%2e` or as any full
+//!   stop UTS #46 maps to `.` (`。`, `．`, `｡`), as browsers read it;
 //! - it writes `@`, `\`, `[` or `]` inside the authority: the userinfo
 //!   confusion `https://good.example@evil.example` and its backslash
 //!   variant, which clients split differently.
@@ -53,6 +54,7 @@ use crate::Needle;
 use memchr::memmem::Finder;
 
 use crate::Reason;
+use crate::ssrf::idna::separates_labels;
 use crate::ssrf::url::{self, Authority, Scheme, significant};
 
 /// A finding of the open-redirect detector: the occurrence offset and why
@@ -309,13 +311,12 @@ impl Head {
             let host = &auth.host;
             // Writing the last label alone (`com` of `shop.com`) is as
             // likely a coincidence as a choice among the application's
-            // own domains; writing a dot in it chooses a domain.
+            // own domains; writing a dot in it chooses a domain, however
+            // the dot is spelled (`.`, `%2e`, `。` and the other full
+            // stops browsers map to one).
             let ends_host = start < host.end
                 && end >= host.end
-                && (start <= host.start
-                    || text
-                        .get(start..host.end)
-                        .is_some_and(|tail| tail.contains(&b'.')));
+                && (start <= host.start || text.get(start..host.end).is_some_and(separates_labels));
             let overlap = text
                 .get(start.max(auth.span.start)..end.min(auth.span.end))
                 .unwrap_or_default();
@@ -428,6 +429,28 @@ mod tests {
         assert_eq!(reason("/items/a\tb", "a\tb"), None);
         assert_eq!(reason("/items/ab\r\n", "ab"), None);
         assert_eq!(reason("/search?q=a%0D%0Ab", "a%0D%0Ab"), None);
+    }
+
+    #[test]
+    fn a_dot_in_any_spelling_chooses_the_domain() {
+        for input in [
+            ".evil",
+            "%2eevil",
+            "%2Eevil%2Enet",
+            "\u{3002}evil\u{3002}net",
+            "\u{ff0e}evil",
+            "\u{ff61}evil",
+            "%E3%80%82evil",
+        ] {
+            let location = format!("https://shop.example{input}/cart");
+            assert_eq!(
+                reason(&location, input),
+                Some(Reason::OffSiteRedirect),
+                "{location:?}"
+            );
+        }
+        // The last label alone is still no choice.
+        assert_eq!(reason("https://shop.example/cart", "example"), None);
     }
 
     #[test]

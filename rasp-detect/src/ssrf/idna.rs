@@ -175,13 +175,13 @@ impl fmt::Write for AsciiBuffer {
 
 /// Whether `text` (a piece of a host, as written) holds a label separator
 /// once decoded and mapped: `.`, `%2e`, or a character UTS #46 maps to a
-/// full stop (`。`, `．`, `｡`, and `⒈` for `1.` …). Used to tell an input
+/// full stop (`。`, `．`, `｡`). Used to tell an input
 /// that adds labels to a host from one that only extends the last.
 pub(crate) fn separates_labels(text: &[u8]) -> bool {
     if Decoded::new(text).any(|b| b == b'.') {
         return true;
     }
-    if text.is_ascii() {
+    if Decoded::new(text).all(|b| b.is_ascii()) {
         return false;
     }
     // Map without refusing: a piece of a host need not be a valid host
