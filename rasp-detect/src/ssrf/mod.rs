@@ -206,12 +206,16 @@ fn extends_host(url: &[u8], auth: &url::Authority, start: usize, end: usize) -> 
         && url.get(start..host.end).is_some_and(idna::separates_labels)
 }
 
-/// Whether the application's text right after an occurrence that ended the
-/// authority was meant for the authority: it goes on with a label, a port
-/// or userinfo rather than a path, query or fragment.
-fn continues_authority(url: &[u8], end: usize) -> bool {
-    url::significant(url, end, url.len())
-        .is_some_and(|(_, b)| !matches!(b, b'/' | b'\\' | b'?' | b'#'))
+/// Whether the occurrence `start..end` ends the authority before text of
+/// the application's that was meant for it: a label, a port or userinfo
+/// rather than a path, query or fragment (`evil.example#` in
+/// `https://{input}.tenant.example.com/`). Text that goes on with a query
+/// parameter (`{url}&key=…`) is not taken for part of the authority.
+fn ends_early(url: &[u8], auth: &url::Authority, start: usize, end: usize) -> bool {
+    let continues_authority = url::significant(url, end, url.len()).is_some_and(|(_, b)| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'@' | b'%') || b >= 0x80
+    });
+    start < auth.span.end && end > auth.span.end && continues_authority
 }
 
 /// Whether the occurrence `start..end` decides the destination, and if so
@@ -247,12 +251,12 @@ fn judge(hosts: &mut Hosts<'_>, start: usize, end: usize) -> Option<Reason> {
         // delimited are its own business, as in `decides_destination`.
         let writes_port = start > auth.span.start
             && start <= auth.host.end
-            && auth.host.end < end
+            && auth.host.end + 1 < end.min(auth.span.end)
             && url.get(auth.host.end) == Some(&b':');
         fixed_host_changed |= ((writes_delimiter || moves_end) && start > auth.span.start)
             || extends
             || writes_port
-            || (moves_end && continues_authority(url, end));
+            || ends_early(url, auth, start, end);
         internal = internal || (chosen && hosts.internal(reading));
     }
     if !(scheme_chosen || host_chosen || fixed_host_changed) {
