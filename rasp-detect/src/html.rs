@@ -89,6 +89,8 @@ pub fn detect(html: &[u8], finder: &dyn Needle) -> Option<Finding> {
             next: Some(first),
         },
         tag: Tag::default(),
+        foreign: 0,
+        raw_start: 0,
     };
     match lexer.run() {
         Ok(()) => None,
@@ -165,6 +167,12 @@ struct Lexer<'t, 'f> {
     text: &'t [u8],
     occurrences: Occurrences<'t, 'f>,
     tag: Tag,
+    /// How many `<svg>` and `<math>` elements are open: inside them
+    /// (foreign content) `<style>`, `<title>` and their kin hold markup,
+    /// not raw text.
+    foreign: u32,
+    /// Where the text of the raw-text element being lexed starts.
+    raw_start: usize,
 }
 
 /// Elements whose content is raw text or RCDATA: markup inside them is
@@ -197,6 +205,126 @@ const URL_ATTRIBUTES: [&[u8]; 13] = [
     b"lowsrc",
     b"longdesc",
 ];
+
+/// URL attributes whose URL decides where script comes from or where a
+/// form's data goes, as (element, attribute); an empty element is any.
+/// An input that decides the origin of one of these runs the attacker's
+/// script in the page (`<script src>`, `<base href>` for every relative
+/// script after it, `<link href>` for styles and imports, plugins) or
+/// sends the user's form to them (`<form action>`, `formaction`).
+const ORIGIN_ATTRIBUTES: [(&[u8], &[u8]); 7] = [
+    (b"script", b"src"),
+    (b"base", b"href"),
+    (b"link", b"href"),
+    (b"form", b"action"),
+    (b"", b"formaction"),
+    (b"object", b"data"),
+    (b"embed", b"src"),
+];
+
+/// HTML start tags that close foreign content (`<svg>`, `<math>`): the
+/// tree builder pops back to HTML before inserting them.
+const BREAKOUT: [&[u8]; 44] = [
+    b"b",
+    b"big",
+    b"blockquote",
+    b"body",
+    b"br",
+    b"center",
+    b"code",
+    b"dd",
+    b"div",
+    b"dl",
+    b"dt",
+    b"em",
+    b"embed",
+    b"h1",
+    b"h2",
+    b"h3",
+    b"h4",
+    b"h5",
+    b"h6",
+    b"head",
+    b"hr",
+    b"i",
+    b"img",
+    b"li",
+    b"listing",
+    b"menu",
+    b"meta",
+    b"nobr",
+    b"ol",
+    b"p",
+    b"pre",
+    b"ruby",
+    b"s",
+    b"small",
+    b"span",
+    b"strong",
+    b"strike",
+    b"sub",
+    b"sup",
+    b"table",
+    b"tt",
+    b"u",
+    b"ul",
+    b"var",
+];
+
+/// How far the start of the URL `value` decides its origin: through the
+/// authority of an absolute or scheme-relative URL (`https://host`,
+/// `//host`), through the scheme of another absolute URL, and nothing of a
+/// path-relative one (`/x`, `x.js`), which stays on the page's origin.
+/// Leading spaces and controls, which URL parsers strip, count with it.
+fn origin_end(value: &[u8]) -> usize {
+    let lead = value.iter().take_while(|&&b| b <= b' ').count();
+    let url = &value[lead..];
+    let is_slash = |b: &u8| matches!(b, b'/' | b'\\');
+    let scheme = url
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .filter(|&k| k > 0 && url[0].is_ascii_alphabetic() && url[k] == b':');
+    let after_scheme = scheme.map_or(0, |k| k + 1);
+    let rest = &url[after_scheme..];
+    if rest.len() >= 2 && is_slash(&rest[0]) && is_slash(&rest[1]) {
+        let authority = rest[2..]
+            .iter()
+            .position(|b| is_slash(b) || matches!(b, b'?' | b'#'))
+            .map_or(rest.len(), |k| k + 2);
+        return lead + after_scheme + authority;
+    }
+    match scheme {
+        Some(_) => lead + after_scheme,
+        None => 0,
+    }
+}
+
+/// Where the URL of a `<meta http-equiv=refresh>` `content` value starts
+/// (`0; url=…`, `0;URL='…'`), if it names one.
+fn refresh_url(value: &[u8]) -> Option<usize> {
+    let lower = |k: usize| value.get(k).map(u8::to_ascii_lowercase);
+    let mut k = 0;
+    while k + 3 <= value.len() {
+        if lower(k) == Some(b'u') && lower(k + 1) == Some(b'r') && lower(k + 2) == Some(b'l') {
+            let mut at = k + 3;
+            while value.get(at).is_some_and(|&b| is_space(b)) {
+                at += 1;
+            }
+            if value.get(at) == Some(&b'=') {
+                at += 1;
+                while value
+                    .get(at)
+                    .is_some_and(|&b| is_space(b) || b == b'\'' || b == b'"')
+                {
+                    at += 1;
+                }
+                return Some(at);
+            }
+        }
+        k += 1;
+    }
+    None
+}
 
 #[inline]
 const fn is_space(b: u8) -> bool {
@@ -266,6 +394,9 @@ impl Lexer<'_, '_> {
                 }
                 State::RawText(name) => {
                     let Some(lt) = memchr(b'<', &t[i..]) else {
+                        if name == b"script" {
+                            self.script_text(self.raw_start, t.len(), false)?;
+                        }
                         return Ok(());
                     };
                     let lt = i + lt;
@@ -276,6 +407,9 @@ impl Lexer<'_, '_> {
                         && t.get(name_end)
                             .is_some_and(|&d| is_space(d) || d == b'/' || d == b'>');
                     if ends {
+                        if name == b"script" {
+                            self.script_text(self.raw_start, lt, false)?;
+                        }
                         self.boundary(lt, Reason::OpensTag)?;
                         self.tag = Tag {
                             end_tag: true,
@@ -456,22 +590,46 @@ impl Lexer<'_, '_> {
     #[inline]
     fn after_separator(&mut self, at: usize) -> Result<(State, usize), Stop> {
         if self.text[at] == b'>' {
-            self.close_tag().map(|state| (state, at + 1)).ok_or(None)
+            self.close_tag(at).map(|state| (state, at + 1)).ok_or(None)
         } else {
             Ok((State::BeforeAttrName, at + 1))
         }
     }
 
-    /// The state after the `>` of the current tag, or `None` when the rest
-    /// of the text can hold no markup (`<plaintext>`).
-    fn close_tag(&self) -> Option<State> {
+    /// The state after the `>` at `gt` that closes the current tag, or
+    /// `None` when the rest of the text can hold no markup (`<plaintext>`).
+    fn close_tag(&mut self, gt: usize) -> Option<State> {
+        let name = &self.text[self.tag.name_start..self.tag.name_end];
+        let is_foreign_root =
+            name.eq_ignore_ascii_case(b"svg") || name.eq_ignore_ascii_case(b"math");
         if self.tag.end_tag {
+            if is_foreign_root {
+                self.foreign = self.foreign.saturating_sub(1);
+            }
             return Some(State::Data);
         }
-        let name = &self.text[self.tag.name_start..self.tag.name_end];
+        if self.foreign > 0 {
+            // An HTML element in foreign content closes it (the tree
+            // builder's "breakout" rule); anything else stays foreign,
+            // where no element holds raw text.
+            if !BREAKOUT.iter().any(|b| name.eq_ignore_ascii_case(b)) {
+                if is_foreign_root && self.text[..gt].last() != Some(&b'/') {
+                    self.foreign += 1;
+                }
+                return Some(State::Data);
+            }
+            self.foreign = 0;
+        }
+        if is_foreign_root {
+            if self.text[..gt].last() != Some(&b'/') {
+                self.foreign = 1;
+            }
+            return Some(State::Data);
+        }
         if name.eq_ignore_ascii_case(b"plaintext") {
             return None;
         }
+        self.raw_start = gt + 1;
         Some(
             RAW_TEXT
                 .iter()
@@ -480,26 +638,134 @@ impl Lexer<'_, '_> {
         )
     }
 
-    /// The value of the current attribute ends at `end`: flags an input
-    /// that decides the scheme of a script URL in a URL attribute.
+    /// The value of the current attribute ends at `end`: judges the
+    /// input where the value is itself a language — a script URL, a URL
+    /// that decides where script or form data comes from or goes, an
+    /// event handler's JavaScript, a `srcdoc` document, a refresh target.
     #[inline]
     fn value_end(&mut self, end: usize) -> Result<(), Stop> {
         let Tag {
+            name_start,
+            name_end,
             attr_start,
             attr_end,
             value_start,
             ..
         } = self.tag;
-        let name = &self.text[attr_start..attr_end.max(attr_start)];
-        if !URL_ATTRIBUTES
-            .iter()
-            .any(|url| name.eq_ignore_ascii_case(url))
-        {
+        let t = self.text;
+        let element = &t[name_start..name_end.max(name_start)];
+        let name = &t[attr_start..attr_end.max(attr_start)];
+        let value = &t[value_start..end];
+        let is = |n: &[u8], expected: &[u8]| n.eq_ignore_ascii_case(expected);
+        if URL_ATTRIBUTES.iter().any(|url| is(name, url)) {
+            if let Some(scheme_end) = script_url(value) {
+                return self.span(value_start, value_start + scheme_end, Reason::ScriptUrl);
+            }
+            if ORIGIN_ATTRIBUTES
+                .iter()
+                .any(|&(e, a)| is(name, a) && (e.is_empty() || is(element, e)))
+            {
+                let origin_end = origin_end(value);
+                if origin_end > 0 {
+                    return self.span(
+                        value_start,
+                        value_start + origin_end,
+                        Reason::ControlsAuthority,
+                    );
+                }
+            }
             return Ok(());
         }
-        match script_url(&self.text[value_start..end]) {
-            Some(scheme_end) => self.span(value_start, value_start + scheme_end, Reason::ScriptUrl),
-            None => Ok(()),
+        if name.len() > 2 && is(&name[..2], b"on") {
+            return self.script_text(value_start, end, true);
+        }
+        if is(name, b"srcdoc") {
+            return self.srcdoc(value_start, end);
+        }
+        if is(name, b"content")
+            && is(element, b"meta")
+            && let Some(url) = refresh_url(value)
+            && let Some(scheme_end) = script_url(&value[url..])
+        {
+            let start = value_start + url;
+            return self.span(start, start + scheme_end, Reason::ScriptUrl);
+        }
+        Ok(())
+    }
+
+    /// JavaScript text at `start..end` (an event handler's value, with
+    /// character references decoded, or a `<script>`'s text): flags an
+    /// occurrence of the input holding a character that decides the
+    /// script's structure. Inside a string literal that is the closing
+    /// quote, a backslash or a line break; elsewhere anything but the
+    /// characters of one identifier or number, so an input stays one
+    /// string's text or one token.
+    fn script_text(&mut self, start: usize, end: usize, decode: bool) -> Result<(), Stop> {
+        let t = &self.text[..end];
+        let mut chars = Decoded {
+            text: t,
+            at: start,
+            decode,
+        };
+        let mut quote: Option<u32> = None;
+        loop {
+            let at = chars.at;
+            let Some(c) = chars.next() else {
+                return Ok(());
+            };
+            let structural = match quote {
+                Some(q) if c == q => {
+                    quote = None;
+                    true
+                }
+                Some(_) => {
+                    matches!(c, 0x5c | 0x0a | 0x0d | 0x2028 | 0x2029)
+                        || (quote == Some(0x60) && c == u32::from(b'$'))
+                }
+                None if matches!(c, 0x22 | 0x27 | 0x60) => {
+                    quote = Some(c);
+                    true
+                }
+                None => {
+                    !(c >= 0x80
+                        || u8::try_from(c).is_ok_and(|b| {
+                            b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.'
+                        }))
+                }
+            };
+            if structural {
+                self.span(at, chars.at, Reason::BreaksAttribute)?;
+            }
+        }
+    }
+
+    /// A `srcdoc` value at `start..end` is a whole document, parsed after
+    /// its character references are decoded: flags an occurrence of the
+    /// input holding a `<` (written or as a reference) that opens markup
+    /// there.
+    fn srcdoc(&mut self, start: usize, end: usize) -> Result<(), Stop> {
+        let t = &self.text[..end];
+        let mut chars = Decoded {
+            text: t,
+            at: start,
+            decode: true,
+        };
+        let mut open: Option<usize> = None;
+        loop {
+            let at = chars.at;
+            let Some(c) = chars.next() else {
+                return Ok(());
+            };
+            if let Some(lt) = open.take() {
+                let opens = u8::try_from(c)
+                    .is_ok_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'));
+                if opens {
+                    self.span(lt, at, Reason::OpensTag)?;
+                }
+            }
+            if c == u32::from(b'<') {
+                open = Some(at);
+            }
         }
     }
 }
@@ -514,7 +780,11 @@ impl Lexer<'_, '_> {
 fn script_url(value: &[u8]) -> Option<usize> {
     let mut scheme = [0u8; 10];
     let mut len = 0;
-    let mut chars = Decoded { text: value, at: 0 };
+    let mut chars = Decoded {
+        text: value,
+        at: 0,
+        decode: true,
+    };
     loop {
         let c = chars.next()?;
         if matches!(c, 0x09 | 0x0a | 0x0d) || (len == 0 && c <= 0x20) {
@@ -532,6 +802,7 @@ fn script_url(value: &[u8]) -> Option<usize> {
         b"data" => data_runs_script(Decoded {
             text: value,
             at: chars.at,
+            decode: true,
         }),
         _ => false,
     };
@@ -580,6 +851,9 @@ fn data_runs_script(chars: Decoded<'_>) -> bool {
 struct Decoded<'t> {
     text: &'t [u8],
     at: usize,
+    /// Whether character references are decoded (attribute values) or
+    /// bytes read as they are (raw text).
+    decode: bool,
 }
 
 impl Iterator for Decoded<'_> {
@@ -588,7 +862,7 @@ impl Iterator for Decoded<'_> {
     fn next(&mut self) -> Option<u32> {
         let b = *self.text.get(self.at)?;
         self.at += 1;
-        if b != b'&' {
+        if b != b'&' || !self.decode {
             return Some(u32::from(b));
         }
         let rest = &self.text[self.at..];
@@ -626,6 +900,12 @@ impl Iterator for Decoded<'_> {
             (&b"colon;"[..], b':'),
             (b"Tab;", b'\t'),
             (b"NewLine;", b'\n'),
+            (b"lt;", b'<'),
+            (b"LT;", b'<'),
+            (b"lt", b'<'),
+            (b"quot;", b'"'),
+            (b"apos;", b'\''),
+            (b"bsol;", b'\\'),
         ] {
             if rest.starts_with(name) {
                 self.at += name.len();
@@ -700,6 +980,120 @@ mod tests {
             reason("<a href=\"/u/javascript:alert(1)\">", "javascript:alert(1)"),
             None
         );
+    }
+
+    #[test]
+    fn foreign_content_holds_markup_in_style_and_title() {
+        let attack = "<img src=x onerror=alert(1)>";
+        for template in [
+            "<svg><style>{}</style></svg>",
+            "<svg><title>{}</title></svg>",
+            "<math><style>{}</style></math>",
+            "<svg><g><style>{}</style></g></svg>",
+        ] {
+            let html = template.replace("{}", attack);
+            assert_eq!(reason(&html, attack), Some(Reason::OpensTag), "{html}");
+        }
+        // Closed foreign content, or an HTML breakout, is HTML again.
+        let html = format!("<svg></svg><style>{attack}</style>");
+        assert_eq!(reason(&html, attack), None);
+        let html = format!("<svg><p></p><style>{attack}</style>");
+        assert_eq!(reason(&html, attack), None);
+        let html = format!("<svg/><style>{attack}</style>");
+        assert_eq!(reason(&html, attack), None);
+    }
+
+    #[test]
+    fn urls_that_decide_where_script_or_forms_go() {
+        for (html, input) in [
+            (
+                "<script src=\"https://evil.example/x.js\"></script>",
+                "https://evil.example/x.js",
+            ),
+            (
+                "<script src=\"//evil.example/x.js\"></script>",
+                "//evil.example/x.js",
+            ),
+            (
+                "<script src=\"https://evil.example/x.js\"></script>",
+                "evil.example",
+            ),
+            (
+                "<base href=\"https://evil.example/\">",
+                "https://evil.example/",
+            ),
+            (
+                "<form action=\"https://evil.example/c\">",
+                "https://evil.example/c",
+            ),
+            ("<button formaction=\"//evil.example\">", "//evil.example"),
+        ] {
+            assert_eq!(
+                reason(html, input),
+                Some(Reason::ControlsAuthority),
+                "{html}"
+            );
+        }
+        for (html, input) in [
+            ("<script src=\"/static/app.js\"></script>", "app.js"),
+            (
+                "<script src=\"https://cdn.example/lib/x.js\"></script>",
+                "x.js",
+            ),
+            (
+                "<a href=\"https://example.org/\">x</a>",
+                "https://example.org/",
+            ),
+            ("<form action=\"/search\">", "/search"),
+        ] {
+            assert_eq!(reason(html, input), None, "{html}");
+        }
+    }
+
+    #[test]
+    fn script_contexts_keep_an_input_one_string_or_token() {
+        let html = "<button onclick=\"track('x');alert(1);('')\">";
+        assert_eq!(
+            reason(html, "x');alert(1);('"),
+            Some(Reason::BreaksAttribute)
+        );
+        let html = "<button onclick=\"track('x&#39;);alert(1);//')\">";
+        assert_eq!(
+            reason(html, "x&#39;);alert(1);//"),
+            Some(Reason::BreaksAttribute)
+        );
+        let html = "<script>var q = \"a\";alert(1);//\";</script>";
+        assert_eq!(
+            reason(html, "a\";alert(1);//"),
+            Some(Reason::BreaksAttribute)
+        );
+        for (html, input) in [
+            (
+                "<button onclick=\"track('summer sale, 50% off')\">",
+                "summer sale, 50% off",
+            ),
+            ("<button onclick=\"go(42)\">", "42"),
+            (
+                "<script>var q = \"caf\u{e9} <b>\";</script>",
+                "caf\u{e9} <b>",
+            ),
+        ] {
+            assert_eq!(reason(html, input), None, "{html}");
+        }
+    }
+
+    #[test]
+    fn srcdoc_and_refresh_are_documents_and_urls() {
+        let input = "&lt;script&gt;alert(1)&lt;/script&gt;";
+        let html = format!("<iframe srcdoc=\"{input}\"></iframe>");
+        assert_eq!(reason(&html, input), Some(Reason::OpensTag));
+        let input = "a &lt; b";
+        let html = format!("<iframe srcdoc=\"{input}\"></iframe>");
+        assert_eq!(reason(&html, input), None);
+        let html = "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">";
+        assert_eq!(reason(html, "javascript:alert(1)"), Some(Reason::ScriptUrl));
+        let html = "<meta http-equiv=\"refresh\" content=\"0;url=/next\">";
+        assert_eq!(reason(html, "/next"), None);
     }
 
     #[test]
