@@ -377,6 +377,12 @@ impl<'a> Lexer<'a> {
                 };
                 self.atom(op, start, start + len)
             }
+            // `((` where a command starts is bash's arithmetic command,
+            // read like `$((`: its text is one expression, where quotes
+            // protect nothing and `$( )` still runs.
+            b'(' if next == Some(b'(') && self.word_start => {
+                self.open(Construct::Arithmetic, start, 2)
+            }
             b'(' => {
                 self.word_start = true;
                 if let Some(p) = self.parens_mut() {

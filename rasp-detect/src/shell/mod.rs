@@ -93,7 +93,7 @@ use crate::Needle;
 use self::exec::Role;
 use self::lexer::{Atom, AtomKind, Construct, Lexer};
 pub use self::option::detect_option;
-use self::words::{Completed, Words};
+use self::words::{Arith, Completed, Words};
 use crate::Reason;
 
 /// How many occurrences overlapping their predecessor are examined before
@@ -617,6 +617,20 @@ fn judge_role(
             word
         }
     };
+    // bash evaluates the word as arithmetic, where `a[$(cmd)]` runs `cmd`
+    // even from a single-quoted word.
+    let needle = finder.needle();
+    let runs_in_arith = word.arith == Arith::Evaluated
+        && needle.contains(&b'[')
+        && (needle.contains(&b'`') || needle.windows(2).any(|w| w == b"$("));
+    if runs_in_arith {
+        return Some(Reason::CommandSubstitution);
+    }
+    // An `(( … ))` command is one expression, not a program and its
+    // arguments; what an input does inside it was judged atom by atom.
+    if text.get(word.start..).is_some_and(|w| w.starts_with(b"((")) {
+        return None;
+    }
     let bounded = |from: usize| {
         let before = start <= from || !text.get(start - 1).is_some_and(|&b| is_word_byte(b));
         let after = end >= word.end || !text.get(end).is_some_and(|&b| is_word_byte(b));
@@ -703,7 +717,10 @@ fn nested_script(
     let inner = match (word.first(), word.last()) {
         (Some(&q @ (b'\'' | b'"')), Some(&last)) if last == q && word.len() >= 2 => {
             let inner = word.get(1..word.len() - 1).unwrap_or_default();
-            (!inner.contains(&q) && !inner.contains(&b'\\')).then_some(inner)
+            // Inside single quotes a backslash is a byte like any other;
+            // inside double quotes it may escape, which this reading
+            // does not undo.
+            (!inner.contains(&q) && (q == b'\'' || !inner.contains(&b'\\'))).then_some(inner)
         }
         _ => (!word
             .iter()

@@ -100,6 +100,27 @@ struct Level {
     redirect: bool,
     /// How many constructs were open when this command list started.
     base: usize,
+    /// How bash reads the words of the current command as arithmetic.
+    arith: Arith,
+    /// Words completed in the current simple command.
+    count: u16,
+    /// The command is `declare`, `typeset`, `local`, `readonly` or
+    /// `export`, whose `-i` makes its values arithmetic.
+    declares: bool,
+}
+
+/// Whether bash evaluates a word as an arithmetic expression, where an
+/// array subscript runs the command substitutions it holds
+/// (`a[$(id)]`), however the word was quoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Arith {
+    /// Not arithmetic.
+    #[default]
+    No,
+    /// Evaluated after quote removal: the operands of `let`, the values
+    /// of `declare -i`, the words of `[[ … ]]`. (The text of `$(( … ))`
+    /// and `(( … ))` is lexed as an expression of its own.)
+    Evaluated,
 }
 
 impl Level {
@@ -109,6 +130,9 @@ impl Level {
             word: WordBuf::EMPTY,
             redirect: false,
             base,
+            arith: Arith::No,
+            count: 0,
+            declares: false,
         }
     }
 }
@@ -125,6 +149,8 @@ pub(super) struct Completed {
     pub(super) role: Role,
     /// Its text is its raw bytes.
     pub(super) plain: bool,
+    /// How bash reads it as arithmetic.
+    pub(super) arith: Arith,
 }
 
 /// See the [module docs](self).
@@ -188,6 +214,26 @@ impl Words {
         }
         current.word.open = false;
         let word = current.word;
+        let text = word.text.get(..word.len).unwrap_or_default();
+        if word.complete {
+            if current.count == 0 {
+                match text {
+                    b"let" | b"[[" => current.arith = Arith::Evaluated,
+                    b"declare" | b"typeset" | b"local" | b"readonly" | b"export" => {
+                        current.declares = true;
+                    }
+                    _ => {}
+                }
+            } else if current.declares
+                && text.first() == Some(&b'-')
+                && text.contains(&b'i')
+                && current.arith == Arith::No
+            {
+                current.arith = Arith::Evaluated;
+            }
+        }
+        current.count = current.count.saturating_add(1);
+        let arith = current.arith;
         let role = if current.redirect {
             current.redirect = false;
             Role::Operand
@@ -206,6 +252,7 @@ impl Words {
             first_content: word.first_content,
             role,
             plain: word.plain && word.complete,
+            arith,
         })
     }
 
