@@ -30,9 +30,12 @@
 //!
 //! An input that changes a host the application wrote itself is a finding
 //! wherever it leads ([`Reason::ControlsAuthority`]): in
-//! `https://api.example.com{input}` the input `@evil.example/`,
-//! `.evil.example/` or `:6379/` turns the application's fixed destination
-//! into the attacker's. Otherwise a public destination is no finding: users
+//! `https://api.example.com{input}` the input `@evil.example`,
+//! `.evil.example` (the dot also spelled `%2e`, `。` or any full stop
+//! UTS #46 maps to one) or `:6379` turns the application's fixed
+//! destination into the attacker's; in `https://{input}.tenant.example.com/`
+//! the input `evil.example#` (or `?`, `/`, `\`) ends the authority before
+//! the application's labels. Otherwise a public destination is no finding: users
 //! legitimately hand out public URLs and hosts (webhooks, avatars), and
 //! which public hosts are allowed is a matter of policy. Neither is an input confined to the path, query or
 //! fragment: once the path has started, nothing in it can move the request
