@@ -494,12 +494,13 @@ fn detector_agrees_with_the_tokenizer_oracle() {
 /// deliberately coarse.
 fn known_limit(dialect: Dialect, slots: usize, input: &str, attack: bool) -> bool {
     let trimmed = input.trim();
+    let unsigned = trimmed.trim_start_matches(['-', '+', ' ']);
     // Digits run into a name (`3.5u`, `0x1F$1`, `42o.total`): each
     // tokenizer cuts these differently, and every database rejects them.
-    let glued = trimmed.as_bytes().windows(2).any(|w| {
+    let glued = unsigned.as_bytes().windows(2).any(|w| {
         w[0].is_ascii_digit()
             && (w[1].is_ascii_alphabetic() || w[1] == b'$' || w[1] == b'_' || w[1] >= 0x80)
-    }) && !trimmed.contains(['\'', '"', '`', ';', '#', '-', '/', '\\', ' ']);
+    }) && !unsigned.contains(['\'', '"', '`', ';', '#', '-', '/', '\\', ' ']);
     if glued {
         return true;
     }
@@ -508,9 +509,10 @@ fn known_limit(dialect: Dialect, slots: usize, input: &str, attack: bool) -> boo
     {
         return true;
     }
-    // MySQL's `$name` identifiers, qualified (`$t.c`): the detector reads
-    // a variable and a name, and reports two tokens.
-    if dialect == Dialect::MySql && !attack && trimmed.starts_with('$') && !trimmed.contains(' ') {
+    // MySQL's `$` names (`$$`, `$t.c`): the detector reads variables and
+    // reports more tokens. MySQL runs what `/*! … */` holds, which
+    // sqlparser reads as a comment.
+    if dialect == Dialect::MySql && !attack && (trimmed.contains('$') || trimmed.contains("/*!")) {
         return true;
     }
     // One byte spliced twice that also equals the template's own quotes:

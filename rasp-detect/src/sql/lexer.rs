@@ -924,6 +924,15 @@ impl<'a> Lexer<'a> {
             b'$' => self.dollar(start),
             b'?' => match self.at(start + 1) {
                 Some(b'|' | b'&') => self.punct(start),
+                // `?` is an operator in PostgreSQL, a parameter elsewhere.
+                Some(c) if is(DIGIT, c) && syntax.dollar_quotes => {
+                    self.diverged = true;
+                    self.punct(start)
+                }
+                Some(c) if is(DIGIT, c) => {
+                    self.diverged = true;
+                    Self::plain(TokenKind::Param, start, self.run(start + 1, DIGIT))
+                }
                 _ => Self::plain(TokenKind::Param, start, self.run(start + 1, DIGIT)),
             },
             b':' => match self.at(start + 1) {

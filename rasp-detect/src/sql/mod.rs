@@ -21,6 +21,17 @@
 //!   [ends the statement](Reason::EndsStatement); one that lies in a token
 //!   the text never closes leaves it [unterminated](Reason::Unterminated);
 //!   any other occurrence across tokens [spans tokens](Reason::SpansTokens);
+//! - inside a literal, an occurrence whose last byte escapes the
+//!   application's closing quote (`a'` read with the next quote as `''`,
+//!   MySQL's `x\` before `'`) [breaks out](Reason::BreaksLiteral) too,
+//!   unless it is the input as the application escaped it;
+//! - one whole literal (`'123'`), a list of literals filling `IN (…)` and
+//!   sort keys filling what follows `ORDER BY` are shapes applications
+//!   splice on purpose, and pass;
+//! - a structural occurrence that cannot be where the input was spliced is
+//!   the application's own text and passes: keywords and punctuation where
+//!   no value could stand (`t order by name`), or the prefix of one of the
+//!   application's literals (`'ab` in `'abc'`), see `shapes`;
 //! - every occurrence is examined and the first structural one is reported,
 //!   except one that overlaps an occurrence lying inside a single token: two
 //!   overlapping matches are the same bytes read at two alignments (`''`

@@ -319,7 +319,7 @@ fn classify(
         // One whole literal or quoted name: both quotes are the input's.
         return None;
     }
-    if !marks.any() && first == last && escapes.splits(occurrence, first) {
+    if !marks.any() && first == last && escapes.splits(occurrence, first, lexer) {
         marks.breaks_literal = true;
     }
     if marks.any() {
@@ -351,20 +351,30 @@ impl Escapes {
     /// for the input `O'`) splits nothing: the doubling is the escape.
     /// (An escape that ends inside the occurrence, or one that swallows an
     /// ordinary byte such as MySQL's `\%`, leaves the delimiters where
-    /// they were.)
-    fn splits(&mut self, o: Occurrence<'_>, token: Token) -> bool {
+    /// they were.) An occurrence that begins on the second byte of an
+    /// escape is the text read out of step with the literal's escapes
+    /// (`'''` inside `'''''`): it is judged the same way, so that it never
+    /// passes for a reading inside one token.
+    fn splits(&mut self, o: Occurrence<'_>, token: Token, rest: &Lexer<'_>) -> bool {
         let Some((quote, backslash)) = escape_rules(o.dialect, o.sql, token) else {
             return false;
         };
         let interior = token.interior();
-        if o.start < interior.start || o.end > interior.end || o.end == interior.end {
+        if o.start < interior.start || o.end > interior.end {
             return false;
         }
         let escapes = |b: u8| b == quote || (backslash && b == b'\\');
-        if !escapes(o.sql[o.end - 1])
-            || !escapes(o.sql[o.end])
-            || !self.escape_at(o.sql, token, quote, backslash, o.end - 1)
-        {
+        // Starting on the second byte of an escape, the occurrence is the
+        // text read at another alignment than the literal's: not a
+        // reading inside one token that explains others away.
+        let at_start = o.start > interior.start
+            && escapes(o.sql[o.start - 1])
+            && self.escape_at(o.sql, token, quote, backslash, o.start - 1);
+        let at_end = o.end < interior.end
+            && escapes(o.sql[o.end - 1])
+            && escapes(o.sql[o.end])
+            && self.escape_at(o.sql, token, quote, backslash, o.end - 1);
+        if !at_start && !at_end {
             return false;
         }
         // The input escaped is longer than the input: it may start up to
@@ -377,6 +387,10 @@ impl Escapes {
             .min(MAX_ESCAPED_STARTS);
         let earliest = o.start.saturating_sub(extra).max(interior.start);
         !(earliest..=o.start).any(|from| is_escaped_input(o, token, quote, backslash, from))
+            // Read as the input escaped, the statement must still lex
+            // whole: `'#;'' OR name = 'abc'` is `#;'` escaped only if
+            // `abc'` does not leave a literal open after it.
+            || !rest.clone().finish()
     }
 
     /// Whether an escape of two bytes begins at `at`, in the interior of

@@ -209,9 +209,13 @@ fn lexes_numbers_operators_and_parameters() {
         ] {
             assert_eq!(only(d, number).kind, TokenKind::Number, "{number}");
         }
-        for param in ["?", "?12", ":name", "@var", "@@version", "$1"] {
+        for param in ["?", ":name", "@var", "@@version", "$1"] {
             assert_eq!(only(d, param).kind, TokenKind::Param, "{d:?} {param}");
         }
+        // `?12` is SQLite's numbered parameter; PostgreSQL reads the
+        // operator `?` and a number.
+        let expected = if d == Postgres { 2 } else { 1 };
+        assert_eq!(significant(d, "?12").len(), expected, "{d:?}");
         for op in ["::", "->", "->>", "#>>", "@>", "<@", "||", "<=", "<>", "!="] {
             if d == MySql && op.starts_with('#') {
                 continue;
@@ -1040,5 +1044,29 @@ fn an_input_spliced_twice_is_judged_with_both_places_neutral() {
             "   E'"
         ),
         Some(BreaksLiteral)
+    );
+}
+
+#[test]
+fn a_reading_out_of_step_with_the_escapes_explains_nothing_away() {
+    // `'''` spliced twice: the literals merge across ` AND pass = `. The
+    // occurrence found one byte later lies inside the literal, but begins
+    // on the second quote of an escape.
+    everywhere(
+        "SELECT * FROM u WHERE name = ''''' AND pass = ''''' AND tenant = 5",
+        "'''",
+        Some(BreaksLiteral),
+    );
+    // Escaped, the same input is data.
+    everywhere(
+        "SELECT * FROM u WHERE name = '''''''' AND pass = '''''''' AND tenant = 5",
+        "'''",
+        None,
+    );
+    // A literal left open after the escaped reading is no escaped input.
+    everywhere(
+        "SELECT id FROM users WHERE bio = '#;'' OR name = 'abc' ORDER BY id",
+        "#;'",
+        Some(BreaksLiteral),
     );
 }
