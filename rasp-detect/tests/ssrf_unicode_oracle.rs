@@ -9,7 +9,7 @@
 //! finds an internal host in the result, the detector must flag the URL
 //! and the classifier the host.
 //!
-//! `RASP_ORACLE_CASES` sets the number of spellings (default 20,000).
+//! `RASP_ORACLE_CASES` sets the number of spellings (default 10,000).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -144,7 +144,7 @@ fn cases() -> usize {
     std::env::var("RASP_ORACLE_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000)
+        .unwrap_or(10_000)
 }
 
 #[test]

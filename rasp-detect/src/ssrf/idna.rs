@@ -30,6 +30,7 @@ use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingSuccess, Uts46}
 pub(super) struct Decoded<'a> {
     bytes: &'a [u8],
     pos: usize,
+    lowercase: bool,
 }
 
 impl<'a> Decoded<'a> {
@@ -37,6 +38,17 @@ impl<'a> Decoded<'a> {
         Self {
             bytes: host,
             pos: 0,
+            lowercase: true,
+        }
+    }
+
+    /// Percent-decoded bytes with their case kept: UTS #46 sees the text
+    /// as the host parser does, and does its own case mapping.
+    const fn raw(host: &'a [u8]) -> Self {
+        Self {
+            bytes: host,
+            pos: 0,
+            lowercase: false,
         }
     }
 }
@@ -46,7 +58,7 @@ impl Iterator for Decoded<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<u8> {
-        loop {
+        let b = loop {
             let b = *self.bytes.get(self.pos)?;
             self.pos += 1;
             match b {
@@ -56,13 +68,18 @@ impl Iterator for Decoded<'_> {
                     let lo = self.bytes.get(self.pos + 1).copied().and_then(hex_value);
                     if let (Some(hi), Some(lo)) = (hi, lo) {
                         self.pos += 2;
-                        return Some((hi << 4 | lo).to_ascii_lowercase());
+                        break hi << 4 | lo;
                     }
-                    return Some(b);
+                    break b;
                 }
-                _ => return Some(b.to_ascii_lowercase()),
+                _ => break b,
             }
-        }
+        };
+        Some(if self.lowercase {
+            b.to_ascii_lowercase()
+        } else {
+            b
+        })
     }
 }
 
@@ -97,33 +114,6 @@ fn with_decoded<R>(text: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     } else {
         let decoded: Vec<u8> = Decoded::raw(text).collect();
         f(&decoded)
-    }
-}
-
-impl<'a> Decoded<'a> {
-    /// Percent-decoded bytes without lowercasing: UTS #46 sees the text
-    /// as the host parser does, and does its own case mapping.
-    fn raw(host: &'a [u8]) -> impl Iterator<Item = u8> + 'a {
-        let mut pos = 0;
-        core::iter::from_fn(move || {
-            loop {
-                let b = *host.get(pos)?;
-                pos += 1;
-                match b {
-                    b'\t' | b'\n' | b'\r' => continue,
-                    b'%' => {
-                        let hi = host.get(pos).copied().and_then(hex_value);
-                        let lo = host.get(pos + 1).copied().and_then(hex_value);
-                        if let (Some(hi), Some(lo)) = (hi, lo) {
-                            pos += 2;
-                            return Some(hi << 4 | lo);
-                        }
-                        return Some(b);
-                    }
-                    _ => return Some(b),
-                }
-            }
-        })
     }
 }
 
