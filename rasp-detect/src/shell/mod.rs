@@ -59,9 +59,19 @@
 //! `ssh host '…'`, `eval`) is read as shell text in turn, up to
 //! [`MAX_NESTED_SCRIPTS`] deep.
 //!
-//! Not flagged, on purpose: glob characters (`*`, `?`, `[`), which match
-//! file names but add no operator or word the application did not plan
-//! for, and inputs as values of options or operands of a program. `cmd.exe`
+//! Expansions the input adds inside one word are flagged too: a parameter
+//! inside double quotes or a here-document (`"$HOME"`, `${SECRET}`) and a
+//! tilde prefix (`~`, `~root/.ssh`) [substitute](Reason::CommandSubstitution)
+//! text the application did not write; unquoted globs (`*`, `?`, a closed
+//! `[…]`) [span words](Reason::SpansTokens), as many as the file system
+//! has matches for. bash evaluates the operands of `let`, the values of
+//! `declare -i` and the words of `[[ … ]]` as arithmetic, where an array
+//! subscript runs the substitutions it holds (`a[$(id)]`) even from a
+//! single-quoted word: an input with a subscript and a substitution there
+//! is flagged; `(( … ))` is lexed like `$(( … ))`.
+//!
+//! Not flagged, on purpose: inputs as values of options or operands of a
+//! program. `cmd.exe`
 //! quoting (`^`, `%VAR%`) is out of scope.
 //!
 //! Every occurrence is examined and the first structural one reported. An
