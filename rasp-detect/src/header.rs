@@ -64,8 +64,166 @@ pub struct HeaderFinding {
 /// other than tab (see the [module docs](self)), or `None`.
 #[inline]
 pub fn detect(value: &[u8], finder: &dyn Needle) -> Option<HeaderFinding> {
-    let reason = control_reason(finder.needle())?;
-    occurrence(value, finder, reason)
+    let input = finder.needle();
+    if let Some(reason) = control_reason(input) {
+        return occurrence(value, finder, reason);
+    }
+    if memchr2(b';', b',', input).is_some() {
+        return added_parameter(value, finder);
+    }
+    None
+}
+
+/// The first occurrence of the input that writes the `;` or `,` of a
+/// parameter of its own into a structured value: a delimiter outside any
+/// quoted-string (the input may have closed the application's quotes)
+/// followed by `name=` or a cookie flag (`Secure`, `HttpOnly`,
+/// `Partitioned`). An occurrence at the start of the value is the value's
+/// head, not one parameter's value, and is left to the application.
+#[inline(never)]
+fn added_parameter(value: &[u8], finder: &dyn Needle) -> Option<HeaderFinding> {
+    let len = finder.needle().len();
+    crate::first_occurrence(value, finder)?;
+    if !is_structured(value) {
+        return None;
+    }
+    let mut quoted = false;
+    let mut escaped = false;
+    for (at, &b) in value.iter().enumerate() {
+        if quoted {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => quoted = true,
+            b';' | b',' => {
+                let Some(name) = parameter_after(value, at + 1) else {
+                    continue;
+                };
+                // An occurrence covering the delimiter starts in this window.
+                let from = (at + 1).saturating_sub(len).max(1);
+                let window = value.get(from..(at + len).min(value.len()))?;
+                if let Some(k) = finder.find(window).filter(|&k| from + k <= at) {
+                    let reason = if is_cookie_attribute(name) {
+                        Reason::CookieAttribute
+                    } else {
+                        Reason::SpansTokens
+                    };
+                    return Some(HeaderFinding {
+                        offset: from + k,
+                        reason,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `value` reads as a structured header value — a token or media
+/// type (`attachment`, `lang=en`, `text/html`) or a `<URI>` (`Link`) with
+/// parameters after it — rather than a URL (`Location`, `Refresh` targets),
+/// where `;` and `,` are ordinary characters of a path or a query.
+fn is_structured(value: &[u8]) -> bool {
+    if value.first() == Some(&b'<') {
+        return true;
+    }
+    let token = |from: usize| {
+        value
+            .get(from..)
+            .map_or(0, |rest| rest.iter().take_while(|&&b| is_tchar(b)).count())
+    };
+    let mut end = token(0);
+    if end == 0 {
+        return false;
+    }
+    if value.get(end) == Some(&b'/') {
+        let subtype = token(end + 1);
+        if subtype == 0 {
+            return false;
+        }
+        end += 1 + subtype;
+    }
+    matches!(
+        value.get(end),
+        None | Some(b';' | b',' | b'=' | b' ' | b'\t')
+    )
+}
+
+/// The parameter name that follows a delimiter ending at `from`, if what
+/// follows is a parameter: a token and `=`, or a cookie flag alone.
+fn parameter_after(value: &[u8], from: usize) -> Option<&[u8]> {
+    let rest = value.get(from..)?;
+    let lead = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let rest = &rest[lead..];
+    let name_len = rest.iter().take_while(|&&b| is_tchar(b)).count();
+    if name_len == 0 {
+        return None;
+    }
+    let name = &rest[..name_len];
+    let after = &rest[name_len..];
+    let gap = after
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    match after.get(gap) {
+        Some(b'=') => Some(name),
+        None | Some(b';' | b',') if is_cookie_flag(name) => Some(name),
+        _ => None,
+    }
+}
+
+/// Token characters of RFC 9110 (section 5.6.2).
+const fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// Cookie attributes without a value (RFC 6265 and its successors).
+fn is_cookie_flag(name: &[u8]) -> bool {
+    [&b"secure"[..], b"httponly", b"partitioned"]
+        .iter()
+        .any(|flag| name.eq_ignore_ascii_case(flag))
+}
+
+/// Cookie attributes, with or without a value.
+fn is_cookie_attribute(name: &[u8]) -> bool {
+    is_cookie_flag(name)
+        || [
+            &b"domain"[..],
+            b"path",
+            b"expires",
+            b"max-age",
+            b"samesite",
+            b"priority",
+        ]
+        .iter()
+        .any(|attribute| name.eq_ignore_ascii_case(attribute))
 }
 
 /// Like [`detect`], for a `Set-Cookie` value: an input that carries `;` or
@@ -123,6 +281,63 @@ mod tests {
         assert_eq!(control_reason(b"a\x1bb"), Some(Reason::ControlCharacter));
         assert_eq!(control_reason(b"a\x7f"), Some(Reason::ControlCharacter));
         assert_eq!(control_reason(b"a\tb \xff"), None);
+    }
+
+    #[test]
+    fn flags_parameters_an_input_adds() {
+        for (value, input) in [
+            (
+                "attachment; filename=x; filename=evil.exe",
+                "x; filename=evil.exe",
+            ),
+            (
+                "attachment; filename=\"x\"; filename=\"evil.exe\"",
+                "x\"; filename=\"evil.exe",
+            ),
+            ("inline; name=a,filename=b", "a,filename=b"),
+            (
+                "<https://shop.example/a>; rel=preload, <https://evil.example/>; rel=x",
+                "a>; rel=preload, <https://evil.example/",
+            ),
+        ] {
+            assert_eq!(reason(value, input), Some(Reason::SpansTokens), "{value}");
+        }
+        for (value, input) in [
+            (
+                "lang=en; Domain=evil.example; Path=/",
+                "en; Domain=evil.example",
+            ),
+            ("sid=1; HttpOnly; Path=/", "1; HttpOnly"),
+        ] {
+            assert_eq!(
+                reason(value, input),
+                Some(Reason::CookieAttribute),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn passes_delimiters_that_add_no_parameter() {
+        for (value, input) in [
+            // Inside the application's quotes.
+            (
+                "attachment; filename=\"a; filename=b.txt\"",
+                "a; filename=b.txt",
+            ),
+            // The input as the whole value.
+            ("text/html; charset=utf-8", "text/html; charset=utf-8"),
+            // A URL, where `;` and `,` are path and query characters.
+            ("/search?q=en-US,en;q=0.9", "en-US,en;q=0.9"),
+            ("https://shop.example/p;v=1", "p;v=1"),
+            (
+                "attachment; filename=\"report, final.pdf\"",
+                "report, final.pdf",
+            ),
+            ("attachment; filename=a,b.pdf", "a,b.pdf"),
+        ] {
+            assert_eq!(reason(value, input), None, "{value}");
+        }
     }
 
     #[test]
