@@ -317,6 +317,34 @@ fn sh_agrees_that_single_quotes_hold_everything_but_a_quote() {
     assert_eq!(refused.reason, Reason::CommandSubstitution);
 }
 
+/// A single-quoted word that a second shell reads as a script (`sh -c`)
+/// holds code, not data: its quotes settle nothing, and the detector
+/// reads the nested script. Without rasp, `sh` runs the attacker's command.
+#[test]
+fn quotes_around_a_nested_script_do_not_hold_an_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let word = "x; touch \"$MARKER\"";
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the unguarded run, to show what the script does without rasp"
+    )]
+    let ran = std::process::Command::new("sh")
+        .args(["-c", &format!("sh -c 'printf %s {word}'")])
+        .env("MARKER", &marker)
+        .status()
+        .unwrap();
+    assert!(ran.success() && marker.exists(), "the attack works without rasp");
+    std::fs::remove_file(&marker).unwrap();
+    let refused = rasp::shell!("sh -c 'printf %s {}'", tainted(word)).unwrap_err();
+    assert_eq!(refused.reason, Reason::ShellOperator);
+    // The same word is data where only one shell reads it.
+    let script = rasp::shell!("printf %s '{}'", tainted(word)).unwrap();
+    let out = script.std().env("MARKER", &marker).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), word);
+    assert!(!marker.exists());
+}
+
 // ---------------------------------------------------------------------------
 // Header values and redirect targets.
 

@@ -36,6 +36,7 @@ pub(crate) fn places(reader: Reader, pieces: &[Piece]) -> Result<Vec<Option<Plac
             Reader::Sql if rasp_detect::sql::quoted::quoted_at(probe.as_bytes(), offset) => {
                 Place::SqlQuoted
             }
+            Reader::Shell if reparses(&probe) => Place::Any,
             Reader::Shell => shell_place(&probe, offset),
             Reader::Sql => Place::Any,
             Reader::Path => Place::PathSegment,
@@ -101,6 +102,84 @@ fn shell_place(probe: &str, offset: usize) -> Place {
         State::Double => Place::ShellDoubleQuoted,
         State::Bare => Place::Any,
     }
+}
+
+/// Programs and keywords that read an argument as code again: a shell
+/// run with `-c`, `eval`, remote and privileged runners, programs that
+/// run scripts given as arguments, and bash's arithmetic contexts, which
+/// run `$(…)` even from single-quoted text (`a[$(id)]`).
+const REPARSING: &[&str] = &[
+    "sh",
+    "bash",
+    "dash",
+    "zsh",
+    "ksh",
+    "mksh",
+    "ash",
+    "busybox",
+    "eval",
+    "ssh",
+    "su",
+    "sudo",
+    "doas",
+    "runuser",
+    "xargs",
+    "find",
+    "env",
+    "nohup",
+    "timeout",
+    "watch",
+    "nice",
+    "exec",
+    "command",
+    "builtin",
+    "source",
+    ".",
+    "let",
+    "declare",
+    "typeset",
+    "local",
+    "readonly",
+    "export",
+    "awk",
+    "gawk",
+    "mawk",
+    "nawk",
+    "sed",
+    "perl",
+    "python",
+    "python3",
+    "ruby",
+    "php",
+    "node",
+    "lua",
+    "tclsh",
+    "expect",
+    "osascript",
+    "powershell",
+    "pwsh",
+    "cmd",
+    "trap",
+    "[[",
+    "((",
+];
+
+/// Whether a shell template runs any word of it as code a second time:
+/// then a quoted placeholder is not settled by its quotes alone, and every
+/// argument goes to the shell detector, which reads nested scripts. Any
+/// word of the template counts, wherever it stands (a path such as
+/// `/bin/sh` by its last segment): a conservative reading, since a wrong
+/// "no" would let an argument through unjudged.
+fn reparses(probe: &str) -> bool {
+    probe.contains("((")
+        || probe.contains("[[")
+        || probe
+            .split(|c: char| {
+                c.is_ascii_whitespace()
+                    || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '\'' | '"')
+            })
+            .map(|word| word.rsplit('/').next().unwrap_or(word))
+            .any(|word| REPARSING.contains(&word))
 }
 
 /// A path template is relative, and its own segments never climb.
@@ -244,6 +323,36 @@ mod tests {
                 Place::ShellDoubleQuoted,
                 Place::Any,
             ])
+        );
+    }
+
+    #[test]
+    fn quotes_settle_nothing_where_a_word_runs_as_code_again() {
+        for template in [
+            "sh -c 'ls {}'",
+            "/bin/bash -c \"echo {}\"",
+            "eval 'echo {}'",
+            "ssh host 'cat {}'",
+            "find . -exec sh -c 'echo {}' \\;",
+            "awk '{{print \"{}\"}}' f",
+            "[[ '{}' -eq 1 ]]",
+            "(( a['{}'] ))",
+            "let 'x={}'",
+        ] {
+            assert_eq!(
+                read(Reader::Shell, template),
+                Ok(vec![Place::Any]),
+                "{template}"
+            );
+        }
+        assert_eq!(
+            read(Reader::Shell, "convert '{}' out.png"),
+            Ok(vec![Place::ShellSingleQuoted])
+        );
+        // A word that only contains a listed name is not that program.
+        assert_eq!(
+            read(Reader::Shell, "cp '{}' /srv/shared/"),
+            Ok(vec![Place::ShellSingleQuoted])
         );
     }
 
