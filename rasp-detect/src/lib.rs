@@ -9,7 +9,9 @@
 //! per-class lists from one table.
 //!
 //! This crate knows nothing of requests, policies or events, and the
-//! compiler keeps it so: it depends on `memchr` alone. rasp-core records the
+//! compiler keeps it so: it depends on `memchr` and on `idna` (the UTS #46
+//! mapping `url` applies to hosts, for hosts that are not ASCII) alone.
+//! rasp-core records the
 //! inputs, runs these detectors at each sink, and decides what a finding
 //! means; users reach everything here through `rasp::detect`.
 
