@@ -34,6 +34,7 @@
 use crate::Needle;
 #[cfg(test)]
 use memchr::memmem::Finder;
+use memchr::{memchr, memchr2};
 
 use crate::{Finding, Reason};
 
@@ -46,10 +47,120 @@ use crate::{Finding, Reason};
 #[inline]
 pub fn detect(line: &[u8], finder: &dyn Needle) -> Option<Finding> {
     // The input's own characters decide; the search only runs for inputs
-    // that carry something a log line must not hold.
-    let reason = input_reason(finder.needle())?;
-    let offset = crate::first_occurrence(line, finder)?;
-    Some(Finding { offset, reason })
+    // that carry something a log line must not hold, or a quote or a
+    // `key=` that may forge a field.
+    let input = finder.needle();
+    if let Some(reason) = input_reason(input) {
+        let offset = crate::first_occurrence(line, finder)?;
+        return Some(Finding { offset, reason });
+    }
+    if memchr2(b'"', b'=', input).is_some() || memchr(b'\\', input).is_some() {
+        return forged_field(line, finder);
+    }
+    None
+}
+
+/// The first occurrence of the input that forges a field of a structured
+/// line (JSON, logfmt): one that closes a quoted string the application
+/// opened before it — with a `"` of its own, or a `\` that escapes the
+/// application's closing quote — so that what follows reads as keys of
+/// its choosing (`","level":"info","user":"admin`) —
+/// [`Reason::BreaksLiteral`]; or, in an unquoted `key=value`, a space or
+/// tab followed by `key=` (` level=info`) — [`Reason::SpansTokens`].
+#[inline(never)]
+fn forged_field(line: &[u8], finder: &dyn Needle) -> Option<Finding> {
+    let len = finder.needle().len();
+    crate::first_occurrence(line, finder)?;
+    // The start of an occurrence covering byte `at`, if one does.
+    let covering = |at: usize| {
+        let from = (at + 1).saturating_sub(len);
+        let window = line.get(from..(at + len).min(line.len()))?;
+        finder
+            .find(window)
+            .map(|k| from + k)
+            .filter(|&start| start <= at)
+    };
+    let json = line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let mut open: Option<usize> = None;
+    let mut value_start: Option<usize> = None;
+    let mut at = 0;
+    while at < line.len() {
+        let b = line[at];
+        match open {
+            Some(opened) => match b {
+                b'\\' => {
+                    if line.get(at + 1) == Some(&b'"')
+                        && let Some(start) = covering(at).filter(|&s| s > opened)
+                        && start + len <= at + 1
+                    {
+                        return Some(Finding {
+                            offset: start,
+                            reason: Reason::BreaksLiteral,
+                        });
+                    }
+                    at += 1;
+                }
+                b'"' => {
+                    if let Some(start) = covering(at)
+                        .filter(|&s| s > opened && adds_field(line, at + 1, s + len, json))
+                    {
+                        return Some(Finding {
+                            offset: start,
+                            reason: Reason::BreaksLiteral,
+                        });
+                    }
+                    open = None;
+                }
+                _ => {}
+            },
+            None => match b {
+                b'"' => open = Some(at),
+                b'=' if !json => value_start = Some(at + 1),
+                b' ' | b'\t' if !json => {
+                    if value_start.is_some_and(|v| v < at)
+                        && starts_key(line, at + 1)
+                        && let Some(start) =
+                            covering(at).filter(|&s| value_start.is_some_and(|v| s >= v))
+                    {
+                        return Some(Finding {
+                            offset: start,
+                            reason: Reason::SpansTokens,
+                        });
+                    }
+                    value_start = None;
+                }
+                _ => {}
+            },
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Whether the input's text after a quote it closed, `from..end`, goes on
+/// to write structure: JSON punctuation (`,"level":`), or a logfmt
+/// ` key=`. A quote that closes the string and only adds text
+/// (`""quoted""`) forges nothing a reader would take for a field.
+fn adds_field(line: &[u8], from: usize, end: usize, json: bool) -> bool {
+    let rest = line.get(from..end).unwrap_or_default();
+    if json {
+        return rest
+            .iter()
+            .any(|b| matches!(b, b',' | b':' | b'{' | b'}' | b'[' | b']'));
+    }
+    rest.iter()
+        .enumerate()
+        .any(|(k, &b)| (b == b' ' || b == b'\t') && starts_key(line, from + k + 1))
+}
+
+/// Whether a logfmt key (`level=`) starts at `from`.
+fn starts_key(line: &[u8], from: usize) -> bool {
+    let rest = line.get(from..).unwrap_or_default();
+    let key = rest
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    key > 0 && rest.get(key) == Some(&b'=')
 }
 
 /// What the characters of `input` would do to a log line, the gravest
@@ -138,6 +249,41 @@ mod tests {
             Some(Reason::ForgesLogLine)
         );
         assert_eq!(input_reason(b"\xff\xfe"), None);
+    }
+
+    fn reason(line: &str, input: &str) -> Option<Reason> {
+        detect(line.as_bytes(), &Finder::new(input.as_bytes())).map(|f| f.reason)
+    }
+
+    #[test]
+    fn flags_forged_fields() {
+        let input = "bob\",\"level\":\"info\",\"user\":\"admin";
+        let line = format!("{{\"level\":\"warn\",\"user\":\"{input}\",\"msg\":\"login failed\"}}");
+        assert_eq!(reason(&line, input), Some(Reason::BreaksLiteral));
+        let input = "bob\\";
+        let line = format!("{{\"user\":\"{input}\",\"level\":\"x\"}}");
+        assert_eq!(reason(&line, input), Some(Reason::BreaksLiteral));
+        let input = "bob level=info";
+        let line = format!("ts=1 level=warn user={input} msg=denied");
+        assert_eq!(reason(&line, input), Some(Reason::SpansTokens));
+        let input = "bob\" level=\"info";
+        let line = format!("ts=1 level=warn user=\"{input}\" msg=denied");
+        assert_eq!(reason(&line, input), Some(Reason::BreaksLiteral));
+    }
+
+    #[test]
+    fn passes_escaped_and_plain_text() {
+        let input = "bob\\\",\\\"level\\\":\\\"info";
+        let line = format!("{{\"user\":\"{input}\",\"msg\":\"x\"}}");
+        assert_eq!(reason(&line, input), None);
+        for (line, input) in [
+            ("INFO user said \"hi there\" to support", "\"hi there\""),
+            ("ts=1 user=Jean Dupont msg=ok", "Jean Dupont"),
+            ("ts=1 q=a=b msg=ok", "a=b"),
+            ("ts=1 user=\"Jean level=x\" msg=ok", "Jean level=x"),
+        ] {
+            assert_eq!(reason(line, input), None, "{line}");
+        }
     }
 
     #[test]
