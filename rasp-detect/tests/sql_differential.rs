@@ -342,8 +342,36 @@ const RESERVED: &[&str] = &[
 ];
 
 /// `name [ASC|DESC] (, name [ASC|DESC])*`, names possibly qualified.
-fn sort_keys(input: &str) -> bool {
-    input.trim().split(',').all(|key| {
+fn sort_keys(dialect: Dialect, input: &str) -> bool {
+    // A quoted name (`"a"`, `[a]`, `` `a` ``) stands for a name `q`, and
+    // whitespace around a dot joins a qualified name.
+    let mut plain = String::new();
+    let mut chars = input.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        let close = match (c, dialect) {
+            ('"', Dialect::Sqlite | Dialect::Postgres) => '"',
+            ('`', Dialect::Sqlite | Dialect::MySql) => '`',
+            ('[', Dialect::Sqlite) => ']',
+            _ => {
+                plain.push(c);
+                continue;
+            }
+        };
+        if !chars.by_ref().any(|c| c == close) {
+            return false;
+        }
+        if plain.ends_with(|c: char| c.is_alphanumeric()) {
+            plain.push(' ');
+        }
+        plain.push('q');
+        if chars.peek().is_some_and(|c| c.is_alphanumeric()) {
+            plain.push(' ');
+        }
+    }
+    while plain.contains(" .") || plain.contains(". ") {
+        plain = plain.replace(" .", ".").replace(". ", ".");
+    }
+    plain.split(',').all(|key| {
         let mut words = key.split_whitespace();
         let Some(name) = words.next() else {
             return false;
@@ -421,7 +449,7 @@ fn oracle(dialect: Dialect, template: &str, slot: Slot, input: &str) -> Option<b
         return Some(true);
     }
     let middle = &with[at..with.len() - after];
-    if slot == Slot::Sort && sort_keys(input) {
+    if slot == Slot::Sort && sort_keys(dialect, input) {
         return Some(false);
     }
     Some(!allowed(slot, middle))
@@ -502,6 +530,11 @@ fn known_limit(dialect: Dialect, slots: usize, input: &str, attack: bool) -> boo
             && (w[1].is_ascii_alphabetic() || w[1] == b'$' || w[1] == b'_' || w[1] >= 0x80)
     }) && !unsigned.contains(['\'', '"', '`', ';', '#', '-', '/', '\\', ' ']);
     if glued {
+        return true;
+    }
+    // A hex literal holding other bytes (`x'\\'`): one literal to the
+    // detector, an error in every database.
+    if attack && (trimmed.starts_with("x'") || trimmed.starts_with("X'")) {
         return true;
     }
     // SQLite's `#name` parameter, which sqlparser does not know.

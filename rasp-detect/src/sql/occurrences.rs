@@ -93,7 +93,12 @@ pub(super) fn scan<'a>(
             &mut escapes,
             &mut diverged,
         );
+        // A whole literal is one token, but not a reading *inside* one: the
+        // input `'%'` is the whole literal `'%'` of `LIKE '%'%'%'` and also
+        // the splice across its closing quote, which it must not excuse.
+        let whole = is_whole_literal(sql, token, start, end);
         match verdict {
+            None if whole => {}
             None => {
                 // An occurrence inside one token overlapping the pending
                 // one: the pending match is the same text read at another
@@ -314,8 +319,7 @@ fn classify(
         }
         *diverged |= ahead.diverged();
     }
-    let trimmed = trim(sql, start, end);
-    if last.kind.is_quoted() && last.terminated && (last.start, last.end) == trimmed {
+    if is_whole_literal(sql, last, start, end) {
         // One whole literal or quoted name: both quotes are the input's.
         return None;
     }
@@ -511,6 +515,12 @@ fn escaped_at(
         };
     }
     Some(at)
+}
+
+/// Whether the occurrence, whitespace aside, is exactly `token`, a
+/// terminated literal or quoted name.
+fn is_whole_literal(sql: &[u8], token: Token, start: usize, end: usize) -> bool {
+    token.kind.is_quoted() && token.terminated && (token.start, token.end) == trim(sql, start, end)
 }
 
 /// The occurrence without the whitespace at either end.

@@ -1070,3 +1070,18 @@ fn a_reading_out_of_step_with_the_escapes_explains_nothing_away() {
         Some(BreaksLiteral),
     );
 }
+
+#[test]
+fn a_whole_literal_explains_no_other_occurrence_away() {
+    // `'%'` into `LIKE '%{}%'`: the text also holds `'%'` as a literal.
+    everywhere(
+        "SELECT * FROM p WHERE name LIKE '%'%'%' ORDER BY name",
+        "'%'",
+        Some(BreaksLiteral),
+    );
+    everywhere(
+        "SELECT * FROM p WHERE name LIKE '%' ORDER BY name",
+        "'%'",
+        None,
+    );
+}
