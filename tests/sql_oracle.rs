@@ -257,7 +257,7 @@ struct Tally {
 /// Runs the campaign on one database and returns the attacks the detector
 /// missed.
 async fn campaign<D: Database>(db: &mut D, dialect: Dialect, name: &str) -> u64 {
-    let mut rng = Rng(0x0ddb_a11 | 1);
+    let mut rng = Rng(0x00dd_ba11 | 1);
     let mut tally = Tally::default();
     let mut unexplained = 0;
     for _ in 0..cases() {

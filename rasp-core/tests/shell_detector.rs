@@ -296,6 +296,20 @@ fn flags_breaking_out_of_the_applications_quotes() {
     }
 }
 
+/// Unquoted, a tilde at a word start and a glob are expanded by the
+/// shell: `~` to a home directory, `*.log` to as many words as files
+/// match. Quoted, they are the characters they are.
+#[test]
+fn flags_tilde_and_globs_only_where_the_shell_expands_them() {
+    for word in ["~/notes.txt", "~root/.ssh/id_rsa", "*.log", "report-?.pdf"] {
+        let line = format!("ls -l {word}");
+        assert!(reason(&line, word).is_some(), "{line:?}");
+        for quoted in [format!("ls -l '{word}'"), format!("ls -l \"{word}\"")] {
+            assert_eq!(reason(&quoted, word), None, "{quoted:?}");
+        }
+    }
+}
+
 #[test]
 fn allows_benign_words() {
     let words = [
@@ -305,8 +319,6 @@ fn allows_benign_words() {
         "user@example.org",
         "50%",
         "a,b",
-        "~/notes.txt",
-        "*.log",
         "naïve-café",
         "key=value",
         "{}",
@@ -358,12 +370,27 @@ fn allows_prose_in_the_applications_double_quotes() {
         ),
         ("git commit -m \"{}\"", "Meet at 5 > 4 < 6"),
         ("notify-send \"{}\"", "Price: $5"),
-        ("notify-send \"{}\"", "Hello $USER"),
         ("logger -t app \"{}\"", "He said 'hi'"),
     ];
     for (template, input) in cases {
         let line = raw(template, input);
         assert_eq!(reason(&line, input), None, "{input:?} in {line:?}");
+    }
+}
+
+/// Inside the application's double quotes, a named variable the input
+/// writes reads the process's environment into the command
+/// (`$AWS_SECRET_ACCESS_KEY`); positional and special parameters read
+/// nothing of it.
+#[test]
+fn flags_environment_reads_inside_double_quotes() {
+    for input in ["Hello $USER", "key: ${AWS_SECRET_ACCESS_KEY}"] {
+        let line = raw("notify-send \"{}\"", input);
+        assert!(reason(&line, input).is_some(), "{line:?}");
+    }
+    for input in ["Price: $5", "pid $$ exit $?"] {
+        let line = raw("notify-send \"{}\"", input);
+        assert_eq!(reason(&line, input), None, "{line:?}");
     }
 }
 
@@ -390,6 +417,17 @@ fn survives_hostile_text_in_linear_time() {
         ("<<".repeat(mb / 2), "<<<<"),
         ("\\".repeat(mb), "\\\\"),
         ("x'\\''".repeat(mb / 5), "'\\''x"),
+        // One long word: every occurrence's look back for a `~` or an
+        // assignment's `NAME=` must stay bounded.
+        (":~".repeat(mb / 2), ":~"),
+        (
+            format!("{}{}", "a".repeat(mb / 2), ":~".repeat(mb / 4)),
+            ":~",
+        ),
+        (
+            format!("{}{}", "a".repeat(mb / 2), "=~".repeat(mb / 4)),
+            "=~",
+        ),
     ];
     for (text, input) in &cases {
         let _ = detect(text.as_bytes(), &Finder::new(input.as_bytes()));

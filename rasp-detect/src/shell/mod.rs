@@ -325,7 +325,13 @@ impl Walk {
                 if !quoted || !whole {
                     self.splits = true;
                 }
-                if atom.start >= s {
+                // A named variable reads the environment (`"$AWS_SECRET"`);
+                // positional and special parameters (`$5`, `$$`, `$?`)
+                // hold nothing of it, and prose writes them (`Price: $5`).
+                let named = text
+                    .get(atom.start + 1)
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+                if atom.start >= s && named {
                     self.expansion = true;
                 }
                 self.word_content();
@@ -421,8 +427,17 @@ impl Walk {
             }
         }
         if from == self.start && from > atom.start {
+            // Only the last `MAX_NAME` bytes can hold the `~` of a tilde
+            // prefix the input continues: a longer user name names no
+            // user, and the shell leaves it as it is. Bounding the look
+            // back keeps a long word linear to scan, however many
+            // occurrences it holds.
             let head = run.get(..from - atom.start).unwrap_or_default();
-            if let Some(t) = head.iter().rposition(|&b| b == b'~')
+            let window = head.len().saturating_sub(MAX_NAME + 1);
+            if let Some(t) = head[window..]
+                .iter()
+                .rposition(|&b| b == b'~')
+                .map(|t| t + window)
                 && !head.get(t..).unwrap_or_default().contains(&b'/')
                 && tilde_at(atom.start + t)
             {
@@ -469,16 +484,30 @@ const fn bounds_word(kind: AtomKind) -> bool {
     )
 }
 
+/// The longest user or variable name read exactly. Past it, a name is
+/// taken as one conservatively (a longer `NAME=` still counts as an
+/// assignment), so that no scan per occurrence grows with the word.
+const MAX_NAME: usize = 256;
+
 /// `NAME=` then anything: the head of an assignment word, up to a byte
-/// after its `=`.
+/// after its `=`. Reads at most [`MAX_NAME`] + 1 bytes.
 fn assignment_prefix(head: &[u8]) -> bool {
-    let Some(eq) = head.iter().position(|&b| b == b'=') else {
-        return false;
-    };
-    let name = head.get(..eq).unwrap_or_default();
-    name.first()
+    if !head
+        .first()
         .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-        && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return false;
+    }
+    for &b in head.iter().take(MAX_NAME + 1) {
+        match b {
+            b'=' => return true,
+            b if b.is_ascii_alphanumeric() || b == b'_' => {}
+            _ => return false,
+        }
+    }
+    // A name longer than any read exactly: an assignment, for all this
+    // check knows.
+    head.len() > MAX_NAME
 }
 
 /// Whether an atom of this kind can be the first piece of a word.
