@@ -246,7 +246,9 @@ const CLASS: [u8; 256] = {
         if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
             k |= SPACE;
         }
-        if matches!(c, b'\'' | b'"' | b'`' | b'[' | b'-' | b'/' | b'#' | b'$') {
+        // `?` too: `?1` is a parameter in SQLite and MySQL but an operator
+        // and a number in PostgreSQL, a divergence the skip must not miss.
+        if matches!(c, b'\'' | b'"' | b'`' | b'[' | b'-' | b'/' | b'#' | b'$' | b'?') {
             k |= STATEFUL;
         }
         if c == b'*' {
