@@ -334,7 +334,10 @@ fn quotes_around_a_nested_script_do_not_hold_an_argument() {
         .env("MARKER", &marker)
         .status()
         .unwrap();
-    assert!(ran.success() && marker.exists(), "the attack works without rasp");
+    assert!(
+        ran.success() && marker.exists(),
+        "the attack works without rasp"
+    );
     std::fs::remove_file(&marker).unwrap();
     let refused = rasp::shell!("sh -c 'printf %s {}'", tainted(word)).unwrap_err();
     assert_eq!(refused.reason, Reason::ShellOperator);

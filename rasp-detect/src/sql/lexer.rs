@@ -248,7 +248,10 @@ const CLASS: [u8; 256] = {
         }
         // `?` too: `?1` is a parameter in SQLite and MySQL but an operator
         // and a number in PostgreSQL, a divergence the skip must not miss.
-        if matches!(c, b'\'' | b'"' | b'`' | b'[' | b'-' | b'/' | b'#' | b'$' | b'?') {
+        if matches!(
+            c,
+            b'\'' | b'"' | b'`' | b'[' | b'-' | b'/' | b'#' | b'$' | b'?'
+        ) {
             k |= STATEFUL;
         }
         if c == b'*' {
