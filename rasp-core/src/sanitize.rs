@@ -215,17 +215,18 @@ impl Sanitize for Shell {
     }
 }
 
-/// Path: one file-name segment. Separators, NUL and control bytes become
-/// `_`, and so does a segment made only of dots and spaces (empty, `.`,
-/// `..`, and `.. ` or `...`, which Windows trims to `..` or nothing), so
-/// the result can never leave the directory it is joined to.
+/// Path: one file-name segment. Separators, `:`, NUL and control bytes
+/// become `_`, and so does a segment made only of dots and spaces (empty,
+/// `.`, `..`, and `.. ` or `...`, which Windows trims to `..` or nothing),
+/// so the result can never leave the directory it is joined to. A `:`
+/// anywhere goes, not only after a drive letter: on NTFS `..::$DATA`
+/// names the stream of `..`, which is `..` itself.
 impl Sanitize for Path {
     fn needs_escaping(input: &str) -> bool {
         only_dots_and_spaces(input)
             || input
                 .bytes()
-                .any(|b| matches!(b, b'/' | b'\\' | 0) || b < 0x20)
-            || input.as_bytes().get(1) == Some(&b':')
+                .any(|b| matches!(b, b'/' | b'\\' | b':' | 0) || b < 0x20)
     }
     fn write_escaped<W: Write>(input: &str, out: &mut W) -> fmt::Result {
         if only_dots_and_spaces(input) {
@@ -392,6 +393,8 @@ mod tests {
         assert_eq!(s::<Path>(".."), "_");
         assert_eq!(s::<Path>("v1..v2.txt"), "v1..v2.txt");
         assert_eq!(s::<Path>("C:evil"), "C_evil");
+        // The NTFS stream of `..` is `..`: every `:` goes.
+        assert_eq!(s::<Path>("..::$DATA"), "..__$DATA");
     }
 
     #[test]

@@ -123,6 +123,7 @@ fn map<R>(decoded: &[u8], judge: impl FnOnce(Option<&[u8]>) -> R) -> R {
     let mut out = AsciiBuffer {
         buf: [0; MAX_ASCII],
         len: 0,
+        overflowed: false,
     };
     let result = Uts46::new().process(
         decoded,
@@ -135,26 +136,30 @@ fn map<R>(decoded: &[u8], judge: impl FnOnce(Option<&[u8]>) -> R) -> R {
     );
     match result {
         Ok(ProcessingSuccess::Passthrough) if decoded.len() <= MAX_ASCII => judge(Some(decoded)),
-        Ok(ProcessingSuccess::WroteToSink) => judge(out.buf.get(..out.len)),
+        Ok(ProcessingSuccess::WroteToSink) if !out.overflowed => judge(out.buf.get(..out.len)),
         _ => judge(None),
     }
 }
 
-/// The ASCII a host maps to, held on the stack; a longer one fails the
-/// write, which ends the mapping.
+/// The ASCII a host maps to, held on the stack. A longer one is noted
+/// and dropped rather than failing the write: `idna` treats a sink error
+/// met while it writes Punycode as impossible and panics.
 struct AsciiBuffer {
     buf: [u8; MAX_ASCII],
     len: usize,
+    overflowed: bool,
 }
 
 impl fmt::Write for AsciiBuffer {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
+        match self.buf.get_mut(self.len..end) {
+            Some(slot) if !self.overflowed => {
+                slot.copy_from_slice(s.as_bytes());
+                self.len = end;
+            }
+            _ => self.overflowed = true,
+        }
         Ok(())
     }
 

@@ -287,3 +287,20 @@ fn flags_inputs_that_end_a_tenant_host_early() {
         Some(InternalAddress)
     );
 }
+
+/// A host whose Punycode form is longer than the stack buffer: `idna`
+/// panics on a sink that refuses a write, so the buffer drops the rest
+/// instead, and the host, longer than any DNS name, is no name at all.
+/// (The bytes are the ones fuzzing found, input and text split at 0xFF.)
+#[test]
+fn a_host_longer_than_any_name_maps_without_a_panic() {
+    let host = format!(
+        "hxme\u{330a}0a{}ttslxme\u{3302}0lxme\u{330a}0a",
+        "z".repeat(300)
+    );
+    assert_eq!(classify_host(host.as_bytes()), HostClass::Invalid);
+    let data = include_bytes!("../../tests/data/ssrf_long_punycode.bin");
+    let cut = data.iter().position(|&b| b == 0xFF).unwrap();
+    let (input, text) = (&data[..cut], &data[cut + 1..]);
+    assert_eq!(detect(text, &Finder::new(input)), None);
+}
